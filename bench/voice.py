@@ -1,0 +1,426 @@
+"""Benchmark of Korean phrase recognition on espeak-ng speech (the only model here).
+
+Builds a corpus with espeak-ng (4 voices x 2 speeds) and sox: every grammar phrase
+in the screen context where it is listened for, plus ordinary sentences (TV talk,
+greetings), clean, with white noise and with TV-like background (other speech +
+brown noise). Streams are decoded through the real PhraseRecognizer pipeline.
+
+Prints detection rate per intent, false SOS on non-SOS utterances, end of speech
+-> intent latency (a real-time pass), real-time factor and peak RSS. The last line
+is one JSON object with units in its key names.
+
+    cd <repo> && python -m bench.voice    # ~3-4 min on 2 cores; run with -m: as a
+                                          # script, bench/voice.py would shadow voice/
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from voice.audio import AudioChunk, AudioSource, WavFileSource, chunk_bytes, read_pcm16k
+from voice.grammar import load_grammar, load_grammar_file
+from voice.intents import ANSWER_INTENTS, IDLE_INTENTS, HeardUtterance, Intent, IntentEvent
+from voice.models import ModelSetting, load_model
+from voice.recognizer import PhraseRecognizer
+
+VOICES = ["ko", "ko+f3", "ko+m3", "ko+f1"]
+SPEEDS = [130, 160]
+GAP_S = 1.2  # silence between utterances in a stream
+NOISE_VOL = 0.01  # white noise amplitude (full scale 1.0) under the speech
+TV_VOL = 0.15  # TV-like track (other speech + brown noise) mixed under the speech
+SOS_TEXTS = ["도와주세요", "살려주세요", "도와주세요 도와주세요"]
+PHRASES: dict[str, list[tuple[Intent, str]]] = {
+    "idle": [(Intent.SOS, t) for t in SOS_TEXTS]
+    + [
+        (Intent.CALL_DOCTOR, "의사 선생님"),
+        (Intent.CALL_FAMILY, "가족에게 전화"),
+        (Intent.NEXT_MEDICINE, "다음 약 언제"),
+        (Intent.REPEAT, "다시 말해줘"),
+    ],
+    "answer": [(Intent.SOS, t) for t in SOS_TEXTS]
+    + [
+        (Intent.TAKEN, "먹었어요"),
+        (Intent.TAKEN, "약 먹었어요"),
+        (Intent.YES, "네"),
+        (Intent.NO, "아니요"),
+        (Intent.REPEAT, "다시 말해줘"),
+    ],
+}
+CONTEXT_INTENTS = {"idle": IDLE_INTENTS, "answer": ANSWER_INTENTS}
+ORDINARY = [
+    "안녕하세요", "오늘 날씨가 정말 좋네요", "저녁 뉴스를 시작하겠습니다",
+    "내일은 전국에 비가 내리겠습니다", "이 드라마 정말 재미있어요", "점심은 뭘 먹을까",
+    "손주가 주말에 온대요", "텔레비전 소리 좀 줄여 줘", "다음 주에 시장에 가요",
+    "광고 후에 계속됩니다", "축구 경기가 곧 시작됩니다", "고맙습니다 잘 지내세요",
+    "오늘 저녁은 된장찌개예요", "산책 다녀올게요", "창문 좀 열어 주세요",
+    "요즘 무릎이 조금 아파요", "어제 친구를 만났어요", "이번 주말에 교회에 가요",
+    "커피 한 잔 드릴까요", "날씨가 많이 추워졌네요", "공원에 꽃이 피었어요",
+    "전화가 왔었어요", "딸이 다음 달에 와요", "노래 정말 잘 부르네요",
+    "밥 먹고 나서 쉬어야지", "버스가 늦게 왔어요", "시장에서 사과를 샀어요",
+    "오늘은 몇 월 며칠이에요", "좋은 아침입니다", "주무시기 전에 물 드세요",
+    "뉴스에서 태풍이 온대요", "선수가 골을 넣었습니다", "채널을 바꿔 볼까요",
+    "이 프로그램 재미없네", "내일 병원 예약이 있어요", "조용히 좀 해 줄래",
+]  # fmt: skip
+TV_TEXTS = [
+    ("en", "Good evening, here is the news. The markets closed higher today."),
+    ("ko+m1", "오늘 국회에서는 새로운 법안이 통과되었습니다 자세한 소식 전해 드립니다"),
+    ("en+f2", "And now the weather: sunny in the south, with rain later in the week."),
+    ("ko+f2", "이번 경기에서 우리 팀이 이 대 일로 승리했습니다 관중들이 환호했습니다"),
+]
+
+
+@dataclass
+class Segment:
+    """One utterance in a stream, with its position on the stream's clock."""
+
+    context: str
+    intent: Intent | None  # None: ordinary talk
+    text: str
+    start_s: float
+    speech_end_s: float
+    end_s: float
+
+
+class PacedSource(WavFileSource):
+    """A WAV at the pace of speech that remembers when its first sample was "spoken"."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, realtime=True)
+        self.t0: float | None = None
+
+    def chunks(self) -> Iterator[AudioChunk]:
+        for chunk in super().chunks():
+            if self.t0 is None:
+                self.t0 = chunk.captured_at - chunk.duration_s
+            yield chunk
+
+
+class OffsetClockSource(AudioSource):
+    """A WAV as fast as it decodes, stamped with its own offset (s) as capture time."""
+
+    def __init__(self, path: Path, chunk_ms: int = 50) -> None:
+        super().__init__()
+        self.pcm = read_pcm16k(path)
+        self.size = chunk_bytes(chunk_ms)
+
+    def chunks(self) -> Iterator[AudioChunk]:
+        for offset in range(0, len(self.pcm), self.size):
+            piece = self.pcm[offset : offset + self.size]
+            yield AudioChunk(piece, (offset + len(piece)) / 32000)
+
+
+def run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def synth(workdir: Path, text: str, voice: str, speed: int) -> Path:
+    """espeak-ng -> 16 kHz mono, normalized to -3 dB (cached by name)."""
+    key = hashlib.sha1(f"{text}|{voice}|{speed}".encode()).hexdigest()[:16]
+    out = workdir / f"u{key}.wav"
+    if not out.exists():
+        raw = workdir / "raw.wav"
+        run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text])
+        run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out), "gain", "-n", "-3"])
+    return out
+
+
+def speech_span_s(path: Path) -> tuple[float, float]:
+    """Duration and the time of the last clearly audible sample."""
+    pcm = read_pcm16k(path)
+    samples = memoryview(pcm).cast("h")
+    last = 0
+    for i in range(len(samples) - 1, -1, -1):
+        if abs(samples[i]) > 500:
+            last = i
+            break
+    return len(samples) / 16000, last / 16000
+
+
+def build_stream(
+    workdir: Path, name: str, items: list[tuple[str, Intent | None, str, Path]]
+) -> tuple[Path, list[Segment]]:
+    """Concatenate utterances with GAP_S of silence; return the WAV and its segments."""
+    silence = workdir / "gap.wav"
+    if not silence.exists():
+        run(
+            [
+                "sox",
+                "-n",
+                "-r",
+                "16000",
+                "-c",
+                "1",
+                "-b",
+                "16",
+                str(silence),
+                "trim",
+                "0",
+                str(GAP_S),
+            ]
+        )
+    segments, parts, clock = [], [], 0.0
+    for context, intent, text, path in items:
+        duration, speech_end = speech_span_s(path)
+        parts += [str(silence), str(path)]
+        start = clock + GAP_S
+        segments.append(Segment(context, intent, text, start, start + speech_end, start + duration))
+        clock = start + duration
+    parts.append(str(silence))
+    out = workdir / f"{name}.wav"
+    run(["sox", *parts, str(out)])
+    return out, segments
+
+
+def with_background(workdir: Path, clean: Path, kind: str, tv_track: Path) -> Path:
+    """Mix white noise or TV-like sound under a clean stream."""
+    with wave.open(str(clean)) as wav:
+        duration = wav.getnframes() / wav.getframerate()
+    out = workdir / f"{clean.stem}-{kind}.wav"
+    bed = workdir / f"bed-{kind}-{clean.stem}.wav"
+    if kind == "noise":
+        run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(bed),
+             "synth", f"{duration:.2f}", "whitenoise", "vol", str(NOISE_VOL)])  # fmt: skip
+        run(["sox", "-m", str(clean), str(bed), str(out)])
+    else:
+        run(["sox", str(tv_track), str(bed), "repeat", "40", "trim", "0", f"{duration:.2f}"])
+        run(["sox", "-m", "-v", "1.0", str(clean), "-v", str(TV_VOL), str(bed), str(out)])
+    return out
+
+
+def make_tv_track(workdir: Path) -> Path:
+    parts = [synth(workdir, text, voice, 175) for voice, text in TV_TEXTS]
+    speech = workdir / "tv-speech.wav"
+    run(["sox", *map(str, parts), str(speech)])
+    with wave.open(str(speech)) as wav:
+        duration = wav.getnframes() / wav.getframerate()
+    hum = workdir / "tv-hum.wav"
+    run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(hum), "synth", f"{duration:.2f}",
+         "brownnoise", "vol", "0.15"])  # fmt: skip
+    track = workdir / "tv.wav"
+    run(["sox", "-m", str(speech), str(hum), str(track)])
+    return track
+
+
+def decode(model, grammar, context: str, source: AudioSource) -> tuple[list, list, float]:
+    events: list[IntentEvent] = []
+    heard: list[HeardUtterance] = []
+    recognizer = PhraseRecognizer(
+        model, grammar, events.append, intents=CONTEXT_INTENTS[context], on_heard=heard.append
+    )
+    wall = time.monotonic()
+    recognizer.start(source)
+    if not recognizer.wait(600):
+        raise RuntimeError("decode did not finish")
+    return events, heard, time.monotonic() - wall
+
+
+def attribute(event_end_s: float, segments: list[Segment]) -> Segment | None:
+    for segment in segments:
+        if segment.start_s - 0.3 <= event_end_s <= segment.end_s + 0.9:
+            return segment
+    return None
+
+
+def rms_dbfs(path: Path, loud_only: bool = False, seconds: float = 30.0) -> float:
+    """RMS level of the first `seconds` of a WAV in dBFS; with loud_only, of speech samples."""
+    samples = memoryview(read_pcm16k(path)).cast("h")[: int(seconds * 16000)]
+    total, count = 0, 0
+    for value in samples:
+        if not loud_only or abs(value) > 500:
+            total += value * value
+            count += 1
+    return 10 * math.log10(max(total / max(1, count), 1e-9) / 32768**2)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-utterances", type=int, default=26)
+    parser.add_argument("--grammar", type=Path, help="grammar JSON to try instead of ko.json")
+    parser.add_argument("--quick", action="store_true", help="clean+noise only, no latency")
+    args = parser.parse_args()
+    bench_started = time.monotonic()
+    rng = random.Random(20261122)
+
+    load_started = time.monotonic()
+    model = load_model(ModelSetting("ko"), allow_download=False)
+    load_s = time.monotonic() - load_started
+    grammar = load_grammar_file(args.grammar) if args.grammar else load_grammar("ko")
+    report = model.check_grammar(grammar)
+    print(f"model loaded in {load_s:.1f} s; {report.describe()}")
+
+    with tempfile.TemporaryDirectory(prefix="anxin-bench-voice-") as tmp:
+        workdir = Path(tmp)
+        gen_started = time.monotonic()
+        tv_track = make_tv_track(workdir)
+        streams: list[tuple[str, str, Path, list[Segment]]] = []
+        for context, phrases in PHRASES.items():
+            items: list[tuple[str, Intent | None, str, Path]] = []
+            for intent, text in phrases:
+                for voice in VOICES:
+                    for speed in SPEEDS:
+                        items.append((context, intent, text, synth(workdir, text, voice, speed)))
+            for index, text in enumerate(ORDINARY):
+                voice = VOICES[index % len(VOICES)]
+                speed = SPEEDS[index % len(SPEEDS)]
+                items.append((context, None, text, synth(workdir, text, voice, speed)))
+            rng.shuffle(items)
+            clean, segments = build_stream(workdir, f"{context}", items)
+            streams.append((context, "clean", clean, segments))
+            for kind in ("noise",) if args.quick else ("noise", "tv"):
+                streams.append(
+                    (context, kind, with_background(workdir, clean, kind, tv_track), segments)
+                )
+        print(f"corpus built in {time.monotonic() - gen_started:.1f} s")
+        speech_rms = rms_dbfs(streams[0][2], loud_only=True)
+        for kind in ("noise",) if args.quick else ("noise", "tv"):
+            bed_rms = rms_dbfs(workdir / f"bed-{kind}-{streams[0][2].stem}.wav")
+            bed_rms += 20 * math.log10(TV_VOL) if kind == "tv" else 0.0
+            print(f"{kind}: background {bed_rms:.1f} dBFS RMS, speech {speech_rms:.1f} dBFS RMS, "
+                  f"SNR {speech_rms - bed_rms:.1f} dB")  # fmt: skip
+
+        hits: dict[Intent, Counter[str]] = defaultdict(Counter)
+        totals: dict[Intent, Counter[str]] = defaultdict(Counter)
+        phrase_hits: Counter[str] = Counter()
+        phrase_totals: Counter[str] = Counter()
+        false_sos = 0
+        false_sos_texts: list[str] = []
+        false_other = 0
+        non_sos_utterances = 0
+        ordinary_utterances = 0
+        audio_s = 0.0
+        decode_s = 0.0
+        for context, condition, path, segments in streams:
+            source = OffsetClockSource(path)
+            audio_s += len(source.pcm) / 32000
+            events, _heard, wall = decode(model, grammar, context, source)
+            decode_s += wall
+            by_segment: dict[int, list[Intent]] = defaultdict(list)
+            for event in events:
+                segment = attribute(event.utterance_end_at, segments)
+                if segment is None:
+                    if event.intent == Intent.SOS:
+                        false_sos += 1
+                        false_sos_texts.append(f"(between utterances, {condition})")
+                    continue
+                by_segment[id(segment)].append(event.intent)
+            for segment in segments:
+                got = by_segment.get(id(segment), [])
+                if segment.intent is not None:
+                    phrase_key = f"{segment.text} [{context}]"
+                    phrase_totals[phrase_key] += 1
+                    phrase_hits[phrase_key] += segment.intent in got
+                    totals[segment.intent][condition] += 1
+                    if segment.intent in got:
+                        hits[segment.intent][condition] += 1
+                if segment.intent != Intent.SOS:
+                    non_sos_utterances += 1
+                    false_sos += got.count(Intent.SOS)
+                    if Intent.SOS in got:
+                        false_sos_texts.append(f"{segment.text} ({condition})")
+                if segment.intent is None:
+                    ordinary_utterances += 1
+                    false_other += sum(1 for i in got if i != Intent.SOS)
+            print(f"decoded {context}/{condition}: {len(segments)} utterances, "
+                  f"{len(source.pcm) / 32000:.0f} s audio in {wall:.1f} s")  # fmt: skip
+
+        # Real-time pass: chunks arrive at the pace of speech, as from a microphone.
+        latency_items = []
+        for voice in ("ko", "ko+f3"):
+            for context, phrases in PHRASES.items():
+                for intent, text in phrases:
+                    if intent != Intent.SOS or text == "도와주세요":
+                        path = synth(workdir, text, voice, 160)
+                        latency_items.append((context, intent, text, path))
+        latency_items = latency_items[: 0 if args.quick else args.latency_utterances]
+        latencies_ms: list[float] = []
+        for context in PHRASES:
+            items = [item for item in latency_items if item[0] == context]
+            if not items:
+                continue
+            path, segments = build_stream(workdir, f"rt-{context}", items)
+            source = PacedSource(path)
+            events: list[IntentEvent] = []
+            recognizer = PhraseRecognizer(
+                model, grammar, events.append, intents=CONTEXT_INTENTS[context]
+            )
+            recognizer.start(source)
+            recognizer.wait(600)
+            stream_t0 = source.t0 or 0.0
+            for event in events:
+                offset = event.utterance_end_at - stream_t0
+                segment = attribute(offset, segments)
+                if segment is not None and segment.intent == event.intent:
+                    # from the true end of speech in the audio to the decision
+                    latencies_ms.append(
+                        (event.decided_at - stream_t0 - segment.speech_end_s) * 1000
+                    )
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print()
+    print(f"{'intent':15} {'clean':>8} {'noise':>8} {'tv':>8} {'all':>8}")
+    detection_pct: dict[str, float] = {}
+    for intent in Intent:
+        if not totals[intent]:
+            continue
+        cells = []
+        for condition in ("clean", "noise", "tv"):
+            total = totals[intent][condition]
+            cells.append(f"{hits[intent][condition]}/{total}")
+        rate = 100 * sum(hits[intent].values()) / sum(totals[intent].values())
+        detection_pct[intent.value] = round(rate, 1)
+        print(f"{intent.value:15} {cells[0]:>8} {cells[1]:>8} {cells[2]:>8} {rate:7.1f}%")
+    print("per phrase (all voices, speeds, conditions):")
+    for key, total in phrase_totals.items():
+        print(f"  {key:28} {phrase_hits[key]:3}/{total}")
+    rtf = decode_s / audio_s
+    p50 = statistics.median(latencies_ms) if latencies_ms else float("nan")
+    p99 = percentile(latencies_ms, 99) if latencies_ms else float("nan")
+    print(f"false SOS: {false_sos} on {non_sos_utterances} non-SOS utterances "
+          f"({ordinary_utterances} ordinary sentences); other false intents on ordinary talk: "
+          f"{false_other}")  # fmt: skip
+    if false_sos_texts:
+        print("  false SOS on:", "; ".join(false_sos_texts))
+    print(f"latency end of speech -> intent (real time, n={len(latencies_ms)}): "
+          f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")  # fmt: skip
+    print(f"real-time factor {rtf:.3f} ({audio_s:.0f} s audio in {decode_s:.1f} s); "
+          f"peak RSS {peak_rss_mb:.0f} MB; model load {load_s:.1f} s")  # fmt: skip
+    summary = {
+        **{f"detect_{name}_pct": value for name, value in detection_pct.items()},
+        "false_sos_count": false_sos,
+        "non_sos_utterances_count": non_sos_utterances,
+        "ordinary_utterances_count": ordinary_utterances,
+        "false_other_on_ordinary_count": false_other,
+        "latency_p50_ms": round(p50, 1),
+        "latency_p99_ms": round(p99, 1),
+        "latency_samples_count": len(latencies_ms),
+        "real_time_factor_ratio": round(rtf, 4),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "model_load_s": round(load_s, 2),
+        "runtime_s": round(time.monotonic() - bench_started, 1),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

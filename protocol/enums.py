@@ -1,0 +1,52 @@
+"""Enumerations carried on the wire; their values are part of the protocol."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ClientKind(StrEnum):
+    """Who is on the other end of a WebSocket."""
+
+    BOX = "box"
+    WEB = "web"
+
+
+class Lang(StrEnum):
+    """Languages the product speaks and shows."""
+
+    ZH = "zh"
+    EN = "en"
+
+
+class Role(StrEnum):
+    """Roles of people who log in."""
+
+    FAMILY = "family"
+    DOCTOR = "doctor"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable reasons carried by an `error` message."""
+
+    MALFORMED = "malformed"
+    UNKNOWN_TYPE = "unknown_type"
+    INVALID = "invalid"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal"
+
+
+class Topic(StrEnum):
+    """What a `changed` push is about."""
+
+    ELDER = "elder"
+    DEVICE = "device"
+    PAIRING = "pairing"
+    SOS = "sos"
+    MEDICATION = "medication"

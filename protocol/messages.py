@@ -1,0 +1,132 @@
+"""Core wire messages shared by the box, the web pages and the server.
+
+Every message is a frozen pydantic model with a literal ``type``. A sender may set
+``id``; replies and errors about that message carry it back as ``ref``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from protocol.enums import ClientKind, ErrorCode, Lang, Role, Topic
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class WireModel(BaseModel):
+    """Base of everything on the wire: unknown fields are refused, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Message(WireModel):
+    """Base of every top-level message."""
+
+    type: str
+    id: str | None = Field(default=None, max_length=64)
+
+
+class ElderInfo(WireModel):
+    """What a box needs to know about the elder it serves."""
+
+    id: int
+    name: str
+    lang: Lang
+    timezone: str
+
+
+class Hello(Message):
+    """First message of a connection: who is speaking and with what credential.
+
+    A box sends ``device_token`` once paired, or ``pairing_secret`` while it waits for a
+    family member to enter its code. A page is authenticated by its session cookie, or
+    by a bearer ``token`` when it has none.
+    """
+
+    type: Literal["hello"] = "hello"
+    client: ClientKind
+    device_token: str | None = Field(default=None, max_length=256)
+    pairing_secret: str | None = Field(default=None, max_length=256)
+    token: str | None = Field(default=None, max_length=256)
+    app_version: str | None = Field(default=None, max_length=64)
+    lang: Lang | None = None
+
+
+class Welcome(Message):
+    """The server accepted a `hello`."""
+
+    type: Literal["welcome"] = "welcome"
+    client: ClientKind
+    role: Role | None = None
+    user_id: int | None = None
+    device_id: int | None = None
+    elder: ElderInfo | None = None
+    heartbeat_seconds: float
+    server_time: datetime = Field(default_factory=utcnow)
+
+
+class Heartbeat(Message):
+    """Keep-alive, sent by both sides; a peer silent for too long is dead."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+    ts: datetime = Field(default_factory=utcnow)
+
+
+class Error(Message):
+    """Something the peer sent could not be accepted; the connection stays open."""
+
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    ref: str | None = None
+
+
+class Paired(Message):
+    """Server → waiting box: a family member entered the code; here is the device token."""
+
+    type: Literal["paired"] = "paired"
+    device_id: int
+    device_token: str
+    elder: ElderInfo
+
+
+class Revoked(Message):
+    """Server → box: this device was revoked; the server closes the socket next."""
+
+    type: Literal["revoked"] = "revoked"
+    message: str
+
+
+class Changed(Message):
+    """Server push: data the client may see has changed."""
+
+    type: Literal["changed"] = "changed"
+    topic: Topic
+    elder_id: int | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Ack(Message):
+    """Server → box: the outbox item with idempotency ``key`` is stored.
+
+    ``duplicate`` is true when the server had already stored it earlier.
+    """
+
+    type: Literal["ack"] = "ack"
+    key: str
+    duplicate: bool = False
+
+
+class BoxSettings(Message):
+    """Box → server (through the outbox): the elder changed a setting on the TV."""
+
+    type: Literal["box_settings"] = "box_settings"
+    key: str = Field(min_length=8, max_length=64)
+    lang: Lang
+    occurred_at: datetime = Field(default_factory=utcnow)

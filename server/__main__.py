@@ -1,0 +1,93 @@
+"""`anxin-server [run|demo|migrate]`: start the server, seed the demo world, or migrate only."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import subprocess
+import sys
+
+import uvicorn
+
+from server.app import create_app
+from server.core.config import Settings
+from server.demo import DEMO_LOGINS, seed_demo
+from server.migrate import upgrade
+from server.runtime import Runtime
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="anxin-server", description=__doc__)
+    parser.add_argument("command", nargs="?", default="run", choices=("run", "demo", "migrate"))
+    parser.add_argument("--host", help="address to listen on (ANXIN_HOST)")
+    parser.add_argument("--port", type=int, help="port to listen on (ANXIN_PORT)")
+    parser.add_argument(
+        "--no-box",
+        action="store_true",
+        help="demo: do not open the TV box window even with a display",
+    )
+    return parser
+
+
+def _print_demo(settings: Settings, base: str) -> None:
+    print(f"\nAnxin demo is running at {base}/  (database: {settings.sqlalchemy_url})")
+    print(f"  family page:   {base}/family")
+    print(f"  doctor page:   {base}/doctor")
+    print(f"  operator page: {base}/operator")
+    print("  logins:")
+    for login in DEMO_LOGINS:
+        print(f"    {login.role.value:<9} {login.email:<22} password: {login.password}")
+    print(f"  a TV box: anxin-tvbox --server {base}\n", flush=True)
+
+
+def _start_box(base: str) -> subprocess.Popen[bytes] | None:
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("  (no display: the TV box window is not opened)", flush=True)
+        return None
+    exe = shutil.which("anxin-tvbox")
+    cmd = [exe] if exe else [sys.executable, "-m", "tvbox"]
+    return subprocess.Popen([*cmd, "--server", base])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `anxin-server` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings()
+    except ValueError as err:
+        print(f"anxin-server: bad settings: {err}", file=sys.stderr)
+        return 2
+    if args.host:
+        settings.host = args.host
+    if args.port:
+        settings.port = args.port
+    rt = Runtime.from_settings(settings)
+    upgrade(rt.db.engine)
+    if args.command == "migrate":
+        print(f"database is up to date: {settings.sqlalchemy_url}")
+        return 0
+    box = None
+    if args.command == "demo":
+        with rt.db.session() as db:
+            seed_demo(db)
+        base = f"http://{settings.host}:{settings.port}"
+        _print_demo(settings, base)
+        if not args.no_box:
+            box = _start_box(base)
+    try:
+        uvicorn.run(
+            create_app(runtime=rt), host=settings.host, port=settings.port, log_level="info"
+        )
+    finally:
+        if box is not None:
+            box.terminate()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Log-in sessions of people and authentication of TV boxes by device token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.core.config import Settings
+from server.core.security import hash_password, new_token, token_hash, verify_password
+from server.errors import Unauthorized
+from server.models import Device, SessionKind, User, UserSession, utcnow
+
+# Verifying against a real hash when the e-mail is unknown keeps timing from revealing accounts.
+_DUMMY_HASH = hash_password("no-such-user-password")
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses compare case-insensitively and without surrounding space."""
+    return email.strip().lower()
+
+
+def authenticate(db: Session, email: str, password: str) -> User:
+    """The active user with these credentials, or `Unauthorized`."""
+    user = db.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise Unauthorized("wrong e-mail or password")
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        raise Unauthorized("wrong e-mail or password")
+    return user
+
+
+def start_session(
+    db: Session, settings: Settings, user: User, kind: SessionKind
+) -> tuple[str, UserSession]:
+    """A new session for ``user``; returns the token (shown once) and its row."""
+    token = new_token()
+    row = UserSession(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        kind=kind,
+        expires_at=utcnow() + timedelta(hours=settings.session_hours),
+    )
+    db.add(row)
+    db.flush()
+    return token, row
+
+
+def user_for_token(db: Session, token: str | None, kind: SessionKind | None = None) -> User | None:
+    """The user behind a live session token, or None."""
+    if not token:
+        return None
+    row = db.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    if kind is not None and row.kind is not kind:
+        return None
+    user = db.get(User, row.user_id)
+    return user if user is not None and user.is_active else None
+
+
+def end_session(db: Session, token: str) -> None:
+    """Revoke the session behind ``token`` (log-out)."""
+    row = db.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+
+
+def device_for_token(db: Session, token: str | None) -> Device | None:
+    """The paired, unrevoked device behind a device token, or None."""
+    if not token:
+        return None
+    device = db.scalar(select(Device).where(Device.token_hash == token_hash(token)))
+    if device is None or device.revoked_at is not None:
+        return None
+    return device

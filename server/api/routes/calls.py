@@ -1,0 +1,115 @@
+"""Consult records and call settings: read, past calls of an elder, FHIR export, auto-answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from protocol import CallEndReason, CallKind, Role
+from server import audit
+from server.api.deps import CurrentUser, RuntimeDep, SessionDep
+from server.calls.fhir import encounter
+from server.errors import Forbidden, NotFound
+from server.models import Call, CallPreference, CallStatus, User
+from server.permissions import elder_for_device_management, elder_for_viewing
+
+router = APIRouter(prefix="/api", tags=["calls"])
+
+
+class CallPublic(BaseModel):
+    """A call or consult record as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: CallKind
+    status: CallStatus
+    elder_id: int
+    user_id: int | None
+    requested_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    end_reason: CallEndReason | None
+    outcome: str
+    notes: str
+
+
+class CallPreferencePublic(BaseModel):
+    """An elder's call settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    auto_answer: bool
+
+
+def _visible_call(db: SessionDep, user: User, call_id: int) -> Call:
+    call = db.get(Call, call_id)
+    if call is None:
+        raise NotFound(f"no call {call_id} that you can see")
+    elder_for_viewing(db, user, call.elder_id)  # NotFound when the elder is not visible
+    return call
+
+
+@router.get("/calls/{call_id}", response_model=CallPublic)
+def read_call(call_id: int, user: CurrentUser, db: SessionDep) -> CallPublic:
+    """One call record (audited: consult notes are health data)."""
+    call = _visible_call(db, user, call_id)
+    audit.record(db, "call.read", call.elder_id, user=user, detail=str(call.id))
+    return CallPublic.model_validate(call)
+
+
+@router.get("/calls/{call_id}/fhir")
+def call_as_fhir(call_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep) -> dict[str, Any]:
+    """The call as a FHIR R4 Encounter (class VR)."""
+    call = _visible_call(db, user, call_id)
+    audit.record(db, "call.exported_fhir", call.elder_id, user=user, detail=str(call.id))
+    elder = elder_for_viewing(db, user, call.elder_id)
+    doctor = db.get(User, call.user_id) if call.user_id is not None else None
+    return encounter(call, elder, doctor, rt.settings.public_base_url)
+
+
+@router.get("/elders/{elder_id}/calls", response_model=list[CallPublic])
+def elder_calls(elder_id: int, user: CurrentUser, db: SessionDep) -> list[CallPublic]:
+    """The elder's calls and consults, newest first (audited)."""
+    elder = elder_for_viewing(db, user, elder_id)
+    audit.record(db, "call.listed", elder.id, user=user)
+    rows = db.scalars(
+        select(Call).where(Call.elder_id == elder.id).order_by(Call.requested_at.desc()).limit(50)
+    )
+    return [CallPublic.model_validate(c) for c in rows]
+
+
+@router.get("/elders/{elder_id}/call-preference", response_model=CallPreferencePublic)
+def read_call_preference(elder_id: int, user: CurrentUser, db: SessionDep) -> CallPreferencePublic:
+    """Whether the elder's box answers calls by itself."""
+    elder = elder_for_viewing(db, user, elder_id)
+    pref = db.get(CallPreference, elder.id)
+    return CallPreferencePublic(auto_answer=bool(pref and pref.auto_answer))
+
+
+@router.put("/elders/{elder_id}/call-preference", response_model=CallPreferencePublic)
+def set_call_preference(
+    elder_id: int, body: CallPreferencePublic, user: CurrentUser, db: SessionDep
+) -> CallPreferencePublic:
+    """Family (or admin) turn auto-answer on or off for an elder who cannot press a key."""
+    try:
+        elder = elder_for_device_management(db, user, elder_id)
+    except Forbidden as err:
+        raise Forbidden("only the elder's family can change how calls are answered") from err
+    set_auto_answer(db, user, elder.id, body.auto_answer)
+    return body
+
+
+def set_auto_answer(db: SessionDep, user: User, elder_id: int, on: bool) -> None:
+    """Store the auto-answer choice (also used by the family page's form)."""
+    if user.role not in (Role.FAMILY, Role.ADMIN):
+        raise Forbidden("only the elder's family can change how calls are answered")
+    pref = db.get(CallPreference, elder_id) or CallPreference(elder_id=elder_id)
+    pref.auto_answer = on
+    pref.updated_by_id = user.id
+    db.add(pref)
+    audit.record(db, "call.auto_answer_set", elder_id, user=user, detail=str(on).lower())

@@ -1,0 +1,127 @@
+"""Pairing TV boxes (code on the TV, claimed by family) and revoking them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
+
+from protocol import Paired, Topic
+from server import audit, pairing
+from server.accounts import device_for_token
+from server.api.deps import CurrentDevice, CurrentUser, RuntimeDep, SessionDep, client_ip
+from server.errors import AppError, NotFound
+from server.models import Device, User, utcnow
+from server.pairing import PairingState
+from server.permissions import elder_for_device_management
+from server.push import elder_info, notify_elder
+from server.runtime import Runtime
+from server.schemas import (
+    BoxMe,
+    ElderInfoOut,
+    PairingClaimIn,
+    PairingClaimOut,
+    PairingRequestIn,
+    PairingRequestOut,
+    PairingStatusIn,
+    PairingStatusOut,
+)
+
+router = APIRouter(tags=["devices"])
+
+
+@router.post("/api/pairing/requests", response_model=PairingRequestOut, status_code=201)
+def request_code(
+    request: Request, rt: RuntimeDep, db: SessionDep, body: PairingRequestIn | None = None
+) -> PairingRequestOut:
+    """A new box asks for a 6-digit code to show on the TV (valid 10 minutes)."""
+    rt.pairing_request_limiter.hit(f"request:{client_ip(request)}", "pairing code")
+    new = pairing.create_request(db, rt.settings, body.app_version if body else "")
+    return PairingRequestOut(code=new.code, pairing_secret=new.secret, expires_at=new.expires_at)
+
+
+@router.post(
+    "/api/pairing/status", response_model=PairingStatusOut, response_model_exclude_none=True
+)
+def pairing_status(body: PairingStatusIn, db: SessionDep) -> PairingStatusOut:
+    """A waiting box asks whether its code was entered (fallback to the WebSocket push)."""
+    row = pairing.request_for_secret(db, body.pairing_secret)
+    if row is None:
+        raise NotFound("unknown pairing secret; ask for a new code")
+    state = pairing.state_of(row)
+    if state is PairingState.PAIRED:
+        device = device_for_token(db, body.pairing_secret)
+        if device is None:
+            return PairingStatusOut(state=PairingState.EXPIRED.value)
+        info = elder_info(pairing.elder_of(db, device))
+        return PairingStatusOut(
+            state=state.value,
+            device_id=device.id,
+            device_token=body.pairing_secret,
+            elder=ElderInfoOut(**info.model_dump()),
+        )
+    return PairingStatusOut(state=state.value)
+
+
+def claim_code(rt: Runtime, db: Session, user: User, ip: str, code: str, elder_id: int) -> Device:
+    """Bind the box showing ``code`` to the elder, under the guessing limit; tell the box."""
+    key = f"claim:{user.id}"
+    ip_key = f"claim-ip:{ip}"
+    rt.pairing_limiter.check(key, "pairing")
+    rt.pairing_limiter.check(ip_key, "pairing")
+    try:
+        request, device = pairing.claim(db, user, code, elder_id)
+    except NotFound:
+        rt.pairing_limiter.hit(key, "pairing")
+        rt.pairing_limiter.hit(ip_key, "pairing")
+        raise
+    elder = pairing.elder_of(db, device)
+    secret = rt.hub.pairing_secret(request.id)
+    db.commit()
+    if secret is not None:
+        paired = Paired(device_id=device.id, device_token=secret, elder=elder_info(elder))
+        rt.hub.run_from_thread(rt.hub.to_pairing(request.id, paired))
+    notify_elder(db, rt.hub, elder, Topic.DEVICE, {"device_id": device.id, "paired": True})
+    return device
+
+
+@router.post("/api/pairing/claim", response_model=PairingClaimOut, status_code=201)
+def claim(
+    body: PairingClaimIn, request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> PairingClaimOut:
+    """A family member enters the code shown on the elder's TV."""
+    device = claim_code(rt, db, user, client_ip(request), body.code, body.elder_id)
+    return PairingClaimOut(device_id=device.id, elder_id=device.elder_id)
+
+
+def revoke(rt: Runtime, db: Session, user: User, device_id: int) -> Device:
+    """Revoke a box: its token stops working and its connection is cut at once."""
+    device = db.get(Device, device_id)
+    if device is None:
+        raise NotFound(f"no TV box {device_id}")
+    try:
+        elder = elder_for_device_management(db, user, device.elder_id)
+    except NotFound as err:
+        raise NotFound(f"no TV box {device_id}") from err
+    if device.revoked_at is not None:
+        raise AppError("this TV box is already revoked")
+    device.revoked_at = utcnow()
+    device.revoked_by_id = user.id
+    audit.record(db, "device.revoked", elder.id, user=user, detail=f"device {device.id}")
+    db.commit()
+    rt.hub.run_from_thread(rt.hub.revoke_device(device.id, "this TV box was removed by the family"))
+    notify_elder(db, rt.hub, elder, Topic.DEVICE, {"device_id": device.id, "revoked": True})
+    return device
+
+
+@router.delete("/api/devices/{device_id}", status_code=204)
+def revoke_device(device_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep) -> Response:
+    """Revoke a TV box (the elder's family or an admin)."""
+    revoke(rt, db, user, device_id)
+    return Response(status_code=204)
+
+
+@router.get("/api/box/me", response_model=BoxMe)
+def box_me(device: CurrentDevice, db: SessionDep) -> BoxMe:
+    """A box asks who it serves."""
+    info = elder_info(pairing.elder_of(db, device))
+    return BoxMe(device_id=device.id, elder=ElderInfoOut(**info.model_dump()))

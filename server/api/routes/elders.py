@@ -1,0 +1,77 @@
+"""Elders the caller may see: list, read (audited) and update."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from protocol import Role, Topic
+from server import audit
+from server.api.deps import CurrentUser, RuntimeDep, SessionDep
+from server.errors import Forbidden
+from server.models import AuditEntry, Device
+from server.permissions import elder_for_viewing, visible_elders
+from server.push import elder_data, notify_elder
+from server.schemas import AuditOut, DevicePublic, ElderDetail, ElderPublic, ElderUpdate
+
+router = APIRouter(prefix="/api/elders", tags=["elders"])
+
+
+@router.get("", response_model=list[ElderPublic])
+def list_elders(user: CurrentUser, db: SessionDep) -> list[ElderPublic]:
+    """Every elder the caller may see."""
+    return [ElderPublic.model_validate(e) for e in db.scalars(visible_elders(user))]
+
+
+@router.get("/{elder_id}", response_model=ElderDetail)
+def read_elder(elder_id: int, user: CurrentUser, db: SessionDep) -> ElderDetail:
+    """One elder's record, with contacts and care notes; the read is audited."""
+    elder = elder_for_viewing(db, user, elder_id)
+    audit.record(db, "elder.read", elder.id, user=user)
+    return ElderDetail.model_validate(elder)
+
+
+@router.patch("/{elder_id}", response_model=ElderDetail)
+def update_elder(
+    elder_id: int, body: ElderUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> ElderDetail:
+    """Change an elder's record (family; doctors only care notes; admin); boxes hear of it."""
+    elder = elder_for_viewing(db, user, elder_id)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if user.role is Role.OPERATOR or (user.role is Role.DOCTOR and set(changes) - {"care_notes"}):
+        raise Forbidden("you may not change this elder's record")
+    for name, value in changes.items():
+        setattr(elder, name, value)
+    audit.record(db, "elder.updated", elder.id, user=user, detail=",".join(sorted(changes)))
+    db.flush()
+    notify_elder(db, rt.hub, elder, Topic.ELDER, elder_data(elder))
+    return ElderDetail.model_validate(elder)
+
+
+@router.get("/{elder_id}/devices", response_model=list[DevicePublic])
+def list_devices(
+    elder_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> list[DevicePublic]:
+    """The elder's TV boxes, revoked ones included, with whether each is online now."""
+    elder = elder_for_viewing(db, user, elder_id)
+    rows = db.scalars(select(Device).where(Device.elder_id == elder.id).order_by(Device.id))
+    out = []
+    for device in rows:
+        public = DevicePublic.model_validate(device)
+        out.append(public.model_copy(update={"online": rt.hub.device_connected(device.id)}))
+    return out
+
+
+@router.get("/{elder_id}/audit", response_model=list[AuditOut])
+def elder_audit(elder_id: int, user: CurrentUser, db: SessionDep) -> list[AuditOut]:
+    """Who read or changed this elder's data (family and admins)."""
+    elder = elder_for_viewing(db, user, elder_id)
+    if user.role not in (Role.FAMILY, Role.ADMIN):
+        raise Forbidden("only the elder's family or an administrator can read the audit log")
+    rows = db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.elder_id == elder.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(200)
+    )
+    return [AuditOut.model_validate(r) for r in rows]

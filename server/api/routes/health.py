@@ -1,0 +1,35 @@
+"""Liveness and database check."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from server.api.deps import RuntimeDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz(rt: RuntimeDep) -> JSONResponse:
+    """200 when the process is up and the database answers; 503 otherwise."""
+
+    def ping() -> None:
+        with rt.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    try:
+        await run_in_threadpool(ping)
+    except Exception as err:  # noqa: BLE001 - any database failure means unhealthy
+        return JSONResponse(
+            {"status": "unhealthy", "database": "down", "detail": str(err)[:200]}, status_code=503
+        )
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": rt.db.engine.dialect.name,
+            "connections": rt.hub.connection_count(),
+        }
+    )

@@ -1,0 +1,118 @@
+"""SOS alerts over HTTP: list, read, acknowledge, call, resolve, monthly figures, sensor events."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from protocol import SosRaise, SosSource
+from server import audit, pairing
+from server.api.deps import CurrentDevice, CurrentUser, RuntimeDep, SessionDep
+from server.errors import Conflict
+from server.models import SosStepKind, utcnow
+from server.runtime import Runtime
+from server.sos import calls
+from server.sos.alerts import (
+    acknowledge,
+    add_step,
+    alert_for_action,
+    alert_for_viewing,
+    alert_views,
+    monthly_stats,
+    resolve,
+    store_alert,
+    visible_alerts,
+)
+from server.sos.delivery import announce_change, claim_fanout, send_outgoing, tell_box
+from server.sos.schemas import (
+    MonthStatsPublic,
+    SensorEventCreate,
+    SensorEventPublic,
+    SosAlertPublic,
+    SosResolveUpdate,
+)
+
+router = APIRouter(tags=["sos"])
+
+
+@router.get("/api/sos/alerts", response_model=list[SosAlertPublic])
+def list_alerts(
+    user: CurrentUser, db: SessionDep, open_only: bool = Query(default=True)
+) -> list[SosAlertPublic]:
+    """Alerts of the elders the caller may see, newest first (open ones by default)."""
+    alerts = visible_alerts(db, user, open_only)
+    return [SosAlertPublic.from_view(v) for v in alert_views(db, alerts)]
+
+
+@router.get("/api/sos/alerts/{alert_id}", response_model=SosAlertPublic)
+def read_alert(alert_id: int, user: CurrentUser, db: SessionDep) -> SosAlertPublic:
+    """One alert with the elder's contacts and the timeline; the read is audited."""
+    alert = alert_for_viewing(db, user, alert_id)
+    audit.record(db, "sos.read", alert.elder_id, user=user, detail=f"alert {alert.id}")
+    return SosAlertPublic.from_view(alert_views(db, [alert])[0])
+
+
+@router.post("/api/sos/alerts/{alert_id}/acknowledge", response_model=SosAlertPublic)
+def acknowledge_alert(
+    alert_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> SosAlertPublic:
+    """Take the alert: escalation stops and the elder's TV says who answered."""
+    alert, taken = acknowledge(db, user, alert_id)
+    db.commit()
+    if taken:
+        after_change(rt, alert.id)
+    return SosAlertPublic.from_view(alert_views(db, [alert])[0])
+
+
+@router.post("/api/sos/alerts/{alert_id}/resolve", response_model=SosAlertPublic)
+def resolve_alert(
+    alert_id: int, body: SosResolveUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> SosAlertPublic:
+    """Close the alert with an outcome and a note."""
+    alert = resolve(db, user, alert_id, body.outcome, body.note)
+    db.commit()
+    after_change(rt, alert.id)
+    return SosAlertPublic.from_view(alert_views(db, [alert])[0])
+
+
+@router.post("/api/sos/alerts/{alert_id}/call")
+def call_about_alert(
+    alert_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> dict[str, str]:
+    """Start a video call to the elder's box (answered automatically) when calls exist."""
+    alert = alert_for_action(db, user, alert_id)
+    if calls.call_starter is None:
+        raise Conflict("video calls are not installed on this server yet")
+    url = calls.call_starter(rt, user, alert)
+    add_step(db, alert, SosStepKind.CALL_STARTED, user.name, user=user)
+    return {"call_url": url}
+
+
+@router.get("/api/sos/stats", response_model=list[MonthStatsPublic])
+def sos_stats(user: CurrentUser, db: SessionDep) -> list[MonthStatsPublic]:
+    """Time to acknowledge per month over the alerts the caller may see."""
+    return [MonthStatsPublic.from_stats(s) for s in monthly_stats(db, user)]
+
+
+@router.post("/api/box/sensor-events", response_model=SensorEventPublic, status_code=201)
+def sensor_event(
+    body: SensorEventCreate, device: CurrentDevice, db: SessionDep, rt: RuntimeDep
+) -> SensorEventPublic:
+    """A sensor reports an emergency with the box's device token: an SOS, exactly once per key."""
+    raised = SosRaise(
+        key=body.key, source=SosSource.SENSOR, detail=f"{body.kind} {body.detail}".strip()
+    )
+    elder = pairing.elder_of(db, device)
+    alert, created = store_alert(db, elder, device, raised, rt.settings.sos_escalation_seconds)
+    db.commit()
+    if created:
+        out = claim_fanout(db, alert.id, utcnow())
+        db.commit()
+        if out is not None:
+            send_outgoing(rt, out)
+    return SensorEventPublic(alert_id=alert.id, duplicate=not created)
+
+
+def after_change(rt: Runtime, alert_id: int) -> None:
+    """Tell the box and the pages that an alert was acknowledged or resolved."""
+    tell_box(rt, alert_id)
+    announce_change(rt, alert_id)

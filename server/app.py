@@ -1,0 +1,132 @@
+"""The FastAPI application: routes, sockets, pages and the mapping of errors to 4xx JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.api.routes import auth, calls, devices, elders, health, reminders, sos
+from server.calls import signaling as _call_signaling  # noqa: F401  (registers handlers)
+from server.calls import sos_link as _sos_call_link  # noqa: F401  (installs the SOS call hook)
+from server.core.config import Settings
+from server.errors import AppError, RateLimited
+from server.reminders import sweep as _reminder_sweep  # noqa: F401  (registers handlers)
+from server.reminders import web as reminders_web
+from server.runtime import Runtime
+from server.scheduler import start_scheduler
+from server.sos import board as sos_board
+from server.sos import check_in as sos_check_in
+from server.sos import socket as sos_socket  # noqa: F401  (registers handlers)
+from server.web import calls as call_pages
+from server.web import pages
+from server.ws.box import box_socket
+from server.ws.web import web_socket
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def _validation_message(err: RequestValidationError) -> str:
+    parts = []
+    for item in err.errors()[:5]:
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as JSON ``{"detail": ..., "code": ...}``; nothing leaves as a bare 500."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, err: AppError) -> Response:
+        headers = (
+            {"Retry-After": f"{err.retry_after:.0f}"} if isinstance(err, RateLimited) else None
+        )
+        if request.url.path.startswith(("/api", "/healthz", "/ws")) or not pages.wants_html(
+            request
+        ):
+            return JSONResponse(
+                {"detail": err.message, "code": err.code.value}, err.status, headers=headers
+            )
+        return pages.error_page(request, err.status, err.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": _validation_message(err), "code": "invalid", "errors": _safe_errors(err)},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": err.detail}, err.status_code, headers=err.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+
+
+def _safe_errors(err: RequestValidationError) -> list[dict[str, object]]:
+    return [
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in err.errors()[:20]
+    ]
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """A ready application over ``runtime`` (or one built from ``settings``)."""
+    rt = runtime or Runtime.from_settings(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt.hub.bind(asyncio.get_running_loop())
+        scheduler = start_scheduler(rt) if rt.settings.scheduler_enabled else None
+        yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        await rt.hub.drain()
+        rt.db.dispose()
+
+    app = FastAPI(title="Anxin", version="0.1.0", lifespan=lifespan)
+    app.state.rt = rt
+    install_error_handlers(app)
+    for router in (
+        health.router,
+        auth.router,
+        elders.router,
+        devices.router,
+        calls.router,
+        call_pages.router,
+        reminders.router,
+        reminders_web.router,
+        sos.router,
+        sos_check_in.router,
+        pages.router,
+        sos_board.router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.websocket("/ws/box")
+    async def ws_box(ws: WebSocket) -> None:
+        await box_socket(ws, rt)
+
+    @app.websocket("/ws/web")
+    async def ws_web(ws: WebSocket) -> None:
+        await web_socket(ws, rt)
+
+    return app

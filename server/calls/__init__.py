@@ -1,0 +1,1 @@
+"""Video consultations and family video calls: records, queue, signaling relay, FHIR export."""

@@ -1,0 +1,66 @@
+"""Errors of the server, mapped at the edge to HTTP 4xx JSON bodies or protocol `error` messages.
+
+Hierarchy::
+
+    AppError(code, message)            -> 400
+    ├── Unauthorized                   -> 401  (no or bad credentials)
+    ├── Forbidden                      -> 403  (credentials fine, not allowed)
+    ├── NotFound                       -> 404
+    ├── Conflict                       -> 409
+    └── RateLimited                    -> 429
+"""
+
+from __future__ import annotations
+
+from protocol import ErrorCode
+
+
+class AppError(Exception):
+    """An error a client caused; ``message`` is safe to show to them."""
+
+    status = 400
+    default_code = ErrorCode.INVALID
+
+    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+
+
+class Unauthorized(AppError):
+    """No credentials, or credentials that are wrong, expired or revoked."""
+
+    status = 401
+    default_code = ErrorCode.UNAUTHORIZED
+
+
+class Forbidden(AppError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    default_code = ErrorCode.FORBIDDEN
+
+
+class NotFound(AppError):
+    """No such thing (or none the caller may know of)."""
+
+    status = 404
+    default_code = ErrorCode.NOT_FOUND
+
+
+class Conflict(AppError):
+    """The request clashes with the current state."""
+
+    status = 409
+    default_code = ErrorCode.CONFLICT
+
+
+class RateLimited(AppError):
+    """Too many attempts; try again later."""
+
+    status = 429
+    default_code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,50 @@
+"""SQLAlchemy models of the server, one module per concept."""
+
+from server.models.audit import AuditEntry, ReceivedMessage
+from server.models.base import Base, UTCDateTime, utcnow
+from server.models.calls import LIVE_STATUSES, Call, CallPreference, CallStatus
+from server.models.devices import Device, PairingRequest, SessionKind, UserSession
+from server.models.people import CareLink, Elder, EmergencyContact, User
+from server.models.places import Clinic, ServiceArea, ServicePoint, ServicePointKind
+from server.models.reminders import DoseRecord, MedicationPlan, ReminderAlertSetting
+from server.models.sos import (
+    AreaSupervisor,
+    CheckInRule,
+    SosAlert,
+    SosOutcome,
+    SosStep,
+    SosStepKind,
+)
+
+__all__ = [
+    "AreaSupervisor",
+    "AuditEntry",
+    "Base",
+    "Call",
+    "CallPreference",
+    "CallStatus",
+    "LIVE_STATUSES",
+    "CareLink",
+    "CheckInRule",
+    "Clinic",
+    "Device",
+    "DoseRecord",
+    "Elder",
+    "EmergencyContact",
+    "MedicationPlan",
+    "PairingRequest",
+    "ReceivedMessage",
+    "ReminderAlertSetting",
+    "ServiceArea",
+    "ServicePoint",
+    "ServicePointKind",
+    "SessionKind",
+    "SosAlert",
+    "SosOutcome",
+    "SosStep",
+    "SosStepKind",
+    "UTCDateTime",
+    "User",
+    "UserSession",
+    "utcnow",
+]

@@ -1,0 +1,39 @@
+"""Who read or changed whose health data, and which box messages were already applied."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, UTCDateTime, utcnow
+
+
+class AuditEntry(Base):
+    """One read or change of an elder's data by a person or a device."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(60))
+    elder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("elders.id", ondelete="SET NULL"), index=True
+    )
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReceivedMessage(Base):
+    """An outbox item from a box that was applied; its key makes delivery exactly-once."""
+
+    __tablename__ = "received_messages"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,83 @@
+"""People: users who log in, elders, their emergency contacts and family care links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from protocol import Lang, Role
+from server.models.base import Base, UTCDateTime, str_enum, utcnow
+
+
+class User(Base):
+    """Someone who logs in to the web pages or the API."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    lang: Mapped[Lang] = mapped_column(str_enum(Lang), default=Lang.ZH)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
+    service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Elder(Base):
+    """An older person living at home with a TV box."""
+
+    __tablename__ = "elders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    lang: Mapped[Lang] = mapped_column(str_enum(Lang), default=Lang.ZH)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    address: Mapped[str] = mapped_column(String(255), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    lives_alone: Mapped[bool] = mapped_column(Boolean, default=False)
+    care_notes: Mapped[str] = mapped_column(Text, default="")
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
+    service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    contacts: Mapped[list[EmergencyContact]] = relationship(
+        order_by="EmergencyContact.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class EmergencyContact(Base):
+    """One entry of an elder's ordered emergency contact list."""
+
+    __tablename__ = "emergency_contacts"
+    __table_args__ = (UniqueConstraint("elder_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(120))
+    relation: Mapped[str] = mapped_column(String(60), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CareLink(Base):
+    """A family member linked to an elder, with their relation ("daughter", "son"…)."""
+
+    __tablename__ = "care_links"
+    __table_args__ = (UniqueConstraint("user_id", "elder_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id", ondelete="CASCADE"))
+    relation: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,53 @@
+"""Service areas, clinics and service points (meal points, care centres)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, str_enum
+
+
+class ServicePointKind(StrEnum):
+    """What a service point offers."""
+
+    MEAL_POINT = "meal_point"
+    CARE_CENTRE = "care_centre"
+
+
+class ServiceArea(Base):
+    """A district served by one care centre; operators see the elders of their area."""
+
+    __tablename__ = "service_areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Clinic(Base):
+    """A clinic whose doctors look after the elders in its care."""
+
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+
+class ServicePoint(Base):
+    """A place that serves elders: a meal point or a care centre."""
+
+    __tablename__ = "service_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ServicePointKind] = mapped_column(str_enum(ServicePointKind))
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))

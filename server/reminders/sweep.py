@@ -1,0 +1,236 @@
+"""The missed-dose sweep: doses not confirmed within their plan's window become "missed",
+and the elder's family is alerted once — on their open pages and by e-mail.
+
+Safe with several server processes on one database: a missed record is inserted under the
+(plan, local time) unique constraint, and each alert is claimed with a conditional UPDATE
+(``alert_claimed_at IS NULL``) whose row count says which process sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from protocol import DoseAlert, DoseOutcome, Topic
+from server.models import (
+    CareLink,
+    DoseRecord,
+    Elder,
+    MedicationPlan,
+    ReminderAlertSetting,
+    User,
+    utcnow,
+)
+from server.notify import Email
+from server.push import push_change
+from server.reminders.dose_index import index_for
+from server.runtime import Runtime
+from server.scheduler import periodic
+
+log = logging.getLogger(__name__)
+# How far back a sweep looks: a server down for longer than this does not alert old doses.
+LOOKBACK = timedelta(hours=3)
+SWEEP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class MissedDose:
+    """A dose this process claimed the alert for."""
+
+    record_id: int
+    elder_id: int
+    elder_name: str
+    plan_id: int
+    medicine: str
+    scheduled_at: datetime
+    scheduled_local: str
+
+
+def find_missed(db: Session, now: datetime) -> int:
+    """Insert "missed" records for overdue unanswered doses; return how many were tried.
+
+    Stateless as far as correctness goes (every dose whose window closed in the last
+    ``LOOKBACK`` is checked against the records); the in-process index only makes it fast.
+    """
+    index = index_for(db)
+    with index.lock:
+        index.ensure(db, now - LOOKBACK, now)
+        candidates = index.closing(now - LOOKBACK, now)
+        windows = dict(index.windows)
+    overdue = _snoozed_overdue(db, now, windows)
+    if not candidates:
+        return overdue
+    known = set(
+        db.execute(
+            select(DoseRecord.plan_id, DoseRecord.scheduled_local).where(
+                DoseRecord.scheduled_at >= min(c.at for c in candidates),
+                DoseRecord.scheduled_at <= max(c.at for c in candidates),
+            )
+        ).tuples()
+    )
+    new = [
+        {
+            "plan_id": c.plan_id,
+            "elder_id": c.elder_id,
+            "scheduled_local": c.local,
+            "scheduled_at": c.at,
+            "outcome": DoseOutcome.MISSED,
+            "snoozes": 0,
+            "recorded_at": now,
+        }
+        for c in candidates
+        if (c.plan_id, c.local) not in known
+    ]
+    if not new:
+        return overdue
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(DoseRecord).on_conflict_do_nothing(
+        index_elements=["plan_id", "scheduled_local"]
+    )
+    db.execute(statement, new)
+    return len(new) + overdue
+
+
+def _snoozed_overdue(db: Session, now: datetime, windows: dict[int, timedelta]) -> int:
+    """Snoozing is not an answer: a dose still snoozed when its window closes is missed."""
+    longest = max(windows.values(), default=timedelta(0))
+    rows = db.execute(
+        select(DoseRecord.id, DoseRecord.plan_id, DoseRecord.scheduled_at).where(
+            DoseRecord.outcome == DoseOutcome.SNOOZED,
+            DoseRecord.scheduled_at >= now - LOOKBACK - longest,
+        )
+    ).all()
+    ids = [r.id for r in rows if r.plan_id in windows and r.scheduled_at < now - windows[r.plan_id]]
+    if ids:
+        db.execute(
+            update(DoseRecord)
+            .where(DoseRecord.id.in_(ids), DoseRecord.outcome == DoseOutcome.SNOOZED)
+            .values(outcome=DoseOutcome.MISSED)
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)
+
+
+def claim_alerts(db: Session, now: datetime) -> list[MissedDose]:
+    """Claim every unalerted missed dose; only the process whose UPDATE hits sends it."""
+    candidates = db.execute(
+        select(
+            DoseRecord.id,
+            DoseRecord.elder_id,
+            DoseRecord.plan_id,
+            DoseRecord.scheduled_at,
+            DoseRecord.scheduled_local,
+            MedicationPlan.medicine,
+            Elder.name,
+        )
+        .join(MedicationPlan, MedicationPlan.id == DoseRecord.plan_id)
+        .join(Elder, Elder.id == DoseRecord.elder_id)
+        .where(
+            DoseRecord.outcome == DoseOutcome.MISSED,
+            DoseRecord.alert_claimed_at.is_(None),
+            DoseRecord.scheduled_at >= now - LOOKBACK - timedelta(days=1),
+        )
+    ).all()
+    claimed = []
+    for c in candidates:
+        result = db.execute(
+            update(DoseRecord)
+            .where(DoseRecord.id == c.id, DoseRecord.alert_claimed_at.is_(None))
+            .values(alert_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(
+                MissedDose(
+                    c.id,
+                    c.elder_id,
+                    c.name,
+                    c.plan_id,
+                    c.medicine,
+                    c.scheduled_at,
+                    c.scheduled_local,
+                )
+            )
+    return claimed
+
+
+def alert_audience(db: Session, elder_id: int) -> tuple[list[User], list[User]]:
+    """Linked family members to e-mail and to alert live, by their alert settings."""
+    family = db.scalars(
+        select(User)
+        .join(CareLink, CareLink.user_id == User.id)
+        .where(CareLink.elder_id == elder_id, User.is_active.is_(True))
+    ).all()
+    prefs = {
+        s.user_id: s
+        for s in db.scalars(
+            select(ReminderAlertSetting).where(ReminderAlertSetting.elder_id == elder_id)
+        )
+    }
+    email = [u for u in family if u.email and (u.id not in prefs or prefs[u.id].email_missed)]
+    live = [u for u in family if u.id not in prefs or prefs[u.id].live_missed]
+    return email, live
+
+
+def _email_for(user: User, dose: MissedDose) -> Email:
+    if user.lang.value == "zh":
+        subject = f"{dose.elder_name} 未按时服药：{dose.medicine}"
+        body = (
+            f"{dose.elder_name} 在 {dose.scheduled_local.replace('T', ' ')} 应服用的"
+            f"「{dose.medicine}」尚未确认。请联系老人。\n—— 安心"
+        )
+    else:
+        subject = f"{dose.elder_name} missed a dose: {dose.medicine}"
+        body = (
+            f"{dose.elder_name}'s dose of {dose.medicine} due at "
+            f"{dose.scheduled_local.replace('T', ' ')} (local time) was not confirmed.\n"
+            "Please check on them.\n— Anxin"
+        )
+    return Email(to=user.email, subject=subject, body=body)
+
+
+def run_sweep(rt: Runtime, now: datetime | None = None) -> list[MissedDose]:
+    """One sweep: find missed doses, claim their alerts, then send them (e-mail and live)."""
+    now = now or utcnow()
+    with rt.db.session() as db:
+        find_missed(db, now)
+    with rt.db.session() as db:
+        claimed = claim_alerts(db, now)  # committed before sending: a crash loses, never doubles
+    for dose in claimed:
+        with rt.db.session() as db:
+            email_to, live_to = alert_audience(db, dose.elder_id)
+            emails = [_email_for(u, dose) for u in email_to]
+            live_ids = {u.id for u in live_to}
+        alert = DoseAlert(
+            elder_id=dose.elder_id,
+            elder_name=dose.elder_name,
+            plan_id=dose.plan_id,
+            medicine=dose.medicine,
+            scheduled_at=dose.scheduled_at,
+        )
+
+        async def push(alert: DoseAlert = alert, users: set[int] = live_ids) -> None:
+            await rt.hub.to_users(users, alert)
+            data = {"plan_id": alert.plan_id, "outcome": "missed"}
+            await push_change(rt.hub, Topic.MEDICATION, alert.elder_id, data, users)
+
+        rt.hub.run_from_thread(push())
+        for email in emails:
+            try:
+                assert rt.notifier is not None
+                rt.notifier.send(email)
+            except Exception:
+                log.exception("missed-dose e-mail to %s failed", email.to)
+    return claimed
+
+
+@periodic(SWEEP_SECONDS)
+def missed_dose_sweep(rt: Runtime) -> None:
+    """The registered periodic job."""
+    run_sweep(rt)

@@ -1,0 +1,239 @@
+"""The medicines section of the family page and its forms (add, edit, pause, resume, end, alerts).
+
+Forms are validated here so a person gets one clear message per mistake (bad time, end before
+start, empty name) in their language; the page is shown again with what they typed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from protocol import PlanStatus, Role, Schedule
+from protocol.schedule import zone
+from server.api.deps import RuntimeDep, SessionDep
+from server.errors import AppError
+from server.models import Elder, User, utcnow
+from server.reminders.doses import adherence, day_doses
+from server.reminders.plans import (
+    announce_plans,
+    create_plan,
+    plan_for_viewing,
+    plan_public,
+    plans_of,
+    update_plan,
+)
+from server.reminders.schemas import AlertSettingsUpdate, PlanCreate, PlanUpdate
+from server.runtime import Runtime
+from server.web import pages
+from server.web.i18n import translate
+from server.web.sections import build_sections, page_section
+
+router = APIRouter(include_in_schema=False)
+TEMPLATE = "reminders/_family.html"
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+
+
+@page_section("family", TEMPLATE, order=20)
+def family_section(
+    db: Session, rt: Runtime, user: User, elders: list[Elder]
+) -> dict[str, Any] | None:
+    """Per elder: plans, today's doses, 4-week adherence, the plan form, alert settings."""
+    if not elders:
+        return None
+    from server.api.routes.reminders import _alert_setting
+
+    now = utcnow()
+    blocks = []
+    for elder in elders:
+        tz = zone(elder.timezone)
+        days = adherence(db, elder, now, 28)
+        setting = _alert_setting(db, user.id, elder.id)
+        blocks.append(
+            {
+                "elder": elder,
+                "plans": [plan_public(p) for p in plans_of(db, elder.id)],
+                "today": day_doses(db, elder, now.astimezone(tz).date(), now),
+                "adherence": [
+                    {"day": d.day, "due": d.due, "taken": d.taken, "percent": d.percent}
+                    for d in days
+                ],
+                "email_missed": setting.email_missed if setting else True,
+                "live_missed": setting.live_missed if setting else True,
+                "local_now": now.astimezone(tz),
+            }
+        )
+    return {"med_blocks": blocks, "med_errors": [], "med_values": {}, "med_elder_id": None}
+
+
+def _parse_times(raw: str) -> tuple[list[time], list[str]]:
+    times, bad = [], []
+    for part in re.split(r"[,\s，、]+", raw.strip()):
+        if not part:
+            continue
+        match = _TIME.match(part)
+        if match is None:
+            bad.append(part)
+            continue
+        times.append(time(int(match[1]), int(match[2]), int(match[3] or 0)))
+    return times, bad
+
+
+def _parse_date(raw: str) -> date | None:
+    raw = raw.strip()
+    return date.fromisoformat(raw) if raw else None
+
+
+def plan_from_form(form: dict[str, Any], lang: Any) -> tuple[PlanCreate | None, list[str]]:
+    """A validated plan from the submitted form, or the list of messages to show."""
+    errors: list[str] = []
+    medicine = str(form.get("medicine", "")).strip()
+    if not medicine:
+        errors.append(translate(lang, "med.err.name"))
+    as_needed = form.get("as_needed") == "on"
+    times, bad = _parse_times(str(form.get("times", "")))
+    if bad:
+        errors.append(translate(lang, "med.err.time", value=", ".join(bad)))
+    elif not times and not as_needed:
+        errors.append(translate(lang, "med.err.no_time"))
+    try:
+        start = _parse_date(str(form.get("start_date", ""))) or utcnow().date()
+        end = _parse_date(str(form.get("end_date", "")))
+    except ValueError:
+        errors.append(translate(lang, "med.err.date"))
+        start, end = utcnow().date(), None
+    if end is not None and end < start:
+        errors.append(translate(lang, "med.err.end_before_start"))
+    days = [int(d) for d in form.get("days", []) if str(d).isdigit()]
+    every = str(form.get("every_n_days", "1")).strip() or "1"
+    window = str(form.get("window_minutes", "30")).strip() or "30"
+    if not every.isdigit() or not 1 <= int(every) <= 365:
+        errors.append(translate(lang, "med.err.every"))
+    if not window.isdigit() or not 1 <= int(window) <= 1440:
+        errors.append(translate(lang, "med.err.window"))
+    if errors:
+        return None, errors
+    try:
+        schedule = Schedule(
+            times=tuple(times),
+            days_of_week=tuple(days) if days and len(days) < 7 else None,
+            every_n_days=int(every),
+            start_date=start,
+            end_date=end,
+            as_needed=as_needed,
+        )
+        plan = PlanCreate(
+            medicine=medicine,
+            strength=str(form.get("strength", "")),
+            dose=str(form.get("dose", "")),
+            instructions=str(form.get("instructions", "")),
+            appearance=str(form.get("appearance", "")),
+            colour=str(form.get("colour", "#ffffff")) or "#ffffff",
+            schedule=schedule,
+            window_minutes=int(window),
+        )
+    except ValidationError as err:
+        return None, [
+            str(e.get("msg", "invalid")).removeprefix("Value error, ") for e in err.errors()
+        ]
+    return plan, []
+
+
+def _form_dict(form: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {k: form.get(k) for k in form.keys() if k != "days"}
+    data["days"] = form.getlist("days")
+    return data
+
+
+def _show_errors(
+    request: Request,
+    db: Session,
+    rt: Runtime,
+    user: User,
+    elder_id: int,
+    errors: list[str],
+    values: dict[str, Any],
+    status: int = 422,
+) -> Response:
+    from server.permissions import visible_elders
+
+    elders = list(db.scalars(visible_elders(user)))
+    sections = build_sections("family", db, rt, user, elders)
+    for template, context in sections:
+        if template == TEMPLATE:
+            context.update(med_errors=errors, med_values=values, med_elder_id=elder_id)
+    return pages._family_page(request, db, rt, user, status, sections=sections)
+
+
+@router.post("/family/medicines")
+async def save_plan_form(request: Request, db: SessionDep, rt: RuntimeDep) -> Response:
+    """Add a plan, or change one when the form carries ``plan_id``."""
+    user = pages._require(request, db, Role.FAMILY)
+    if isinstance(user, RedirectResponse):
+        return user
+    form = await request.form()
+    pages._check_form(request, str(form.get("csrf", "")))
+    values = _form_dict(form)
+    elder_id = str(values.get("elder_id", ""))
+    if not elder_id.isdigit():
+        raise AppError(translate(pages._lang(request, user), "error.elder"))
+    lang = pages._lang(request, user)
+    body, errors = plan_from_form(values, lang)
+    if body is None:
+        return _show_errors(request, db, rt, user, int(elder_id), errors, values)
+    plan_id = str(values.get("plan_id") or "")
+    try:
+        if plan_id.isdigit():
+            plan = update_plan(db, user, int(plan_id), PlanUpdate(**body.model_dump()))
+        else:
+            plan = create_plan(db, user, int(elder_id), body)
+    except AppError as err:
+        return _show_errors(request, db, rt, user, int(elder_id), [err.message], values, err.status)
+    db.commit()
+    announce_plans(db, rt.hub, db.get(Elder, plan.elder_id))  # type: ignore[arg-type]
+    return RedirectResponse(f"/family?done=medicine#med-{plan.elder_id}", status_code=303)
+
+
+@router.post("/family/medicines/{plan_id}/status")
+async def plan_status_form(
+    plan_id: int, request: Request, db: SessionDep, rt: RuntimeDep
+) -> Response:
+    """Pause, resume or end a plan from the page."""
+    user = pages._require(request, db, Role.FAMILY)
+    if isinstance(user, RedirectResponse):
+        return user
+    form = await request.form()
+    pages._check_form(request, str(form.get("csrf", "")))
+    try:
+        status = PlanStatus(str(form.get("status", "")))
+    except ValueError as err:
+        raise AppError("status must be active, paused or ended") from err
+    plan = plan_for_viewing(db, user, plan_id)
+    update_plan(db, user, plan.id, PlanUpdate(status=status))
+    db.commit()
+    announce_plans(db, rt.hub, db.get(Elder, plan.elder_id))  # type: ignore[arg-type]
+    return RedirectResponse(f"/family#med-{plan.elder_id}", status_code=303)
+
+
+@router.post("/family/medicines/alerts/{elder_id}")
+async def alerts_form(elder_id: int, request: Request, db: SessionDep) -> Response:
+    """Save which missed-dose alerts this family member gets."""
+    from server.api.routes.reminders import _family_elder, save_alert_setting
+
+    user = pages._require(request, db, Role.FAMILY)
+    if isinstance(user, RedirectResponse):
+        return user
+    form = await request.form()
+    pages._check_form(request, str(form.get("csrf", "")))
+    elder = _family_elder(db, user, elder_id)
+    body = AlertSettingsUpdate(
+        email_missed=form.get("email_missed") == "on", live_missed=form.get("live_missed") == "on"
+    )
+    save_alert_setting(db, user.id, elder.id, body)
+    return RedirectResponse(f"/family#med-{elder.id}", status_code=303)

@@ -1,0 +1,39 @@
+"""Everything one server process holds: settings, database, socket hub, rate limiters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from server.core.config import Settings
+from server.core.db import Database
+from server.notify import LogTextGateway, Notifier, TextGateway, make_notifier
+from server.ratelimit import RateLimiter
+from server.ws.hub import Hub
+
+
+@dataclass
+class Runtime:
+    """The process-wide objects, stored on ``app.state.rt``."""
+
+    settings: Settings
+    db: Database
+    hub: Hub = field(default_factory=Hub)
+    notifier: Notifier | None = None
+    texts: TextGateway = field(default_factory=LogTextGateway)
+    login_limiter: RateLimiter = field(init=False)
+    pairing_limiter: RateLimiter = field(init=False)
+    pairing_request_limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.notifier is None:
+            self.notifier = make_notifier(self.settings)
+        self.login_limiter = RateLimiter(self.settings.login_attempts_per_minute)
+        self.pairing_limiter = RateLimiter(self.settings.pairing_attempts_per_minute)
+        self.pairing_request_limiter = RateLimiter(self.settings.pairing_requests_per_minute)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        """A runtime with a database opened from ``settings``."""
+        if settings.database_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(settings=settings, db=Database(settings.sqlalchemy_url))

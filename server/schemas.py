@@ -1,0 +1,147 @@
+"""Request and response bodies of the HTTP API (separate Create / Update / Public shapes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from protocol import Lang, Role
+
+_ZONES = available_timezones()
+
+
+class Strict(BaseModel):
+    """Bodies refuse unknown fields so typos are reported, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(Strict):
+    email: str = Field(min_length=3, max_length=255)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    email: str
+    name: str
+    role: Role
+    lang: Lang
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    user: UserPublic
+
+
+class ContactPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    position: int
+    name: str
+    relation: str
+    phone: str
+    email: str
+
+
+class ElderPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    birth_year: int | None
+    lang: Lang
+    timezone: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    lives_alone: bool
+
+
+class ElderDetail(ElderPublic):
+    care_notes: str
+    contacts: list[ContactPublic]
+
+
+class ElderUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    lang: Lang | None = None
+    timezone: str | None = None
+    address: str | None = Field(default=None, max_length=255)
+    care_notes: str | None = Field(default=None, max_length=5000)
+    lives_alone: bool | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and value not in _ZONES:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)")
+        return value
+
+
+class DevicePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    elder_id: int
+    name: str
+    app_version: str
+    paired_at: datetime
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+    online: bool = False
+
+
+class PairingRequestIn(Strict):
+    app_version: str = Field(default="", max_length=64)
+
+
+class PairingRequestOut(BaseModel):
+    code: str
+    pairing_secret: str
+    expires_at: datetime
+
+
+class PairingStatusIn(Strict):
+    pairing_secret: str = Field(min_length=8, max_length=256)
+
+
+class ElderInfoOut(BaseModel):
+    id: int
+    name: str
+    lang: Lang
+    timezone: str
+
+
+class PairingStatusOut(BaseModel):
+    state: str
+    device_id: int | None = None
+    device_token: str | None = None
+    elder: ElderInfoOut | None = None
+
+
+class PairingClaimIn(Strict):
+    code: str = Field(pattern=r"^\d{6}$", description="the 6 digits shown on the TV")
+    elder_id: int = Field(gt=0)
+
+
+class PairingClaimOut(BaseModel):
+    device_id: int
+    elder_id: int
+
+
+class BoxMe(BaseModel):
+    device_id: int
+    elder: ElderInfoOut
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    action: str
+    elder_id: int | None
+    actor_user_id: int | None
+    actor_device_id: int | None
+    detail: str

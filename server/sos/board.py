@@ -1,0 +1,170 @@
+"""The SOS board on the operator and family pages: open alerts, map, contacts, timeline, actions.
+
+Sections are registered with `page_section`; the actions are plain forms (CSRF-checked)
+posting to the routes below, which redirect back to the page they came from.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from protocol import Role
+from server.api.deps import RuntimeDep, SessionDep
+from server.api.routes.sos import after_change
+from server.errors import AppError, Conflict
+from server.models import Elder, SosOutcome, SosStepKind, User
+from server.runtime import Runtime
+from server.sos import calls
+from server.sos.alerts import (
+    acknowledge,
+    add_step,
+    alert_for_action,
+    alert_views,
+    monthly_stats,
+    resolve,
+    visible_alerts,
+)
+from server.sos.check_in import TIME_PATTERN, push_rule, rule_of, set_rule
+from server.web import pages
+from server.web.sections import page_section
+from server.web.views import MAP_H, MAP_W, area_map, service_points
+
+router = APIRouter(include_in_schema=False)
+ACTORS = (Role.FAMILY, Role.OPERATOR, Role.ADMIN)
+
+
+def _board(db: Session, user: User, page: str, elders: list[Elder]) -> dict[str, Any]:
+    views = alert_views(db, visible_alerts(db, user, open_only=False, limit=30))
+    open_views = [v for v in views if v.alert.status.value != "resolved"]
+    closed = [v for v in views if v.alert.status.value == "resolved"][:10]
+    maps = {}
+    for view in open_views:
+        points = (
+            service_points(db, view.elder.service_area_id) if view.elder.service_area_id else []
+        )
+        maps[view.alert.id] = area_map([view.elder], points)
+    return {
+        "page": page,
+        "open_alerts": open_views,
+        "closed_alerts": closed,
+        "maps": maps,
+        "map_w": MAP_W,
+        "map_h": MAP_H,
+        "unanswered": sum(1 for v in open_views if v.alert.status.value == "open"),
+        "months": monthly_stats(db, user),
+        "outcomes": list(SosOutcome),
+        "calls": calls.calls_available(),
+        "check_ins": [(e, rule_of(db, e.id)) for e in elders] if page == "family" else [],
+    }
+
+
+@page_section("operator", "sos/_board.html", order=5)
+def operator_board(db: Session, rt: Runtime, user: User, elders: list[Elder]) -> dict[str, Any]:
+    """The care centre's live list of alerts (first on the page)."""
+    return _board(db, user, "operator", elders)
+
+
+@page_section("family", "sos/_board.html", order=5)
+def family_board(
+    db: Session, rt: Runtime, user: User, elders: list[Elder]
+) -> dict[str, Any] | None:
+    """The family's own elders' alerts, with the same actions."""
+    return _board(db, user, "family", elders) if elders else None
+
+
+def _back(request: Request) -> RedirectResponse:
+    referer = request.headers.get("referer", "")
+    target = "/family" if "/family" in referer else "/operator"
+    return RedirectResponse(target, status_code=303)
+
+
+def _user(request: Request, db: Session) -> User | Response:
+    return pages._require(request, db, *ACTORS)
+
+
+@router.post("/sos/alerts/{alert_id}/acknowledge")
+def acknowledge_form(
+    alert_id: int, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
+) -> Response:
+    """The Acknowledge button."""
+    user = _user(request, db)
+    if not isinstance(user, User):
+        return user
+    pages._check_form(request, csrf)
+    alert, taken = acknowledge(db, user, alert_id)
+    db.commit()
+    if taken:
+        after_change(rt, alert.id)
+    return _back(request)
+
+
+@router.post("/sos/alerts/{alert_id}/resolve")
+def resolve_form(
+    alert_id: int,
+    request: Request,
+    db: SessionDep,
+    rt: RuntimeDep,
+    csrf: str = Form(""),
+    outcome: str = Form(""),
+    note: str = Form(""),
+) -> Response:
+    """The Resolve form: an outcome and a note."""
+    user = _user(request, db)
+    if not isinstance(user, User):
+        return user
+    pages._check_form(request, csrf)
+    try:
+        chosen = SosOutcome(outcome)
+    except ValueError as err:
+        raise AppError("choose an outcome") from err
+    alert = resolve(db, user, alert_id, chosen, note.strip())
+    db.commit()
+    after_change(rt, alert.id)
+    return _back(request)
+
+
+@router.post("/sos/check-in/{elder_id}")
+def check_in_form(
+    elder_id: int,
+    request: Request,
+    db: SessionDep,
+    rt: RuntimeDep,
+    csrf: str = Form(""),
+    time_local: str = Form(""),
+) -> Response:
+    """The family sets (or clears, with an empty time) the daily check-in time."""
+    user = _user(request, db)
+    if not isinstance(user, User):
+        return user
+    pages._check_form(request, csrf)
+    chosen = time_local.strip() or None
+    if chosen is not None and not re.fullmatch(TIME_PATTERN, chosen):
+        raise AppError("the check-in time must look like 09:30")
+    devices = set_rule(db, user, elder_id, chosen)
+    db.commit()
+    push_rule(rt, devices, chosen)
+    return _back(request)
+
+
+@router.post("/sos/alerts/{alert_id}/call")
+def call_form(
+    alert_id: int, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
+) -> Response:
+    """The Call button: open a video call to the elder's TV, which answers by itself."""
+    user = _user(request, db)
+    if not isinstance(user, User):
+        return user
+    pages._check_form(request, csrf)
+    alert = alert_for_action(db, user, alert_id)
+    if calls.call_starter is None:
+        raise Conflict("video calls are not installed on this server yet")
+    url = calls.call_starter(rt, user, alert)
+    add_step(db, alert, SosStepKind.CALL_STARTED, user.name, user=user)
+    db.commit()
+    after_change(rt, alert.id)
+    return RedirectResponse(url, status_code=303)

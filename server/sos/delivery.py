@@ -1,0 +1,363 @@
+"""Getting an SOS to people: the first fan-out, escalation, and telling the box who answered.
+
+Work still to do lives on the `SosAlert` row; every step is claimed with a conditional
+UPDATE before it is done, so the socket handler, the periodic sweep and several server
+processes never send the same step twice:
+
+- fan-out: claimed by setting ``fanout_claimed_at`` (a claim older than `FANOUT_LEASE` is
+  taken over: its process died), finished by ``fanout_done_at``;
+- escalation: claimed by moving ``level`` from n to n+1 while ``next_escalation_at`` is due.
+
+Levels: 0 = the operator board of the elder's area and the linked family (pages, e-mail,
+text); 1..n = the elder's emergency contacts in their order; n+1 = the area's supervisors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from protocol import (
+    Changed,
+    Lang,
+    Message,
+    SosAcknowledged,
+    SosAlertPush,
+    SosResolved,
+    SosStatus,
+    Topic,
+)
+from server.models import (
+    AreaSupervisor,
+    CareLink,
+    Device,
+    Elder,
+    SosAlert,
+    SosStepKind,
+    User,
+    utcnow,
+)
+from server.notify import Email
+from server.permissions import sos_audience
+from server.runtime import Runtime
+from server.scheduler import periodic
+from server.sos.alerts import acknowledger_for_box, add_step
+
+log = logging.getLogger(__name__)
+FANOUT_LEASE = timedelta(seconds=15)
+
+
+@dataclass
+class Outgoing:
+    """What one delivery step sends once its claim is committed."""
+
+    users: set[int] = field(default_factory=set)
+    pushes: list[Message] = field(default_factory=list)
+    emails: list[Email] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def alert_push(alert: SosAlert, elder: Elder) -> SosAlertPush:
+    """The page message for ``alert`` as it stands."""
+    return SosAlertPush(
+        alert_id=alert.id,
+        key=alert.key,
+        elder_id=elder.id,
+        elder_name=elder.name,
+        status=alert.status,
+        source=alert.source,
+        raised_at=alert.raised_at,
+        level=alert.level,
+    )
+
+
+def _wording(elder: Elder, alert: SosAlert) -> tuple[str, str]:
+    if elder.lang is Lang.ZH:
+        subject = f"紧急求助：{elder.name}"
+        body = (
+            f"{elder.name}（{elder.address}）发出了紧急求助（{alert.source.value}）。"
+            "请立即打开安心页面确认。"
+        )
+    else:
+        subject = f"SOS: {elder.name}"
+        body = (
+            f"{elder.name} ({elder.address}) raised an SOS ({alert.source.value}). "
+            "Open the Anxin page now and press Acknowledge."
+        )
+    return subject, body
+
+
+def _reach(
+    out: Outgoing, subject: str, body: str, user: User | None, phone: str, email: str
+) -> str:
+    """Add the ways to reach one person; a short description for the timeline."""
+    ways = []
+    if user is not None:
+        out.users.add(user.id)
+        ways.append("page")
+        email = email or user.email
+        phone = phone or user.phone
+    if email:
+        out.emails.append(Email(to=email, subject=subject, body=body))
+        ways.append("e-mail")
+    if phone:
+        out.texts.append((phone, f"{subject}. {body}"[:300]))
+        ways.append("text")
+    return "+".join(ways) or "no way to reach"
+
+
+def claim_fanout(db: Session, alert_id: int, now: datetime) -> Outgoing | None:
+    """Claim the first fan-out of an alert and say what to send; None if it is not ours."""
+    claimed = db.execute(
+        update(SosAlert)
+        .where(
+            SosAlert.id == alert_id,
+            SosAlert.fanout_done_at.is_(None),
+            or_(
+                SosAlert.fanout_claimed_at.is_(None),
+                SosAlert.fanout_claimed_at < now - FANOUT_LEASE,
+            ),
+        )
+        .values(fanout_claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+    if claimed != 1:
+        return None
+    alert = db.get(SosAlert, alert_id)
+    assert alert is not None
+    db.refresh(alert)
+    elder = db.get(Elder, alert.elder_id)
+    assert elder is not None
+    out = Outgoing(users=sos_audience(db, elder))
+    out.pushes = [alert_push(alert, elder), Changed(topic=Topic.SOS, elder_id=elder.id)]
+    subject, body = _wording(elder, alert)
+    family = db.scalars(
+        select(User)
+        .join(CareLink, CareLink.user_id == User.id)
+        .where(CareLink.elder_id == elder.id, User.is_active.is_(True))
+    ).all()
+    reached = [f"{u.name}: {_reach(out, subject, body, u, '', '')}" for u in family]
+    alert.fanout_done_at = now
+    add_step(
+        db,
+        alert,
+        SosStepKind.FANNED_OUT,
+        f"board ({len(out.users)} people) · " + ("; ".join(reached) or "no linked family"),
+        at=now,
+    )
+    return out
+
+
+def claim_escalation(db: Session, alert_id: int, interval: float, now: datetime) -> Outgoing | None:
+    """Claim the next escalation level of an unanswered alert; None if not due or not ours."""
+    alert = db.get(SosAlert, alert_id)
+    if alert is None:
+        return None
+    db.refresh(alert)
+    if alert.status is not SosStatus.OPEN or alert.next_escalation_at is None:
+        return None
+    if alert.next_escalation_at > now:
+        return None
+    elder = db.get(Elder, alert.elder_id)
+    assert elder is not None
+    contacts = list(elder.contacts)
+    new_level = alert.level + 1
+    last = new_level > len(contacts)  # past the contacts: the supervisors, then stop
+    claimed = db.execute(
+        update(SosAlert)
+        .where(
+            SosAlert.id == alert.id,
+            SosAlert.level == alert.level,
+            SosAlert.status == SosStatus.OPEN,
+        )
+        .values(
+            level=new_level,
+            next_escalation_at=None if last else now + timedelta(seconds=interval),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+    if claimed != 1:
+        return None
+    db.refresh(alert)
+    subject, body = _wording(elder, alert)
+    out = Outgoing()
+    if not last:
+        contact = contacts[new_level - 1]
+        user = db.get(User, contact.user_id) if contact.user_id else None
+        how = _reach(out, subject, body, user, contact.phone, contact.email)
+        add_step(
+            db,
+            alert,
+            SosStepKind.CONTACT_ALERTED,
+            f"#{contact.position} {contact.name}: {how}",
+            at=now,
+        )
+    else:
+        supervisors = _supervisors(db, elder)
+        reached = [f"{u.name}: {_reach(out, subject, body, u, '', '')}" for u in supervisors]
+        add_step(
+            db,
+            alert,
+            SosStepKind.SUPERVISOR_ALERTED,
+            "; ".join(reached) or "no supervisor set for this area",
+            at=now,
+        )
+    out.users |= sos_audience(db, elder)  # the board shows the new level too
+    out.pushes = [alert_push(alert, elder), Changed(topic=Topic.SOS, elder_id=elder.id)]
+    return out
+
+
+def _supervisors(db: Session, elder: Elder) -> list[User]:
+    if elder.service_area_id is None:
+        return []
+    return list(
+        db.scalars(
+            select(User)
+            .join(AreaSupervisor, AreaSupervisor.user_id == User.id)
+            .where(
+                AreaSupervisor.service_area_id == elder.service_area_id, User.is_active.is_(True)
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def send_outgoing(rt: Runtime, out: Outgoing) -> None:
+    """From a worker thread: push to pages, then e-mail and text (failures are logged)."""
+    for message in out.pushes:
+        rt.hub.run_from_thread(rt.hub.to_users(out.users, message))
+    send_mail_and_texts(rt, out)
+
+
+def send_mail_and_texts(rt: Runtime, out: Outgoing) -> None:
+    """E-mail and text everyone in ``out``; one failure does not stop the others."""
+    assert rt.notifier is not None
+    for email in out.emails:
+        try:
+            rt.notifier.send(email)
+        except Exception:  # noqa: BLE001 - the page push already went; log and go on
+            log.exception("SOS e-mail to %s failed", email.to)
+    for phone, body in out.texts:
+        try:
+            rt.texts.send_text(phone, body)
+        except Exception:  # noqa: BLE001
+            log.exception("SOS text to %s failed", phone)
+
+
+def box_messages(db: Session, alert: SosAlert) -> tuple[set[int], Message | None]:
+    """Live devices of the alert's elder and what to tell them about the alert now."""
+    devices = set(
+        db.scalars(
+            select(Device.id).where(Device.elder_id == alert.elder_id, Device.revoked_at.is_(None))
+        )
+    )
+    if alert.status is SosStatus.RESOLVED:
+        return devices, SosResolved(alert_id=alert.id, key=alert.key)
+    if alert.status is SosStatus.ACKNOWLEDGED:
+        name, relation, role = acknowledger_for_box(db, alert)
+        return devices, SosAcknowledged(
+            alert_id=alert.id, key=alert.key, by_name=name, relation=relation, by_role=role
+        )
+    return devices, None
+
+
+def tell_box(rt: Runtime, alert_id: int) -> bool:
+    """From a worker thread: tell the elder's box the alert's state; True if a box heard."""
+    with rt.db.session() as db:
+        alert = db.get(SosAlert, alert_id)
+        if alert is None:
+            return False
+        devices, message = box_messages(db, alert)
+    if message is None:
+        return False
+    heard = _to_devices(rt, devices, message)
+    if heard and isinstance(message, SosAcknowledged):
+        with rt.db.session() as db:
+            told = db.execute(
+                update(SosAlert)
+                .where(SosAlert.id == alert_id, SosAlert.box_told_at.is_(None))
+                .values(box_told_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            if told:
+                alert = db.get(SosAlert, alert_id)
+                assert alert is not None
+                add_step(db, alert, SosStepKind.BOX_TOLD, message.by_name)
+    return heard
+
+
+def _to_devices(rt: Runtime, devices: set[int], message: Message) -> bool:
+    reached: list[int] = []
+
+    async def send() -> None:
+        for device_id in devices:
+            reached.append(await rt.hub.to_device(device_id, message))
+
+    rt.hub.run_from_thread(send())
+    return sum(reached) > 0
+
+
+def announce_change(rt: Runtime, alert_id: int) -> None:
+    """From a worker thread: tell the board and family pages that an alert changed."""
+    with rt.db.session() as db:
+        alert = db.get(SosAlert, alert_id)
+        if alert is None:
+            return
+        elder = db.get(Elder, alert.elder_id)
+        assert elder is not None
+        users = sos_audience(db, elder)
+        pushes = [alert_push(alert, elder), Changed(topic=Topic.SOS, elder_id=elder.id)]
+    send_outgoing(rt, Outgoing(users=users, pushes=pushes))
+
+
+def deliver_pending(rt: Runtime, now_fn: Callable[[], datetime] = utcnow) -> int:
+    """Fan out, escalate and tell boxes whatever is due; returns how many steps were sent."""
+    done = 0
+    now = now_fn()
+    with rt.db.session() as db:
+        waiting = db.scalars(
+            select(SosAlert.id).where(
+                SosAlert.fanout_done_at.is_(None),
+                or_(
+                    SosAlert.fanout_claimed_at.is_(None),
+                    SosAlert.fanout_claimed_at < now - FANOUT_LEASE,
+                ),
+            )
+        ).all()
+        due = db.scalars(
+            select(SosAlert.id).where(
+                SosAlert.status == SosStatus.OPEN, SosAlert.next_escalation_at <= now
+            )
+        ).all()
+        untold = db.scalars(
+            select(SosAlert.id).where(
+                SosAlert.status == SosStatus.ACKNOWLEDGED, SosAlert.box_told_at.is_(None)
+            )
+        ).all()
+    for alert_id in waiting:
+        with rt.db.session() as db:
+            out = claim_fanout(db, alert_id, now)
+        if out is not None:
+            send_outgoing(rt, out)
+            done += 1
+    for alert_id in due:
+        with rt.db.session() as db:
+            out = claim_escalation(db, alert_id, rt.settings.sos_escalation_seconds, now)
+        if out is not None:
+            send_outgoing(rt, out)
+            done += 1
+    for alert_id in untold:
+        if tell_box(rt, alert_id):
+            done += 1
+    return done
+
+
+@periodic(1.0)
+def sos_sweep(rt: Runtime) -> None:
+    """Deliver fan-outs left behind (crash, restart) and escalate unanswered alerts."""
+    deliver_pending(rt)

@@ -1,0 +1,90 @@
+"""Call pages: the doctor's live consult queue and call view, the family's call page,
+the family-page section (call button, auto-answer) and the doctor-page link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from protocol import CallKind, Role
+from server.api.deps import SessionDep
+from server.api.routes.calls import set_auto_answer
+from server.models import Call, CallPreference, CallStatus, Elder, User
+from server.permissions import elder_for_device_management, elder_for_viewing
+from server.runtime import Runtime
+from server.web.pages import _check_form, _require, render
+from server.web.sections import page_section
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/doctor/consults")
+def doctor_consults(request: Request, db: SessionDep) -> Response:
+    """The live queue of consult requests; Join starts the call in this page."""
+    user = _require(request, db, Role.DOCTOR)
+    if isinstance(user, RedirectResponse):
+        return user
+    return render(request, "calls/doctor.html", user, page_kind="doctor")
+
+
+@router.get("/family/call/{elder_id}")
+def family_call(elder_id: int, request: Request, db: SessionDep) -> Response:
+    """Call the elder's TV from the browser (family; operators and admins for SOS follow-up)."""
+    user = _require(request, db, Role.FAMILY, Role.OPERATOR, Role.ADMIN)
+    if isinstance(user, RedirectResponse):
+        return user
+    elder = elder_for_viewing(db, user, elder_id)
+    return render(request, "calls/family.html", user, page_kind="family", elder=elder)
+
+
+@router.post("/family/call-preference/{elder_id}")
+def family_call_preference(
+    elder_id: int,
+    request: Request,
+    db: SessionDep,
+    auto_answer: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """The family's auto-answer switch for an elder who cannot press a key."""
+    user = _require(request, db, Role.FAMILY)
+    if isinstance(user, RedirectResponse):
+        return user
+    _check_form(request, csrf)
+    elder = elder_for_device_management(db, user, elder_id)
+    set_auto_answer(db, user, elder.id, auto_answer == "on")
+    return RedirectResponse("/family", status_code=303)
+
+
+@page_section("family", "calls/_family.html", order=20)
+def _family_section(
+    db: Session, rt: Runtime, user: User, elders: list[Elder]
+) -> dict[str, Any] | None:
+    if not elders:
+        return None
+    prefs = {
+        p.elder_id: p.auto_answer
+        for p in db.scalars(
+            select(CallPreference).where(CallPreference.elder_id.in_([e.id for e in elders]))
+        )
+    }
+    return {"call_elders": [(e, prefs.get(e.id, False)) for e in elders]}
+
+
+@page_section("doctor", "calls/_doctor.html", order=10)
+def _doctor_section(
+    db: Session, rt: Runtime, user: User, elders: list[Elder]
+) -> dict[str, Any] | None:
+    if user.clinic_id is None:
+        return None
+    waiting = db.scalar(
+        select(func.count(Call.id)).where(
+            Call.kind == CallKind.CONSULT,
+            Call.status == CallStatus.QUEUED,
+            Call.clinic_id == user.clinic_id,
+        )
+    )
+    return {"waiting": waiting or 0}

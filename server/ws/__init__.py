@@ -1,0 +1,1 @@
+"""WebSocket endpoints for boxes (`/ws/box`) and logged-in pages (`/ws/web`), and their hub."""

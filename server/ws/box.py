@@ -1,0 +1,223 @@
+"""`/ws/box`: the TV boxes' socket: hello by device token or pairing secret, heartbeats, outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocket
+
+from protocol import (
+    Ack,
+    BoxSettings,
+    ClientKind,
+    ElderInfo,
+    ErrorCode,
+    Heartbeat,
+    Hello,
+    Message,
+    Paired,
+    Topic,
+    Welcome,
+)
+from server import audit, pairing
+from server.accounts import device_for_token
+from server.models import Device, Elder, ReceivedMessage, utcnow
+from server.push import elder_audience, elder_data, elder_info, push_change
+from server.runtime import Runtime
+from server.ws.connection import Connection
+from server.ws.dispatch import BOX_CONNECTED, BOX_HANDLERS, box_handler
+from server.ws.receive import dispatch_frames
+
+log = logging.getLogger(__name__)
+LAST_SEEN_EVERY = timedelta(seconds=60)
+
+
+async def box_socket(ws: WebSocket, rt: Runtime) -> None:
+    """Serve one box until it goes away."""
+    await ws.accept()
+    conn = Connection(ws=ws, kind=ClientKind.BOX)
+    watchdog = asyncio.create_task(conn.watch(rt.settings.ws_dead_after_seconds))
+    try:
+        await dispatch_frames(conn, lambda message: _handle(conn, rt, message))
+    finally:
+        rt.hub.unregister(conn)
+        if conn.device_id is not None and not rt.hub.device_connected(conn.device_id):
+            # Started before any other await and shielded: the handler may be cancelled as
+            # the peer vanishes, but the family page must still learn the box went offline.
+            offline = rt.hub.track(
+                asyncio.ensure_future(
+                    run_in_threadpool(_announce_online, rt, conn.device_id, False)
+                )
+            )
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(offline)
+        watchdog.cancel()
+        await conn.close(1000)
+
+
+async def _handle(conn: Connection, rt: Runtime, message: Message) -> None:
+    if isinstance(message, Hello):
+        await _hello(conn, rt, message)
+    elif not conn.authenticated:
+        await conn.send_error(
+            ErrorCode.UNAUTHORIZED, "say hello with a device token first", message.id
+        )
+    elif isinstance(message, Heartbeat):
+        await conn.send(Heartbeat(id=message.id))
+        if conn.device_id is not None:
+            await run_in_threadpool(_touch, rt, conn.device_id, None)
+    elif (handler := BOX_HANDLERS.get(type(message))) is None:
+        await conn.send_error(
+            ErrorCode.INVALID, f"a box may not send {message.type!r} messages", message.id
+        )
+    elif conn.device_id is None:
+        await conn.send_error(
+            ErrorCode.UNAUTHORIZED, "only a paired box can send this; pair it first", message.id
+        )
+    else:
+        await handler(conn, rt, message)
+
+
+async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
+    if hello.client is not ClientKind.BOX:
+        await conn.send_error(ErrorCode.INVALID, "this socket is for TV boxes", hello.id)
+        return
+    if conn.authenticated:
+        await conn.send_error(ErrorCode.CONFLICT, "already said hello on this socket", hello.id)
+        return
+    beat = rt.settings.ws_heartbeat_seconds
+    if hello.device_token:
+        found = await run_in_threadpool(_device_hello, rt, hello)
+        if found is None:
+            await conn.send_error(
+                ErrorCode.UNAUTHORIZED,
+                "this TV box is not paired (token unknown or revoked)",
+                hello.id,
+            )
+            return
+        device_id, info = found
+        conn.device_id = device_id
+        rt.hub.register(conn)
+        await conn.send(
+            Welcome(
+                client=ClientKind.BOX,
+                device_id=device_id,
+                elder=info,
+                heartbeat_seconds=beat,
+                id=hello.id,
+            )
+        )
+        await run_in_threadpool(_announce_online, rt, device_id, True)
+        for hook in BOX_CONNECTED:
+            await hook(conn, rt)
+        return
+    if hello.pairing_secret:
+        found_pairing = await run_in_threadpool(_pairing_hello, rt, hello.pairing_secret)
+        if found_pairing is None:
+            await conn.send_error(
+                ErrorCode.UNAUTHORIZED,
+                "pairing code unknown or expired; ask for a new code",
+                hello.id,
+            )
+            return
+        request_id, paired = found_pairing
+        conn.pairing_request_id = request_id
+        conn.pairing_secret = hello.pairing_secret
+        rt.hub.register(conn)
+        await conn.send(Welcome(client=ClientKind.BOX, heartbeat_seconds=beat, id=hello.id))
+        if paired is not None:
+            await conn.send(paired)
+        return
+    await conn.send_error(
+        ErrorCode.INVALID, "hello from a box needs a device_token or a pairing_secret", hello.id
+    )
+
+
+def _device_hello(rt: Runtime, hello: Hello) -> tuple[int, ElderInfo] | None:
+    with rt.db.session() as db:
+        device = device_for_token(db, hello.device_token)
+        if device is None:
+            return None
+        device.last_seen_at = utcnow()
+        if hello.app_version:
+            device.app_version = hello.app_version[:64]
+        pairing.mark_collected(db, device)
+        return device.id, elder_info(pairing.elder_of(db, device))
+
+
+def _pairing_hello(rt: Runtime, secret: str) -> tuple[int, Paired | None] | None:
+    with rt.db.session() as db:
+        request = pairing.request_for_secret(db, secret)
+        if request is None:
+            return None
+        state = pairing.state_of(request)
+        if state is pairing.PairingState.EXPIRED:
+            return None
+        if state is pairing.PairingState.PAIRED:
+            device = device_for_token(db, secret)
+            if device is None:  # paired, then revoked: this secret is spent
+                return None
+            elder = pairing.elder_of(db, device)
+            return request.id, Paired(
+                device_id=device.id, device_token=secret, elder=elder_info(elder)
+            )
+        return request.id, None
+
+
+def _touch(rt: Runtime, device_id: int, _: object) -> None:
+    with rt.db.session() as db:
+        device = db.get(Device, device_id)
+        now = utcnow()
+        if device is not None and (
+            device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_EVERY
+        ):
+            device.last_seen_at = now
+
+
+def _announce_online(rt: Runtime, device_id: int, online: bool) -> None:
+    with rt.db.session() as db:
+        device = db.get(Device, device_id)
+        if device is None:
+            return
+        elder = db.get(Elder, device.elder_id)
+        if elder is None:
+            return
+        users, _ = elder_audience(db, elder)
+    data = {"device_id": device_id, "online": online}
+    rt.hub.run_from_thread(push_change(rt.hub, Topic.DEVICE, elder.id, data, users))
+
+
+@box_handler(BoxSettings)
+async def _box_settings(conn: Connection, rt: Runtime, message: BoxSettings) -> None:
+    assert conn.device_id is not None
+    outcome = await run_in_threadpool(_apply_box_settings, rt, conn.device_id, message)
+    duplicate, elder_id, data, users = outcome
+    if not duplicate:
+        await push_change(rt.hub, Topic.ELDER, elder_id, data, users)
+    await conn.send(Ack(key=message.key, duplicate=duplicate, id=message.id))
+
+
+def _apply_box_settings(
+    rt: Runtime, device_id: int, message: BoxSettings
+) -> tuple[bool, int, dict[str, object], set[int]]:
+    with rt.db.session() as db:
+        device = db.get(Device, device_id)
+        assert device is not None
+        elder = pairing.elder_of(db, device)
+        if db.get(ReceivedMessage, message.key) is not None:
+            return True, elder.id, {}, set()
+        db.add(ReceivedMessage(key=message.key, device_id=device_id, type=message.type))
+        try:
+            db.flush()
+        except IntegrityError:  # the same key raced in on another socket
+            db.rollback()
+            return True, elder.id, {}, set()
+        elder.lang = message.lang
+        audit.record(db, "elder.lang.changed_on_box", elder.id, device=device, detail=message.lang)
+        users, _ = elder_audience(db, elder)
+        return False, elder.id, elder_data(elder), users

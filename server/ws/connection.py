@@ -1,0 +1,83 @@
+"""One WebSocket peer: serialised sends, heartbeat bookkeeping, dead-peer detection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from protocol import ClientKind, Error, ErrorCode, Message, dump_message
+
+log = logging.getLogger(__name__)
+
+CLOSE_REVOKED = 4401
+CLOSE_DEAD = 4408
+
+
+@dataclass(eq=False)
+class Connection:
+    """A live socket and who is on it once they said hello."""
+
+    ws: WebSocket
+    kind: ClientKind
+    user_id: int | None = None
+    device_id: int | None = None
+    pairing_request_id: int | None = None
+    pairing_secret: str | None = None
+    last_heard: float = field(default_factory=time.monotonic)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether a hello was accepted on this socket."""
+        return (
+            self.user_id is not None
+            or self.device_id is not None
+            or self.pairing_request_id is not None
+        )
+
+    def heard(self) -> None:
+        """Note that the peer just spoke."""
+        self.last_heard = time.monotonic()
+
+    async def send(self, message: Message) -> bool:
+        """Send one message; False when the socket is already gone."""
+        if self.closed.is_set():
+            return False
+        async with self._send_lock:
+            try:
+                await self.ws.send_text(dump_message(message))
+                return True
+            except Exception:  # noqa: BLE001 - a broken socket is just a closed one
+                self.closed.set()
+                return False
+
+    async def send_error(self, code: ErrorCode, message: str, ref: str | None = None) -> None:
+        """Tell the peer what was wrong; the socket stays open."""
+        await self.send(Error(code=code, message=message, ref=ref))
+
+    async def close(self, code: int, reason: str = "") -> None:
+        """Close the socket once."""
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        if self.ws.application_state != WebSocketState.DISCONNECTED:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=code, reason=reason)
+
+    async def watch(self, dead_after: float) -> None:
+        """Close the socket when the peer has been silent for ``dead_after`` seconds."""
+        check = min(1.0, dead_after / 4)
+        while not self.closed.is_set():
+            silent = time.monotonic() - self.last_heard
+            if silent > dead_after:
+                log.info("closing silent %s connection after %.1f s", self.kind, silent)
+                await self.close(CLOSE_DEAD, "heartbeat timeout")
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.closed.wait(), check)

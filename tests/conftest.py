@@ -1,0 +1,112 @@
+"""Fixtures shared by every test package: databases, the app, live servers, browsers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.core.config import Settings
+from server.core.db import Database
+from server.migrate import upgrade
+from server.runtime import Runtime
+from tests.databases import fresh_database
+from tests.factories import PASSWORD, World, make_world
+from tests.live import ROOT, LiveServer
+from tests.netns import netns_loopback_guard, netns_runtest_protocol
+from voice.grammar import PhraseGrammar, load_grammar
+from voice.models import LoadedModel, ModelSetting, load_model
+
+# Tests marked `netns` (anything where ICE runs) re-run inside a loopback-only namespace.
+pytest_runtest_protocol = netns_runtest_protocol
+netns_guard = netns_loopback_guard
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database (SQLite, or PostgreSQL by ANXIN_TEST_DATABASE_URL)."""
+    with fresh_database(tmp_path) as url:
+        database = Database(url)
+        upgrade(database.engine)
+        database.dispose()
+        yield url
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    """Settings of an in-process server for one test."""
+    return Settings(database_url=db_url, data_dir=tmp_path / "data", ws_dead_after_seconds=30)
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    """The runtime of an in-process server."""
+    runtime = Runtime.from_settings(settings)
+    yield runtime
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    """A client of the real ASGI app, lifespan included."""
+    with TestClient(create_app(runtime=rt)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def world(rt: Runtime) -> World:
+    """Two families, clinics and areas with every role on each side."""
+    with rt.db.session() as db:
+        return make_world(db)
+
+
+def bearer(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    """Log in through the API; the Authorization header to use."""
+    resp = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+
+
+@pytest.fixture
+def live_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """A real `anxin-server` process on a free port over a fresh database."""
+    server = LiveServer(db_url=db_url, data_dir=tmp_path / "server")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """Where tests save screenshots for people to look at."""
+    path = ARTIFACTS / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- speech recognition: shared by tests/voice and tests/tvbox, so the model loads once ---
+
+
+@pytest.fixture(scope="session")
+def ko_model() -> LoadedModel:
+    """The Korean Vosk model from PyPI, loaded once per test session (~3 s, ~600 MB)."""
+    return load_model(ModelSetting("ko"), allow_download=False)
+
+
+@pytest.fixture(scope="session")
+def ko_grammar() -> PhraseGrammar:
+    """The Korean phrase grammar (voice/grammars/ko.json)."""
+    return load_grammar("ko")
+
+
+@pytest.fixture(scope="session")
+def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where espeak-ng test speech is kept for the session (cached by text)."""
+    return tmp_path_factory.mktemp("speech")

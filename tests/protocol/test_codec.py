@@ -1,0 +1,106 @@
+"""Round trips and refusals of the wire codec."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from protocol import (
+    MESSAGE_TYPES,
+    Ack,
+    BoxSettings,
+    Changed,
+    ClientKind,
+    ElderInfo,
+    Error,
+    ErrorCode,
+    Heartbeat,
+    Hello,
+    Lang,
+    Paired,
+    ProtocolError,
+    Revoked,
+    Role,
+    Topic,
+    Welcome,
+    dump_message,
+    message_ref,
+    parse_message,
+)
+from tests.protocol.test_sos import SOS_SAMPLES
+
+ELDER = ElderInfo(id=7, name="王秀英", lang=Lang.ZH, timezone="Asia/Shanghai")
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+SAMPLES = [
+    Hello(client=ClientKind.BOX, device_token="tok", app_version="0.1.0", lang=Lang.ZH, id="m1"),
+    Hello(client=ClientKind.BOX, pairing_secret="s3cret"),
+    Hello(client=ClientKind.WEB, token="bearer"),
+    Welcome(client=ClientKind.BOX, device_id=3, elder=ELDER, heartbeat_seconds=10, server_time=T0),
+    Welcome(client=ClientKind.WEB, role=Role.FAMILY, user_id=2, heartbeat_seconds=10),
+    Heartbeat(ts=T0),
+    Error(code=ErrorCode.INVALID, message="bad", ref="m1"),
+    Paired(device_id=3, device_token="tok", elder=ELDER),
+    Revoked(message="revoked by family"),
+    Changed(topic=Topic.ELDER, elder_id=7, data={"lang": "en"}),
+    Ack(key="k" * 16, duplicate=True),
+    BoxSettings(key="abcdefgh12345678", lang=Lang.EN, occurred_at=T0),
+    *SOS_SAMPLES,
+]
+
+
+def test_every_message_type_has_a_sample() -> None:
+    from tests.protocol.test_call import SAMPLES as CALL_SAMPLES
+    from tests.protocol.test_reminders import SAMPLES as REMINDER_SAMPLES
+
+    assert {type(m) for m in [*SAMPLES, *REMINDER_SAMPLES, *CALL_SAMPLES]} == set(MESSAGE_TYPES)
+
+
+@pytest.mark.parametrize("message", SAMPLES, ids=lambda m: m.type)
+def test_round_trip(message) -> None:
+    text = dump_message(message)
+    assert json.loads(text)["type"] == message.type
+    assert parse_message(text) == message
+    assert parse_message(text.encode()) == message
+
+
+def test_chinese_names_survive() -> None:
+    back = parse_message(dump_message(Paired(device_id=1, device_token="t", elder=ELDER)))
+    assert isinstance(back, Paired)
+    assert back.elder.name == "王秀英"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "fragment"),
+    [
+        ("{not json", ErrorCode.MALFORMED, "not JSON"),
+        ("[1, 2]", ErrorCode.MALFORMED, "JSON object"),
+        ('{"no": "type"}', ErrorCode.MALFORMED, "'type'"),
+        ('{"type": 5}', ErrorCode.MALFORMED, "'type'"),
+        ('{"type": "teleport"}', ErrorCode.UNKNOWN_TYPE, "teleport"),
+        ('{"type": "hello", "client": "toaster"}', ErrorCode.INVALID, "client"),
+        ('{"type": "hello"}', ErrorCode.INVALID, "client"),
+        ('{"type": "heartbeat", "extra": 1}', ErrorCode.INVALID, "extra"),
+        ('{"type": "box_settings", "key": "short", "lang": "en"}', ErrorCode.INVALID, "key"),
+        ("x" * 70000, ErrorCode.MALFORMED, "larger"),
+    ],
+)
+def test_bad_input_is_refused_with_a_reason(raw: str, code: ErrorCode, fragment: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_message(raw)
+    assert info.value.code == code
+    assert fragment in info.value.message
+
+
+def test_message_ref_recovers_the_id_of_a_bad_message() -> None:
+    assert message_ref('{"type": "nope", "id": "abc"}') == "abc"
+    assert message_ref("garbage") is None
+    assert message_ref('{"id": 5}') is None
+
+
+def test_messages_are_immutable() -> None:
+    msg = Heartbeat()
+    with pytest.raises(ValueError):
+        msg.ts = T0  # type: ignore[misc]

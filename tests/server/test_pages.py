@@ -1,0 +1,225 @@
+"""The web pages in real Chromium against a live server: log-in, family, doctor, operator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
+from websockets.sync.client import connect
+
+from protocol import ClientKind, Hello, Paired, Revoked, Welcome, dump_message, parse_message
+from server.core.db import Database
+from tests.browser import chromium, save
+from tests.factories import PASSWORD, World, make_world
+from tests.live import LiveServer, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def seeded(db_url: str) -> World:
+    database = Database(db_url)
+    with database.session() as db:
+        world = make_world(db)
+    database.dispose()
+    return world
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    with chromium() as driver:
+        yield driver
+
+
+def log_in(driver, server: LiveServer, email: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    driver.get(f"{server.url}/login")
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(password)
+    submit(driver, "login-submit")
+
+
+def submit(driver, button_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Click a button that posts a form and wait until the next page has replaced this one."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, button_id).click()
+    WebDriverWait(driver, 15).until(staleness_of(old))
+
+
+def text(driver) -> str:  # type: ignore[no-untyped-def]
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+class Box:
+    """A protocol-level box on a real socket (the TV app itself is tested in tests/tvbox)."""
+
+    def __init__(self, server: LiveServer) -> None:
+        import httpx
+
+        self.server = server
+        req = httpx.post(f"{server.url}/api/pairing/requests", json={}).json()
+        self.code = req["code"]
+        self.secret = req["pairing_secret"]
+        self.stack = ExitStack()
+        self.open()
+        self.send(Hello(client=ClientKind.BOX, pairing_secret=self.secret))
+        assert isinstance(self.recv(), Welcome)
+
+    def open(self) -> None:
+        self.ws = self.stack.enter_context(connect(f"{self.server.ws_url}/ws/box", open_timeout=5))
+
+    def send(self, message) -> None:  # type: ignore[no-untyped-def]
+        self.ws.send(dump_message(message))
+
+    def recv(self):  # type: ignore[no-untyped-def]
+        return parse_message(self.ws.recv(timeout=10))
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+@pytest.fixture
+def box(live_server: LiveServer) -> Iterator[Box]:
+    b = Box(live_server)
+    yield b
+    b.close()
+
+
+def test_login_errors_then_family_home(
+    browser, live_server: LiveServer, seeded: World, screenshots
+) -> None:  # type: ignore[no-untyped-def]
+    log_in(browser, live_server, seeded.family_a.email, "wrong password")
+    error = browser.find_element(By.ID, "login-error")
+    assert "Wrong e-mail or password" in error.text or "邮箱或密码错误" in error.text
+    save(browser, screenshots, "web-login-error")
+    log_in(browser, live_server, seeded.family_a.email)
+    wait_for(lambda: browser.current_url.endswith("/family"), what="family home")
+    assert seeded.elder_a.name in text(browser)
+    assert seeded.elder_b.name not in text(browser)
+    cookie = browser.get_cookie("anxin_session")
+    assert cookie is not None and cookie["httpOnly"] is True
+
+
+def test_family_pairs_and_revokes_a_box_live(
+    browser,
+    live_server: LiveServer,
+    seeded: World,
+    box: Box,
+    screenshots,  # type: ignore[no-untyped-def]
+) -> None:
+    log_in(browser, live_server, seeded.family_a.email)
+    browser.get(f"{live_server.url}/family?lang=en")
+    wait_for(
+        lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-live") == "on",
+        what="live socket",
+    )
+    browser.find_element(By.ID, "pair-code").send_keys(box.code[:3] + " " + box.code[3:])
+    save(browser, screenshots, "web-family-pair-form")
+    submit(browser, "pair-submit")
+    paired = box.recv()
+    assert isinstance(paired, Paired) and paired.elder.name == seeded.elder_a.name
+    notice = wait_for(lambda: browser.find_element(By.ID, "notice"), what="paired notice")
+    assert "paired" in notice.text
+    device = browser.find_element(By.CSS_SELECTOR, f"#device-{paired.device_id}")
+    assert device.get_attribute("data-state") == "offline"
+    # The box reconnects with its token: the page turns it "online" without a reload.
+    box.close()
+    box.open()
+    box.send(Hello(client=ClientKind.BOX, device_token=paired.device_token))
+    assert isinstance(box.recv(), Welcome)
+    wait_for(
+        lambda: (
+            browser.find_element(By.ID, f"device-{paired.device_id}").get_attribute("data-state")
+            == "online"
+        ),
+        what="device shown online live",
+    )
+    save(browser, screenshots, "web-family-paired")
+    browser.find_element(By.ID, f"revoke-{paired.device_id}").click()
+    browser.switch_to.alert.accept()
+    assert isinstance(box.recv(), Revoked)
+    wait_for(
+        lambda: (
+            browser.find_element(By.ID, f"device-{paired.device_id}").get_attribute("data-state")
+            == "revoked"
+        ),
+        what="device shown revoked",
+    )
+    save(browser, screenshots, "web-family-revoked")
+
+
+def test_wrong_code_on_the_form_is_explained(
+    browser, live_server: LiveServer, seeded: World, box: Box
+) -> None:  # type: ignore[no-untyped-def]
+    log_in(browser, live_server, seeded.family_a.email)
+    browser.get(f"{live_server.url}/family?lang=zh")
+    wrong = "000000" if box.code != "000000" else "111111"
+    browser.find_element(By.ID, "pair-code").send_keys(wrong)
+    submit(browser, "pair-submit")
+    error = browser.find_element(By.ID, "pair-error")
+    assert "code" in error.text
+    browser.execute_script("document.getElementById('pair-code').removeAttribute('pattern')")
+    field = browser.find_element(By.ID, "pair-code")
+    field.clear()
+    field.send_keys("12ab")
+    submit(browser, "pair-submit")
+    assert "6 位数字" in browser.find_element(By.ID, "pair-error").text
+
+
+def test_family_page_switches_language(
+    browser, live_server: LiveServer, seeded: World, screenshots
+) -> None:  # type: ignore[no-untyped-def]
+    log_in(browser, live_server, seeded.family_a.email)
+    browser.get(f"{live_server.url}/family?lang=zh")
+    assert "我的家人" in text(browser)
+    save(browser, screenshots, "web-family-zh")
+    browser.find_element(By.ID, "switch-lang").click()
+    wait_for(lambda: "My family" in text(browser), what="English page")
+    browser.get(f"{live_server.url}/family")
+    assert "My family" in text(browser), "the choice is remembered"
+
+
+def test_doctor_and_operator_homes(
+    browser, live_server: LiveServer, seeded: World, screenshots
+) -> None:  # type: ignore[no-untyped-def]
+    log_in(browser, live_server, seeded.doctor_a.email)
+    wait_for(lambda: browser.current_url.endswith("/doctor"), what="doctor home")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".elder"), what="doctor's elders")
+    assert seeded.elder_a.name in text(browser) and seeded.elder_b.name not in text(browser)
+    save(browser, screenshots, "web-doctor-home")
+    browser.delete_all_cookies()
+    log_in(browser, live_server, seeded.operator_a.email)
+    wait_for(lambda: browser.current_url.endswith("/operator"), what="operator home")
+    marks = wait_for(
+        lambda: browser.find_elements(By.CSS_SELECTOR, "#area-map .mark-elder"), what="map marks"
+    )
+    assert len(marks) == 1
+    assert seeded.elder_a.name in text(browser) and seeded.elder_b.name not in text(browser)
+    save(browser, screenshots, "web-operator-home")
+    logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert logs == [], json.dumps(logs)
+
+
+def test_live_updates_never_wipe_what_someone_is_typing(
+    browser,
+    live_server: LiveServer,
+    seeded: World,  # type: ignore[no-untyped-def]
+) -> None:
+    log_in(browser, live_server, seeded.family_a.email)
+    browser.get(f"{live_server.url}/family?lang=en")
+    body = browser.find_element(By.TAG_NAME, "body")
+    wait_for(lambda: body.get_attribute("data-live") == "on", what="live socket")
+    before = int(body.get_attribute("data-live-updates"))
+    form = browser.find_element(By.ID, f"med-form-{seeded.elder_a.id}")  # inside a live region
+    field = form.find_element(By.NAME, "medicine")
+    field.send_keys("Amlo")
+    admin = live_server.login(seeded.admin.email, PASSWORD)
+    resp = admin.patch(f"/api/elders/{seeded.elder_a.id}", json={"address": "8 Live Road"})
+    assert resp.status_code == 200
+    wait_for(lambda: int(body.get_attribute("data-live-updates")) > before, what="a live refresh")
+    wait_for(lambda: "8 Live Road" in text(browser), what="the new address shown")
+    assert field.get_attribute("value") == "Amlo", "half-typed input survives a live refresh"

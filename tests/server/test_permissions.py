@@ -1,0 +1,230 @@
+"""The permission matrix: every role against every endpoint, including cross-family access."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import bearer
+from tests.factories import World
+from tests.server.routes import api_operations
+
+ROLES = ["family_a", "family_b", "doctor_a", "doctor_b", "operator_a", "operator_b", "admin"]
+SEES_A = {"family_a", "doctor_a", "operator_a", "admin"}
+
+
+def new_code(client: TestClient) -> str:
+    return client.post("/api/pairing/requests", json={}).json()["code"]
+
+
+def paired_device(client: TestClient, world: World) -> int:
+    headers = bearer(client, world.family_a.email)
+    body = {"code": new_code(client), "elder_id": world.elder_a.id}
+    resp = client.post("/api/pairing/claim", json=body, headers=headers)
+    assert resp.status_code == 201, resp.text
+    return int(resp.json()["device_id"])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_list_shows_only_visible_elders(client: TestClient, world: World, role: str) -> None:
+    resp = client.get("/api/elders", headers=bearer(client, world.user(role).email))
+    assert resp.status_code == 200
+    names = {e["name"] for e in resp.json()}
+    expected = set()
+    if role in SEES_A:
+        expected.add(world.elder_a.name)
+    if role.endswith("_b") or role == "admin":
+        expected.add(world.elder_b.name)
+    assert names == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_elder(client: TestClient, world: World, role: str) -> None:
+    headers = bearer(client, world.user(role).email)
+    resp = client.get(f"/api/elders/{world.elder_a.id}", headers=headers)
+    if role in SEES_A:
+        assert resp.status_code == 200
+        assert resp.json()["contacts"][0]["name"] == "李娜"
+    else:
+        assert resp.status_code == 404, "another family's elder must look like it does not exist"
+        assert "李娜" not in resp.text
+
+
+EDIT_EXPECT = {"family_a": 200, "admin": 200, "doctor_a": 403, "operator_a": 403}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_update_elder(client: TestClient, world: World, role: str) -> None:
+    headers = bearer(client, world.user(role).email)
+    resp = client.patch(
+        f"/api/elders/{world.elder_a.id}", json={"address": "1 New Road"}, headers=headers
+    )
+    assert resp.status_code == EDIT_EXPECT.get(role, 404)
+    after = client.get(f"/api/elders/{world.elder_a.id}", headers=bearer(client, world.admin.email))
+    changed = after.json()["address"] == "1 New Road"
+    assert changed == (resp.status_code == 200)
+
+
+def test_doctor_may_edit_care_notes_only(client: TestClient, world: World) -> None:
+    headers = bearer(client, world.doctor_a.email)
+    ok = client.patch(
+        f"/api/elders/{world.elder_a.id}", json={"care_notes": "BP 150/90"}, headers=headers
+    )
+    assert ok.status_code == 200
+    assert ok.json()["care_notes"] == "BP 150/90"
+    other = client.patch(
+        f"/api/elders/{world.elder_b.id}", json={"care_notes": "x"}, headers=headers
+    )
+    assert other.status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_list_devices(client: TestClient, world: World, role: str) -> None:
+    device_id = paired_device(client, world)
+    resp = client.get(
+        f"/api/elders/{world.elder_a.id}/devices", headers=bearer(client, world.user(role).email)
+    )
+    if role in SEES_A:
+        assert resp.status_code == 200
+        assert [d["id"] for d in resp.json()] == [device_id]
+    else:
+        assert resp.status_code == 404
+
+
+AUDIT_EXPECT = {"family_a": 200, "admin": 200, "doctor_a": 403, "operator_a": 403}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_audit_log(client: TestClient, world: World, role: str) -> None:
+    client.get(f"/api/elders/{world.elder_a.id}", headers=bearer(client, world.doctor_a.email))
+    resp = client.get(
+        f"/api/elders/{world.elder_a.id}/audit", headers=bearer(client, world.user(role).email)
+    )
+    assert resp.status_code == AUDIT_EXPECT.get(role, 404)
+    if resp.status_code == 200:
+        reads = [e for e in resp.json() if e["action"] == "elder.read"]
+        assert reads[0]["actor_user_id"] == world.doctor_a.id, "the doctor's read is on record"
+
+
+CLAIM_EXPECT = {"family_a": 201, "admin": 201, "doctor_a": 403, "operator_a": 403}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_claim_pairing_code(client: TestClient, world: World, role: str) -> None:
+    body = {"code": new_code(client), "elder_id": world.elder_a.id}
+    resp = client.post(
+        "/api/pairing/claim", json=body, headers=bearer(client, world.user(role).email)
+    )
+    assert resp.status_code == CLAIM_EXPECT.get(role, 404)
+
+
+REVOKE_EXPECT = {"family_a": 204, "admin": 204, "doctor_a": 403, "operator_a": 403}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_revoke_device(client: TestClient, world: World, role: str) -> None:
+    device_id = paired_device(client, world)
+    resp = client.delete(
+        f"/api/devices/{device_id}", headers=bearer(client, world.user(role).email)
+    )
+    assert resp.status_code == REVOKE_EXPECT.get(role, 404)
+    devices = client.get(
+        f"/api/elders/{world.elder_a.id}/devices", headers=bearer(client, world.admin.email)
+    ).json()
+    assert (devices[0]["revoked_at"] is not None) == (resp.status_code == 204)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_people_are_not_boxes(client: TestClient, world: World, role: str) -> None:
+    resp = client.get("/api/box/me", headers=bearer(client, world.user(role).email))
+    assert resp.status_code == 401
+
+
+PAGES = {
+    "/family": {"family_a", "family_b"},
+    "/doctor": {"doctor_a", "doctor_b"},
+    "/operator": {"operator_a", "operator_b", "admin"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_pages_by_role(client: TestClient, world: World, role: str, page: str) -> None:
+    form = {"email": world.user(role).email, "password": "correct horse battery"}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+    resp = client.get(page, headers={"accept": "text/html"}, follow_redirects=False)
+    assert resp.status_code == (200 if role in PAGES[page] else 403)
+    if resp.status_code == 200 and role != "admin":
+        other = world.elder_b.name if role.endswith("_a") else world.elder_a.name
+        own = world.elder_a.name if role.endswith("_a") else world.elder_b.name
+        assert own in resp.text
+        assert other not in resp.text, "a page never shows another family's elder"
+
+
+ANONYMOUS = [
+    ("get", "/api/elders"),
+    ("get", "/api/elders/1"),
+    ("patch", "/api/elders/1"),
+    ("get", "/api/elders/1/devices"),
+    ("get", "/api/elders/1/audit"),
+    ("post", "/api/pairing/claim"),
+    ("delete", "/api/devices/1"),
+    ("get", "/api/box/me"),
+    ("get", "/api/auth/me"),
+    ("post", "/api/auth/logout"),
+    ("get", "/api/calls/1"),
+    ("get", "/api/calls/1/fhir"),
+    ("get", "/api/elders/1/calls"),
+    ("get", "/api/elders/1/call-preference"),
+    ("put", "/api/elders/1/call-preference"),
+    ("get", "/api/sos/alerts"),
+    ("get", "/api/sos/alerts/1"),
+    ("post", "/api/sos/alerts/1/acknowledge"),
+    ("post", "/api/sos/alerts/1/resolve"),
+    ("post", "/api/sos/alerts/1/call"),
+    ("get", "/api/sos/stats"),
+    ("post", "/api/box/sensor-events"),
+    ("get", "/api/sos/check-in/1"),
+    ("put", "/api/sos/check-in/1"),
+    # medication reminders (full role matrix: tests/server/test_reminders_api.py)
+    ("get", "/api/elders/1/medication-plans"),
+    ("post", "/api/elders/1/medication-plans"),
+    ("get", "/api/medication-plans/1"),
+    ("patch", "/api/medication-plans/1"),
+    ("get", "/api/elders/1/doses"),
+    ("get", "/api/elders/1/adherence"),
+    ("get", "/api/elders/1/fhir/medication"),
+    ("get", "/api/elders/1/reminder-alerts"),
+    ("put", "/api/elders/1/reminder-alerts"),
+]
+OPEN = {"/healthz", "/api/auth/login", "/api/pairing/requests", "/api/pairing/status"}
+
+
+@pytest.mark.parametrize(("method", "path"), ANONYMOUS)
+def test_anonymous_callers_are_refused(
+    client: TestClient, world: World, method: str, path: str
+) -> None:
+    resp = client.request(method.upper(), path, json={})
+    assert resp.status_code == 401
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_anonymous_pages_redirect_to_login(client: TestClient, page: str) -> None:
+    resp = client.get(page, follow_redirects=False)
+    assert resp.status_code == 303
+    assert resp.headers["location"].startswith("/login")
+
+
+def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
+    covered = {p for _, p in ANONYMOUS} | OPEN
+    covered_templates = (
+        {p.replace("/1", "/{elder_id}") for p in covered}
+        | {p.replace("/1", "/{device_id}") for p in covered}
+        | {p.replace("/1", "/{call_id}") for p in covered}
+        | {p.replace("/1", "/{plan_id}") for p in covered}
+        | {p.replace("/1", "/{alert_id}") for p in covered}
+    )
+    operations = api_operations(client.app)
+    assert len(operations) >= 13
+    missing = sorted({path for _, path in operations if path not in covered_templates})
+    assert missing == [], f"add these routes to the permission matrix: {missing}"

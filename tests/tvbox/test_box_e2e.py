@@ -1,0 +1,103 @@
+"""The real box process against a real server: pair, restart, offline, language, revoke."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.tvbox.box_process import BoxProcess
+from tests.tvbox.live_server import REPO, DemoServer
+from tests.tvbox.waiting import wait_until
+from tvbox.keys import KEYCODE_FOR, RemoteAction
+from voice.speech import wav_duration_s
+
+SHOTS = REPO / "artifacts" / "screenshots"
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def server(tmp_path: Path, db_url: str) -> Iterator[DemoServer]:
+    live = DemoServer(db_url, tmp_path / "server")
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def box(tmp_path: Path, server: DemoServer) -> Iterator[BoxProcess]:
+    process = BoxProcess(tmp_path / "box", server.url)
+    yield process
+    process.stop()
+
+
+def key(action: RemoteAction) -> int:
+    return KEYCODE_FOR[action]
+
+
+def test_pair_restart_offline_language_and_revoke(box: BoxProcess, server: DemoServer) -> None:
+    # First start: the pairing screen with a code, read out digit by digit.
+    first = box.start()
+    assert first["screen"] == "pairing" and first["paired"] is False
+    shown = box.wait_state("a pairing code", link_state="pairing")
+    code = shown["pairing_code"]
+    assert code and len(code) == 6
+    spelled = "，".join("零一二三四五六七八九"[int(d)] for d in code)
+    assert any(spelled in said for said in shown["spoken"]), shown["spoken"]
+    box.screenshot(SHOTS / "tvbox-pairing-zh.png")
+    # ... and really spoken: espeak-ng audio of the Chinese prompt was produced.
+    wavs = wait_until(lambda: box.spoken_wavs("zh"), 30, "spoken Chinese audio")
+    assert all(wav_duration_s(w) > 0.5 for w in wavs)
+    for _ in range(3):
+        box.press(key(RemoteAction.BACK))  # Back on the pairing screen is safe
+    assert box.alive and box.state()["screen"] == "pairing"
+
+    # The family enters the code: the box goes home, online, greeting the elder.
+    family = server.login()
+    elder_id = server.elders(family)[0]["id"]
+    server.claim(family, code, elder_id)
+    home = box.wait_state("home after pairing", screen="home", link_state="online")
+    assert home["elder"]["name"] == "王秀英"
+    box.screenshot(SHOTS / "tvbox-home-online-zh.png")
+
+    # A restart goes straight home with the stored token.
+    assert box.stop() == 0
+    again = box.start()
+    assert again["screen"] == "home" and again["paired"] is True
+    box.wait_state("online after restart", link_state="online")
+
+    # Server down: the box stays home, says it is offline, and still obeys the remote.
+    server.stop()
+    box.wait_state("offline badge", link_state="offline", screen="home")
+    assert box.press(key(RemoteAction.RIGHT))["focus"] == "medicines"
+    box.screenshot(SHOTS / "tvbox-home-offline-zh.png")
+    # A language change made offline waits in the outbox ...
+    box.press(key(RemoteAction.BLUE))
+    box.press(key(RemoteAction.DOWN))
+    chosen = box.press(key(RemoteAction.OK))
+    assert chosen["lang"] == "en" and chosen["outbox_pending"] == 1
+    box.press(key(RemoteAction.BACK))
+    server.start()
+    # ... and reaches the server once the box reconnects.
+    box.wait_state("reconnected and outbox flushed", link_state="online", outbox_pending=0)
+    assert server.elder(family, elder_id)["lang"] == "en"
+    assert server.audit_actions(family, elder_id).count("elder.lang.changed_on_box") == 1
+
+    # The family revokes the box: it forgets its token and shows a fresh code.
+    device_id = server_device_id(server, family, elder_id)
+    server.revoke(family, device_id)
+    revoked = box.wait_state("pairing after revoke", screen="pairing", paired=False)
+    fresh = box.wait_state("a fresh code", link_state="pairing")["pairing_code"]
+    assert fresh and fresh != code
+    assert any("disconnected this TV" in said for said in revoked["spoken"]), revoked["spoken"]
+    box.screenshot(SHOTS / "tvbox-pairing-after-revoke-en.png")
+    assert box.alive
+
+
+def server_device_id(server: DemoServer, token: str, elder_id: int) -> int:
+    """The id of the elder's one live TV box."""
+    devices = server.devices(token, elder_id)
+    live = [d for d in devices if not d.get("revoked_at")]
+    assert len(live) == 1, devices
+    return int(live[0]["id"])

@@ -1,0 +1,65 @@
+"""Pairing as a family does it: a real box process shows a code, the family page in
+Chromium enters it, the TV goes home; removing the box on the page sends it back to pairing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from tests.browser import chromium, save
+from tests.server.test_pages import log_in, submit
+from tests.tvbox.box_process import BoxProcess
+from tests.tvbox.live_server import FAMILY_LOGIN, DemoServer
+from tests.tvbox.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def server(tmp_path: Path, db_url: str) -> Iterator[DemoServer]:
+    live = DemoServer(db_url, tmp_path / "server")
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def box(tmp_path: Path, server: DemoServer) -> Iterator[BoxProcess]:
+    process = BoxProcess(tmp_path / "box", server.url, lang="en")
+    yield process
+    process.stop()
+
+
+def test_family_pairs_the_tv_in_the_browser_and_removes_it(
+    box: BoxProcess, server: DemoServer, screenshots: Path
+) -> None:
+    box.start()
+    code = box.wait_state("a pairing code", link_state="pairing")["pairing_code"]
+    box.screenshot(screenshots / "tvbox-pairing-en.png")
+    with chromium() as page:
+        log_in(page, server.process, *FAMILY_LOGIN)
+        page.get(f"{server.url}/family?lang=en")
+        page.find_element(By.ID, "pair-code").send_keys(code)
+        submit(page, "pair-submit")
+        assert "paired" in page.find_element(By.ID, "notice").text
+        home = box.wait_state("home after pairing", screen="home", link_state="online")
+        assert home["elder"]["name"] == "王秀英"
+        box.screenshot(screenshots / "tvbox-home-after-browser-pairing.png")
+        device = wait_until(
+            lambda: page.find_elements(By.CSS_SELECTOR, ".device[data-state='online']"),
+            20,
+            "the family page showing the box online",
+        )[0]
+        save(page, screenshots, "web-family-real-box-online")
+        device.find_element(By.CSS_SELECTOR, "button.danger").click()
+        page.switch_to.alert.accept()
+        box.wait_state("pairing after removal", screen="pairing", paired=False)
+        fresh = wait_until(
+            lambda: (s := box.state())["link_state"] == "pairing" and s["pairing_code"],
+            30,
+            "a fresh code shown",
+        )
+        assert fresh != code

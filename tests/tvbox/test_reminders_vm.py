@@ -1,0 +1,290 @@
+"""The box's reminders as the elder meets them, driven by a test clock (no Kivy, real SQLite)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from protocol import (
+    DoseAnswer,
+    ElderInfo,
+    Lang,
+    MedPlans,
+    PlanInfo,
+    PlanStatus,
+    Schedule,
+)
+from tests.tvbox.conftest import RecordingSpeaker
+from tvbox.events import ServerMessage, Welcomed
+from tvbox.keys import RemoteAction
+from tvbox.outbox import Outbox
+from tvbox.speech import Priority
+from tvbox.store import BoxStore
+from tvbox.viewmodels.app import AppViewModel, Screen
+
+SHANGHAI = ElderInfo(id=1, name="王秀英", lang=Lang.EN, timezone="Asia/Shanghai")
+CREATED = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)  # 07:00 on 22 Nov in Shanghai
+
+
+class Clock:
+    """A settable clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at_local(self, tz: str, *args: int) -> None:
+        from zoneinfo import ZoneInfo
+
+        self.now = datetime(*args, tzinfo=ZoneInfo(tz)).astimezone(UTC)  # type: ignore[misc]
+
+
+def plan(
+    pid: int,
+    medicine: str,
+    *times: time,
+    status: PlanStatus = PlanStatus.ACTIVE,
+    updated_at: datetime = CREATED,
+) -> PlanInfo:
+    return PlanInfo(
+        id=pid,
+        medicine=medicine,
+        strength="5 mg",
+        dose="1 tablet",
+        instructions="after meals",
+        appearance="white round",
+        colour="#ffffff",
+        schedule=Schedule(times=times, start_date=date(2026, 1, 1)),
+        status=status,
+        updated_at=updated_at,
+    )
+
+
+def make_vm(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker, elder: ElderInfo = SHANGHAI
+) -> AppViewModel:
+    store.save_pairing(7, "token-7", elder)
+    vm = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    return vm
+
+
+def push(vm: AppViewModel, *plans: PlanInfo) -> None:
+    vm.handle_link_event(ServerMessage(MedPlans(elder_id=1, plans=list(plans))))
+
+
+def answers(store: BoxStore) -> list[tuple[str, str]]:
+    out = []
+    for item in Outbox(store).pending():
+        assert isinstance(item.message, DoseAnswer)
+        out.append((item.message.outcome.value, item.message.scheduled_local.strftime("%H:%M")))
+    return out
+
+
+@pytest.fixture
+def clock() -> Clock:
+    c = Clock(CREATED)
+    c.at_local("Asia/Shanghai", 2026, 11, 22, 7, 59)
+    return c
+
+
+def test_reminder_covers_the_screen_speaks_and_ok_means_taken(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0)))
+    vm.open_settings()
+    assert not vm.check_reminders()
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    assert vm.check_reminders()
+    assert vm.screen is Screen.REMINDER
+    assert "Amlodipine" in speaker.last and speaker.said[-1][2] is Priority.URGENT
+    view = vm.reminders.view(vm.lang)
+    assert view.lines[0].medicine == "Amlodipine 5 mg"
+    assert "after meals" in view.lines[0].detail
+    vm.handle(RemoteAction.DOWN)  # arrows move; nothing is answered yet
+    vm.handle(RemoteAction.UP)
+    assert answers(store) == []
+    vm.handle(RemoteAction.OK)
+    assert answers(store) == [("taken", "08:00")]
+    assert vm.screen is Screen.SETTINGS, "the reminder gives the screen back"
+    assert not vm.check_reminders(), "an answered dose never comes back"
+    assert vm.snapshot()["medicines"] == [
+        {"time": "08:00", "medicine": "Amlodipine", "state": "taken"}
+    ]
+
+
+def test_medicines_due_together_are_one_reminder(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0)), plan(2, "Metformin", time(8, 0)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0, 1)
+    assert vm.check_reminders()
+    said = speaker.last
+    assert "Amlodipine" in said and "Metformin" in said
+    vm.handle(RemoteAction.OK)
+    assert sorted(answers(store)) == [("taken", "08:00"), ("taken", "08:00")]
+
+
+def test_snooze_comes_back_in_ten_minutes_and_repeats_every_five(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    vm.check_reminders()
+    spoken = len(speaker.said)
+    clock.now += timedelta(minutes=4)
+    vm.repeat_reminder_if_due()
+    assert len(speaker.said) == spoken
+    clock.now += timedelta(minutes=1)
+    vm.repeat_reminder_if_due()
+    assert len(speaker.said) == spoken + 1 and "Amlodipine" in speaker.last
+    vm.handle(RemoteAction.RIGHT)
+    vm.handle(RemoteAction.OK)  # "In 10 minutes"
+    assert vm.screen is Screen.HOME
+    clock.now += timedelta(minutes=9)
+    assert not vm.check_reminders()
+    clock.now += timedelta(minutes=1)
+    assert vm.check_reminders()
+    vm.handle(RemoteAction.BACK)  # Back is safe: another snooze, not a lost dose
+    clock.now += timedelta(minutes=10)
+    assert vm.check_reminders()
+    vm.handle(RemoteAction.DIGIT_3)  # skip
+    assert [k for k, _ in answers(store)] == ["snoozed", "snoozed", "skipped"]
+    assert len({item.key for item in Outbox(store).pending()}) == 3
+
+
+def test_box_off_during_a_dose_shows_it_within_grace_and_records_missed_after(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker, tmp_path: object
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0), time(9, 0)))
+    # The box is off from 07:59 to 10:30: 08:00 is 2 h 30 ago (missed), 09:00 still shown.
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 10, 30)
+    again = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    again.start()
+    assert again.screen is Screen.REMINDER
+    assert [d.slot.local.hour for d in again.reminders.showing] == [9]
+    assert answers(store) == [("missed", "08:00")]
+    # Restart while the 09:00 reminder is up: it is shown again, not lost, not doubled.
+    third = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    third.start()
+    assert [d.slot.local.hour for d in third.reminders.showing] == [9]
+    third.handle(RemoteAction.OK)
+    fourth = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    fourth.start()
+    assert fourth.screen is Screen.HOME
+    assert answers(store) == [("missed", "08:00"), ("taken", "09:00")]
+
+
+def test_no_answer_for_two_hours_is_recorded_as_missed(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    vm.check_reminders()
+    clock.now += timedelta(hours=2, seconds=1)
+    vm.check_reminders()
+    assert vm.screen is Screen.HOME
+    assert answers(store) == [("missed", "08:00")]
+
+
+def test_paused_plans_stay_quiet_and_new_plans_arrive_by_push(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0), status=PlanStatus.PAUSED))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    assert not vm.check_reminders()
+    push(vm, plan(1, "Amlodipine", time(8, 0)))  # resumed: due now, shown at once
+    assert vm.screen is Screen.REMINDER
+    push(vm)  # ended on the server: the reminder goes away
+    assert vm.screen is Screen.HOME
+
+
+def test_london_elder_gets_eight_oclock_local_across_the_dst_change(
+    store: BoxStore, speaker: RecordingSpeaker
+) -> None:
+    london = SHANGHAI.model_copy(update={"timezone": "Europe/London"})
+    clock = Clock(datetime(2026, 3, 28, 7, 59, tzinfo=UTC))
+    vm = make_vm(store, clock, speaker, london)
+    push(vm, plan(1, "Amlodipine", time(8, 0), updated_at=datetime(2026, 3, 28, tzinfo=UTC)))
+    fired = []
+    for minute in range(0, 2 * 24 * 60, 1):
+        clock.now = datetime(2026, 3, 28, 7, 0, tzinfo=UTC) + timedelta(minutes=minute)
+        if vm.check_reminders():
+            fired.append(clock.now)
+            vm.handle(RemoteAction.OK)
+    # 08:00 GMT on Saturday, then 08:00 BST = 07:00 UTC on Sunday.
+    assert fired == [
+        datetime(2026, 3, 28, 8, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 7, 0, tzinfo=UTC),
+    ]
+
+
+def test_medicines_tile_and_voice_hooks(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0), time(20, 0)))
+    vm.handle(RemoteAction.DIGIT_2)  # the Medicines tile
+    assert vm.screen is Screen.MEDICINES
+    assert speaker.last == "Medicines today: 0 of 2 taken. Next: Amlodipine at 08:00."
+    assert not vm.answer_current_reminder(True), "nothing to answer"
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    vm.check_reminders()
+    assert vm.answer_current_reminder(True)
+    assert vm.screen is Screen.MEDICINES
+    assert vm.next_medicine_summary() == (
+        "Medicines today: 1 of 2 taken. Next: Amlodipine at 20:00."
+    )
+    vm.handle(RemoteAction.BACK)
+    assert vm.screen is Screen.HOME
+
+
+def test_welcome_asks_the_server_for_plans(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    import asyncio
+
+    vm = make_vm(store, clock, speaker)
+    sent: list[object] = []
+
+    async def send_live(message: object) -> bool:
+        sent.append(message)
+        return True
+
+    async def scenario() -> None:
+        vm.send_live = send_live  # type: ignore[assignment]
+        vm.handle_link_event(Welcomed(7, SHANGHAI))
+        await asyncio.wait_for(asyncio.sleep(0), 1)
+        await asyncio.wait_for(asyncio.sleep(0), 1)
+
+    asyncio.run(scenario())
+    assert [type(m).__name__ for m in sent] == ["MedPlansRequest"]
+
+
+def test_a_dose_due_during_a_video_call_waits_until_the_call_ends(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    from protocol import CallEnded, CallEndReason, CallKind, CallRinging
+
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0)))
+    vm.handle_link_event(
+        ServerMessage(CallRinging(call_id=4, kind=CallKind.FAMILY, caller_name="Li Na"))
+    )
+    assert vm.screen is Screen.CALL
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    vm.check_reminders()
+    assert vm.screen is Screen.CALL, "a reminder never covers the call"
+    assert "Amlodipine" not in speaker.last
+    vm.handle_link_event(ServerMessage(CallEnded(call_id=4, reason=CallEndReason.HUNG_UP)))
+    assert vm.screen is Screen.REMINDER and "Amlodipine" in speaker.last
+    vm.handle(RemoteAction.OK)
+    assert answers(store) == [("taken", "08:00")] and vm.screen is Screen.HOME

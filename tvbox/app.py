@@ -1,0 +1,258 @@
+"""The Kivy application: one window, four screens, the link badge, and the remote keys.
+
+Kivy and the server link share one asyncio loop (``App.async_run(async_lib="asyncio")``).
+The app only forwards keys to `AppViewModel` and copies its state into Kivy properties.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+
+from kivy.config import Config  # noqa: E402
+
+# The remote's Back key is Escape: it must never quit the app.
+Config.set("kivy", "exit_on_escape", "0")
+
+from protocol import SosSource  # noqa: E402
+from tvbox.config import BoxConfig  # noqa: E402
+from tvbox.fonts import ui_font  # noqa: E402
+from tvbox.keys import action_for  # noqa: E402
+from tvbox.link import ServerLink  # noqa: E402
+from tvbox.local_api import LocalApi  # noqa: E402
+from tvbox.outbox import Outbox  # noqa: E402
+from tvbox.palette import BACKGROUND, DESIGN_HEIGHT, rgba  # noqa: E402
+from tvbox.reminder_clock import ReminderClock  # noqa: E402
+from tvbox.speech import SpokenLog, make_speaker  # noqa: E402
+from tvbox.store import BoxStore  # noqa: E402
+from tvbox.viewmodels.app import AppViewModel  # noqa: E402
+from tvbox.voice_control import VoiceControl  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+SCREENS_DIR = Path(__file__).with_name("screens")
+KV_FILES = (
+    "widgets.kv",
+    "pairing.kv",
+    "home.kv",
+    "settings.kv",
+    "notice.kv",
+    "reminder.kv",
+    "call.kv",
+    "sos.kv",
+)
+ESCAPE = 27
+
+
+def configure_window(size: tuple[int, int], fullscreen: bool = False) -> None:
+    """Set the window size before Kivy creates the window (call before `BoxApp.run`)."""
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "resizable", "1")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    # A TV has no mouse: no red multitouch dots on right clicks.
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def _kivy_app_class() -> type[Any]:
+    """Build the App subclass; Kivy's window modules are imported only here."""
+    from kivy.app import App
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+    from kivy.core.window import Window
+    from kivy.lang import Builder
+    from kivy.properties import NumericProperty
+    from kivy.uix.floatlayout import FloatLayout
+    from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+    from tvbox.screens.call import CallScreen
+    from tvbox.screens.home import HomeScreen
+    from tvbox.screens.notice import NoticeScreen
+    from tvbox.screens.pairing import PairingScreen
+    from tvbox.screens.reminder import MedicinesScreen, ReminderScreen
+    from tvbox.screens.settings import SettingsScreen
+    from tvbox.screens.sos import SosScreen
+    from tvbox.screens.widgets import LinkBadge
+
+    class BoxApp(App):  # type: ignore[misc]
+        """The TV box window."""
+
+        scale = NumericProperty(1.0)
+
+        def __init__(self, vm: AppViewModel, config: BoxConfig, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.vm = vm
+            self.box_config = config
+            self.title = "Anxin"
+            self.screens: dict[str, Any] = {}
+            self.badge: Any = None
+            self.manager: Any = None
+
+        def build(self) -> Any:
+            font = ui_font(self.box_config.font_cache_dir)
+            if font is not None:
+                LabelBase.register(DEFAULT_FONT, fn_regular=font.regular, fn_bold=font.bold)
+            Window.clearcolor = rgba(BACKGROUND)
+            for name in KV_FILES:
+                Builder.load_file(str(SCREENS_DIR / name))
+            self.manager = ScreenManager(transition=NoTransition())
+            screens = (
+                PairingScreen(),
+                HomeScreen(),
+                SettingsScreen(),
+                NoticeScreen(),
+                CallScreen(),
+                ReminderScreen(),
+                MedicinesScreen(),
+                SosScreen(),
+            )
+            for screen in screens:
+                self.screens[screen.name] = screen
+                self.manager.add_widget(screen)
+            root = FloatLayout()
+            root.add_widget(self.manager)
+            self.badge = LinkBadge(pos_hint={"right": 0.975, "top": 0.96})
+            root.add_widget(self.badge)
+            self._fit_scale(Window, *Window.size)
+            Window.bind(on_resize=self._fit_scale)
+            Window.bind(on_key_down=self._on_key_down, on_keyboard=self._on_keyboard)
+            Window.bind(on_request_close=self._on_request_close)
+            self.vm.subscribe(self.refresh)
+            self.refresh()
+            return root
+
+        def on_start(self) -> None:
+            self.vm.start()
+
+        def _fit_scale(self, _window: Any, width: int, height: int) -> None:
+            self.scale = min(height / DESIGN_HEIGHT, width / (DESIGN_HEIGHT * 16 / 9))
+
+        def _on_key_down(self, _window: Any, key: int, *_args: Any) -> bool:
+            action = action_for(key)
+            if action is None:
+                return key == ESCAPE
+            self.vm.handle(action)
+            return True
+
+        def _on_keyboard(self, _window: Any, key: int, *_args: Any) -> bool:
+            return key == ESCAPE  # swallow Escape so nothing down the chain quits
+
+        def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+            return not getattr(self, "stopping", False)
+
+        def shutdown(self) -> None:
+            """Close the window from code (SIGTERM); the Back key never gets here."""
+            self.stopping = True
+            self.stop()
+
+        def refresh(self) -> None:
+            """Copy view-model state into the widgets."""
+            vm = self.vm
+            for screen in self.screens.values():
+                screen.refresh(vm)
+            self.manager.current = vm.screen.value
+            badge = vm.badge()
+            self.badge.label = badge.label
+            self.badge.state = badge.state.value
+
+        def press(self, keycode: int) -> None:
+            """Inject a key exactly as the remote would (used by the local API)."""
+            Window.dispatch("on_key_down", keycode, 0, None, [])
+
+        async def screenshot(self, path: str) -> str:
+            """Save the screen as it is drawn after the next frames to `path` (PNG)."""
+            from kivy.clock import Clock
+
+            loop = asyncio.get_running_loop()
+            for _ in range(2):
+                drawn = loop.create_future()
+                Clock.schedule_once(lambda _dt, f=drawn: f.done() or f.set_result(None), 0)
+                await drawn
+            target = Path(path).resolve()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory() as tmp:
+                made = Window.screenshot(name=os.path.join(tmp, "shot.png"))
+                os.replace(made, target)
+            return str(target)
+
+    return BoxApp
+
+
+def build_app(config: BoxConfig, speaker: SpokenLog | None = None) -> tuple[Any, ServerLink]:
+    """Create the store, view-model, link and Kivy app for `config` (nothing runs yet)."""
+    configure_window(config.window_size, config.fullscreen)
+    store = BoxStore(config.store_path)
+    outbox = Outbox(store)
+    if speaker is None:
+        speaker = make_speaker(config.speech_output, config.speech_dir)
+    vm = AppViewModel(
+        store, outbox, speaker, config.lang, sos_cancel_seconds=config.sos_cancel_seconds
+    )
+    link = ServerLink(config, store, outbox, vm.handle_link_event)
+    vm.on_outbox_added = link.outbox_changed
+    vm.send_live = link.send_now
+    app = _kivy_app_class()(vm, config)
+    app.call_media = vm.call.media = _call_media(app)
+    return app, link
+
+
+def _call_media(app: Any) -> Any:
+    """The media layer for calls (camera/mic or synthetic, by ANXIN_MEDIA_* settings),
+    loaded on the first call so an idle box does not carry aiortc and PyAV."""
+    from tvbox.lazy_media import LazyCallMedia
+
+    def widgets() -> tuple[Any, Any] | None:
+        screen = app.screens.get("call")
+        return None if screen is None else screen.video_widgets()
+
+    return LazyCallMedia(widgets)
+
+
+async def run_box(config: BoxConfig) -> None:
+    """Run the box until the window closes or SIGTERM/SIGINT arrives."""
+    app, link = build_app(config)
+    vm: AppViewModel = app.vm
+    speaker: Any = vm.speaker
+
+    def state() -> dict[str, Any]:
+        snapshot = vm.snapshot()
+        snapshot["spoken"] = [text for _lang, text in getattr(speaker, "said", [])]
+        return snapshot
+
+    def sensor(kind: str, detail: str) -> None:
+        vm.raise_sos(SosSource.SENSOR, f"{kind} {detail}".strip())
+
+    api = LocalApi(config.local_api_port, state, app.screenshot, app.press, sensor)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, app.shutdown)
+    clock = ReminderClock(vm, config.data_dir / "reminder_jobs.sqlite3")
+    clock.start()
+    voice = VoiceControl(vm, config)
+    # After the first screen is announced, so a "no voice" message follows it.
+    app.bind(on_start=lambda *_args: voice.begin())
+    link.start()
+    if config.local_api_port:
+        await api.start()
+    try:
+        await app.async_run(async_lib="asyncio")
+    finally:
+        if vm.call.active:
+            vm.hang_up()  # the other side hears of it before the link goes
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(app.call_media.wait_stopped(), 5)
+        await voice.close()
+        clock.stop()
+        link.stop()
+        await link.wait_stopped()
+        await api.close()
+        with contextlib.suppress(Exception):
+            speaker.close()
+        vm.store.close()

@@ -1,0 +1,1 @@
+"""Kivy screens of the box: each ``<name>.py`` has its ``<name>.kv`` beside it."""

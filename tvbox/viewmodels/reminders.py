@@ -1,0 +1,301 @@
+"""Medication reminders on the box: which doses are due, the full-screen reminder, the answers.
+
+No Kivy, no network, no real clock: ``now`` is passed in (the app's clock object), so tests
+drive hours of schedule in microseconds. Dose times come from `protocol.schedule`, the same
+code the server uses, in the elder's timezone.
+
+Rules:
+- a dose is shown when its time comes, or at start if it passed less than ``grace`` ago;
+- several doses due together are one reminder; OK = taken, or snooze 10 minutes, or skip;
+- a dose unanswered ``grace`` after its time is recorded as missed ("no answer");
+- every answer goes to the outbox with a key from (plan, dose time, answer): exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+from protocol import DoseAnswer, DoseOutcome, DoseSlot, Lang, PlanInfo, PlanStatus, answer_key
+from protocol.schedule import doses_between, local_day_bounds, zone
+from tvbox.i18n import text
+from tvbox.keys import RemoteAction
+from tvbox.outbox import Outbox
+from tvbox.reminder_store import ReminderStore
+
+GRACE = timedelta(hours=2)
+SNOOZE = timedelta(minutes=10)
+REPEAT = timedelta(minutes=5)
+CATCH_UP = timedelta(hours=24)
+SHOWING = "showing"
+SNOOZED = DoseOutcome.SNOOZED.value
+SETTLED = {DoseOutcome.TAKEN.value, DoseOutcome.SKIPPED.value, DoseOutcome.MISSED.value}
+
+
+def utcnow() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+class Choice(Enum):
+    """The answers on the reminder screen, in order."""
+
+    TAKEN = "taken"
+    SNOOZE = "snooze"
+    SKIP = "skip"
+
+
+_OUTCOME = {
+    Choice.TAKEN: DoseOutcome.TAKEN,
+    Choice.SNOOZE: DoseOutcome.SNOOZED,
+    Choice.SKIP: DoseOutcome.SKIPPED,
+}
+
+
+@dataclass(frozen=True)
+class DueDose:
+    """A dose on the reminder screen and its plan."""
+
+    slot: DoseSlot
+    plan: PlanInfo
+
+
+@dataclass(frozen=True)
+class MedicineLine:
+    """One medicine on the reminder screen."""
+
+    medicine: str
+    colour: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    """Everything the reminder screen shows, already translated."""
+
+    title: str
+    lines: tuple[MedicineLine, ...]
+    choices: tuple[tuple[str, bool], ...]
+    hint: str
+
+
+@dataclass(frozen=True)
+class TodayRow:
+    """One dose of today on the Medicines screen."""
+
+    time: str
+    medicine: str
+    colour: str
+    state: str
+    label: str
+
+
+class ReminderViewModel:
+    """Plans, the dose log and the reminder being shown."""
+
+    def __init__(
+        self,
+        store: ReminderStore,
+        outbox: Outbox,
+        *,
+        grace: timedelta = GRACE,
+        on_outbox_added: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.grace = grace
+        self.on_outbox_added = on_outbox_added
+        self.timezone = "Asia/Shanghai"
+        self.plans: dict[int, PlanInfo] = {p.id: p for p in store.plans()}
+        self.showing: list[DueDose] = []
+        self.focus = 0
+        self.last_spoken: datetime | None = None
+
+    # -- plans -----------------------------------------------------------
+
+    def set_plans(self, plans: list[PlanInfo]) -> None:
+        """Adopt the server's plan list (stored for offline use)."""
+        self.store.replace_plans(plans)
+        self.plans = {p.id: p for p in plans}
+        self.showing = [d for d in self.showing if d.slot.plan_id in self._active()]
+
+    def _active(self) -> dict[int, PlanInfo]:
+        return {i: p for i, p in self.plans.items() if p.status is PlanStatus.ACTIVE}
+
+    def slots(self, start: datetime, end: datetime) -> list[DoseSlot]:
+        """Doses of active plans due in ``[start, end)``."""
+        active = self._active()
+        plans = [(p.id, p.schedule) for p in active.values()]
+        slots = doses_between(plans, self.timezone, start, end)
+        return [s for s in slots if s.at >= active[s.plan_id].updated_at - timedelta(seconds=1)]
+
+    def wakeups(self, now: datetime, horizon: timedelta) -> list[datetime]:
+        """Instants in ``[now, now + horizon)`` the box must wake at (doses, snooze ends)."""
+        times = {s.at for s in self.slots(now, now + horizon)}
+        for entry in self.store.entries_since(now - self.grace).values():
+            if entry.state == SNOOZED and entry.snooze_until and entry.snooze_until >= now:
+                times.add(entry.snooze_until)
+        return sorted(times)
+
+    # -- what is due -----------------------------------------------------
+
+    def check(self, now: datetime) -> bool:
+        """Settle overdue doses as missed and show newly due ones; True if the reminder grew."""
+        log = self.store.entries_since(now - CATCH_UP)
+        showing_keys = {d.slot.key for d in self.showing}
+        grew = False
+        for slot in self.slots(now - CATCH_UP, now + timedelta(microseconds=1)):
+            entry = log.get(slot.key)
+            state = entry.state if entry else None
+            if state in SETTLED:
+                continue
+            if now - slot.at > self.grace:
+                self._settle(slot, DoseOutcome.MISSED, now)
+                continue
+            if slot.key in showing_keys:
+                continue
+            if state == SNOOZED and entry and entry.snooze_until and entry.snooze_until > now:
+                continue
+            self.showing.append(DueDose(slot, self.plans[slot.plan_id]))
+            self.store.record(slot.key, slot.plan_id, slot.local, slot.at, SHOWING, shown_at=now)
+            grew = True
+        self.showing = [d for d in self.showing if d.slot.key not in self._settled_keys(now)]
+        if grew:
+            self.showing.sort(key=lambda d: (d.slot.at, d.plan.medicine))
+            self.focus = 0
+            self.last_spoken = now
+        return grew
+
+    def _settled_keys(self, now: datetime) -> set[str]:
+        log = self.store.entries_since(now - CATCH_UP)
+        return {k for k, e in log.items() if e.state in SETTLED}
+
+    def repeat_due(self, now: datetime) -> bool:
+        """Whether the reminder should be spoken again (every 5 minutes until answered)."""
+        if not self.showing or self.last_spoken is None:
+            return False
+        if now - self.last_spoken >= REPEAT:
+            self.last_spoken = now
+            return True
+        return False
+
+    # -- answers ---------------------------------------------------------
+
+    def move(self, action: RemoteAction) -> bool:
+        """Move between Taken / Snooze / Skip with the arrows."""
+        step = {RemoteAction.LEFT: -1, RemoteAction.UP: -1, RemoteAction.RIGHT: 1,
+                RemoteAction.DOWN: 1}.get(action)
+        if step is None:
+            return False
+        target = self.focus + step
+        if not 0 <= target < len(Choice):
+            return False
+        self.focus = target
+        return True
+
+    @property
+    def focused(self) -> Choice:
+        """The focused answer."""
+        return list(Choice)[self.focus]
+
+    def answer(self, choice: Choice, now: datetime) -> list[DueDose]:
+        """Answer every dose on the reminder; return them (empty if nothing was showing)."""
+        answered, self.showing = self.showing, []
+        for dose in answered:
+            self._settle(dose.slot, _OUTCOME[choice], now)
+        self.focus = 0
+        return answered
+
+    def _settle(self, slot: DoseSlot, outcome: DoseOutcome, now: datetime) -> None:
+        key = answer_key(slot.plan_id, slot.local, outcome)
+        if outcome is DoseOutcome.SNOOZED:
+            entry = self.store.entry(slot.key)
+            key += f"#{(entry.snoozes if entry else 0) + 1}"
+            self.store.record(slot.key, slot.plan_id, slot.local, slot.at, SNOOZED,
+                              snooze_until=now + SNOOZE, snoozed=True)
+        else:
+            self.store.record(slot.key, slot.plan_id, slot.local, slot.at, outcome.value,
+                              answered_at=now)
+        if self.outbox.get(key) is None:  # a restart mid-answer must not queue it twice
+            self.outbox.add(
+                DoseAnswer(key=key, plan_id=slot.plan_id, scheduled_local=slot.local,
+                           scheduled_at=slot.at, outcome=outcome, occurred_at=now)
+            )
+            if self.on_outbox_added is not None:
+                self.on_outbox_added()
+
+    # -- views -----------------------------------------------------------
+
+    def view(self, lang: Lang) -> ReminderView:
+        """The reminder screen."""
+        lines = tuple(
+            MedicineLine(
+                medicine=" ".join(p for p in (d.plan.medicine, d.plan.strength) if p),
+                colour=d.plan.colour,
+                detail=" · ".join(p for p in (d.plan.dose, d.plan.appearance,
+                                              d.plan.instructions) if p),
+            )
+            for d in self.showing
+        )
+        when = self.showing[0].slot.local.strftime("%H:%M") if self.showing else ""
+        choices = tuple(
+            (text(lang, f"reminder.choice.{c.value}"), i == self.focus)
+            for i, c in enumerate(Choice)
+        )
+        return ReminderView(
+            title=text(lang, "reminder.title", time=when), lines=lines, choices=choices,
+            hint=text(lang, "reminder.hint"),
+        )
+
+    def prompt(self, lang: Lang) -> str:
+        """What is said when the reminder appears (and every 5 minutes)."""
+        parts = [
+            text(lang, "reminder.spoken_item", medicine=d.plan.medicine,
+                 dose=d.plan.dose or "", instructions=d.plan.instructions or "")
+            for d in self.showing
+        ]
+        return text(lang, "reminder.spoken", items=" ".join(parts))
+
+    def today(self, lang: Lang, now: datetime) -> list[TodayRow]:
+        """Today's doses (local day) and what became of each."""
+        day = now.astimezone(zone(self.timezone)).date()
+        begin, after = local_day_bounds(day, self.timezone)
+        log = self.store.entries_since(begin)
+        showing = {d.slot.key for d in self.showing}
+        rows = []
+        for slot in self.slots(begin, after):
+            entry = log.get(slot.key)
+            if slot.key in showing:
+                state = "due"
+            elif entry is not None and entry.state != SHOWING:
+                state = entry.state
+            else:
+                state = "due" if slot.at <= now else "upcoming"
+            plan = self.plans[slot.plan_id]
+            rows.append(TodayRow(slot.local.strftime("%H:%M"), plan.medicine, plan.colour,
+                                 state, text(lang, f"medicines.state.{state}")))
+        return rows
+
+    def next_dose(self, now: datetime) -> DueDose | None:
+        """The next dose still to come."""
+        slots = self.slots(now + timedelta(microseconds=1), now + timedelta(days=8))
+        return None if not slots else DueDose(slots[0], self.plans[slots[0].plan_id])
+
+    def summary(self, lang: Lang, now: datetime) -> str:
+        """A spoken summary: today's doses taken so far, and the next dose."""
+        rows = self.today(lang, now)
+        taken = sum(1 for r in rows if r.state == DoseOutcome.TAKEN.value)
+        nxt = self.next_dose(now)
+        if nxt is None:
+            upcoming = text(lang, "medicines.no_next")
+        else:
+            local = nxt.slot.local
+            today = now.astimezone(zone(self.timezone)).date()
+            key = "medicines.next_today" if local.date() == today else "medicines.next_later"
+            upcoming = text(lang, key, time=local.strftime("%H:%M"), medicine=nxt.plan.medicine,
+                            date=local.strftime("%m-%d"))
+        if not rows:
+            return text(lang, "medicines.none_today", next=upcoming)
+        return text(lang, "medicines.spoken", taken=taken, total=len(rows), next=upcoming)

@@ -1,0 +1,181 @@
+"""Phrase grammars per language, loaded from `voice/grammars/<lang>.json`.
+
+A grammar lists, per intent, the phrases that mean it, written in the model's
+vocabulary pieces separated by spaces (the Korean model splits 도와주세요 into
+"도와주 세요"). Vosk turns the phrase list into a loop over all its words, so any
+sound comes out as some sequence of grammar words; hence the strict rule in
+`PhraseGrammar.match`: the whole utterance must be one phrase (optionally repeated,
+as people repeat a cry for help) and every word must be heard with high confidence.
+
+File format::
+
+    {"lang": "ko", "min_word_confidence": 0.9,
+     "intents": {"sos": ["도와주 세요", ...], "yes": ["네"], ...},
+     "filler": ["오늘", ...]}      # optional: words that mean nothing
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from voice.errors import GrammarError, VoiceErrorCode
+from voice.intents import ALL_INTENTS, Intent
+
+GRAMMAR_DIR = Path(__file__).with_name("grammars")
+DEFAULT_MIN_WORD_CONFIDENCE = 0.9
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    """An utterance that equals one grammar phrase."""
+
+    intent: Intent
+    phrase: str
+    confidence: float  # lowest word confidence
+
+
+@dataclass(frozen=True)
+class PhraseGrammar:
+    """The phrases of one language, per intent, and the acceptance threshold."""
+
+    lang: str
+    phrases: Mapping[Intent, tuple[str, ...]]
+    min_word_confidence: float = DEFAULT_MIN_WORD_CONFIDENCE
+    # Words that mean nothing but give other speech somewhere to go: the model has
+    # no [unk], so without them any sound is decoded as intent words.
+    filler: tuple[str, ...] = ()
+
+    @property
+    def all_phrases(self) -> tuple[str, ...]:
+        """Every phrase of every intent, in file order."""
+        return tuple(p for phrases in self.phrases.values() for p in phrases)
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Every word (vocabulary piece) the grammar uses."""
+        every = (*self.all_phrases, *self.filler)
+        return frozenset(word for phrase in every for word in phrase.split())
+
+    def vosk_phrases(self, intents: Iterable[Intent] = ALL_INTENTS) -> list[str]:
+        """Phrase list for `KaldiRecognizer(model, rate, json.dumps(...))`."""
+        wanted = set(intents) | {Intent.SOS}
+        phrases = [p for intent, group in self.phrases.items() if intent in wanted for p in group]
+        return phrases + [word for word in self.filler if word not in phrases]
+
+    def intent_of(self, phrase: str) -> Intent | None:
+        """The intent a phrase belongs to, if any."""
+        for intent, phrases in self.phrases.items():
+            if phrase in phrases:
+                return intent
+        return None
+
+    def match(
+        self,
+        words: Sequence[str],
+        confidences: Sequence[float],
+        intents: Iterable[Intent] = ALL_INTENTS,
+    ) -> PhraseMatch | None:
+        """The phrase the whole utterance equals, if every word is confident enough."""
+        if not words or len(words) != len(confidences):
+            return None
+        if min(confidences) < self.min_word_confidence:
+            return None
+        wanted = set(intents) | {Intent.SOS}
+        for intent, phrases in self.phrases.items():
+            if intent not in wanted:
+                continue
+            for phrase in phrases:
+                if _is_repetition_of(words, phrase.split()):
+                    return PhraseMatch(intent, phrase, float(min(confidences)))
+        return None
+
+
+def _is_repetition_of(words: Sequence[str], phrase_words: list[str]) -> bool:
+    """True if `words` is `phrase_words` said once or several times in a row."""
+    size = len(phrase_words)
+    if size == 0 or len(words) % size:
+        return False
+    return all(list(words[i : i + size]) == phrase_words for i in range(0, len(words), size))
+
+
+def grammar_languages(directory: Path = GRAMMAR_DIR) -> list[str]:
+    """Languages that have a grammar file."""
+    return sorted(path.stem for path in directory.glob("*.json"))
+
+
+def load_grammar(lang: str, directory: Path = GRAMMAR_DIR) -> PhraseGrammar:
+    """Load the grammar for `lang` from `<directory>/<lang>.json`."""
+    path = directory / f"{lang}.json"
+    if not path.is_file():
+        raise GrammarError(
+            VoiceErrorCode.GRAMMAR_NOT_FOUND,
+            f"no phrase grammar for {lang!r} in {directory}",
+            params={"lang": lang},
+        )
+    return load_grammar_file(path)
+
+
+def load_grammar_file(path: Path | str) -> PhraseGrammar:
+    """Load and validate one grammar file."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise GrammarError(VoiceErrorCode.GRAMMAR_INVALID, f"cannot read {path}: {err}") from err
+    return parse_grammar(data, source=str(path))
+
+
+def parse_grammar(data: object, *, source: str = "<grammar>") -> PhraseGrammar:
+    """Build a PhraseGrammar from decoded JSON, refusing anything malformed."""
+
+    def invalid(why: str) -> GrammarError:
+        return GrammarError(VoiceErrorCode.GRAMMAR_INVALID, f"{source}: {why}")
+
+    if not isinstance(data, dict):
+        raise invalid("top level must be an object")
+    lang = data.get("lang")
+    if not isinstance(lang, str) or not lang:
+        raise invalid("'lang' must be a non-empty string")
+    threshold = data.get("min_word_confidence", DEFAULT_MIN_WORD_CONFIDENCE)
+    if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
+        raise invalid("'min_word_confidence' must be a number within 0-1")
+    raw_intents = data.get("intents")
+    if not isinstance(raw_intents, dict) or not raw_intents:
+        raise invalid("'intents' must be a non-empty object")
+    phrases: dict[Intent, tuple[str, ...]] = {}
+    seen: dict[str, Intent] = {}
+    for name, raw_phrases in raw_intents.items():
+        try:
+            intent = Intent(name)
+        except ValueError:
+            raise invalid(f"unknown intent {name!r}") from None
+        if not isinstance(raw_phrases, list) or not raw_phrases:
+            raise invalid(f"intent {name!r} needs a non-empty list of phrases")
+        cleaned: list[str] = []
+        for raw in raw_phrases:
+            if not isinstance(raw, str) or not raw.split():
+                raise invalid(f"intent {name!r} has an empty or non-string phrase")
+            phrase = " ".join(raw.split())
+            if phrase in seen:
+                raise invalid(f"phrase {phrase!r} is listed under {seen[phrase]} and {name}")
+            seen[phrase] = intent
+            cleaned.append(phrase)
+        phrases[intent] = tuple(cleaned)
+    if Intent.SOS not in phrases:
+        raise invalid("every grammar needs 'sos' phrases")
+    filler = data.get("filler", [])
+    if not isinstance(filler, list) or not all(isinstance(w, str) and w.strip() for w in filler):
+        raise invalid("'filler' must be a list of words")
+    clashing = sorted(set(filler) & set(seen))
+    if clashing:
+        raise invalid(f"filler words are also phrases: {', '.join(clashing)}")
+    return PhraseGrammar(
+        lang=lang,
+        phrases=MappingProxyType(phrases),
+        min_word_confidence=float(threshold),
+        filler=tuple(" ".join(w.split()) for w in filler),
+    )
