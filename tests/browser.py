@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
+from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
 
 CHROMIUM = "/usr/bin/chromium"
@@ -60,3 +67,24 @@ def save(driver: webdriver.Chrome, directory: Path, name: str) -> Path:
     path = directory / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+def click(driver: webdriver.Chrome, css: str, timeout: float = 10.0) -> None:
+    """Click the element matching ``css``, found afresh on each try.
+
+    Pages redraw their live regions on every server push, so an element found a moment
+    ago may already be detached; a stale click never reached the page, so retrying is safe.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            driver.find_element(By.CSS_SELECTOR, css).click()
+            return
+        except (
+            StaleElementReferenceException,
+            NoSuchElementException,
+            ElementClickInterceptedException,
+        ):
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)  # polling interval, not synchronisation

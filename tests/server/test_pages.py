@@ -14,7 +14,7 @@ from websockets.sync.client import connect
 
 from protocol import ClientKind, Hello, Paired, Revoked, Welcome, dump_message, parse_message
 from server.core.db import Database
-from tests.browser import chromium, save
+from tests.browser import chromium, click, save
 from tests.factories import PASSWORD, World, make_world
 from tests.live import LiveServer, wait_for
 
@@ -122,10 +122,15 @@ def test_family_pairs_and_revokes_a_box_live(
     submit(browser, "pair-submit")
     paired = box.recv()
     assert isinstance(paired, Paired) and paired.elder.name == seeded.elder_a.name
-    notice = wait_for(lambda: browser.find_element(By.ID, "notice"), what="paired notice")
-    assert "paired" in notice.text
-    device = browser.find_element(By.CSS_SELECTOR, f"#device-{paired.device_id}")
-    assert device.get_attribute("data-state") == "offline"
+    wait_for(lambda: "paired" in browser.find_element(By.ID, "notice").text, what="paired notice")
+    # The live region may be redrawn by the "changed" push at any moment: find it afresh.
+    wait_for(
+        lambda: (
+            browser.find_element(By.ID, f"device-{paired.device_id}").get_attribute("data-state")
+            == "offline"
+        ),
+        what="paired device shown offline",
+    )
     # The box reconnects with its token: the page turns it "online" without a reload.
     box.close()
     box.open()
@@ -139,7 +144,7 @@ def test_family_pairs_and_revokes_a_box_live(
         what="device shown online live",
     )
     save(browser, screenshots, "web-family-paired")
-    browser.find_element(By.ID, f"revoke-{paired.device_id}").click()
+    click(browser, f"#revoke-{paired.device_id}")
     browser.switch_to.alert.accept()
     assert isinstance(box.recv(), Revoked)
     wait_for(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import save
+from tests.browser import click, save
 from tests.live import wait_for
 from tests.tvbox.box_process import BoxProcess
 from tests.tvbox.call_world import (
@@ -101,7 +101,7 @@ def test_consult_cancel_join_media_hang_up_both_sides(world: CallWorld, box: Box
         # 2. A new request; this doctor joins, the second doctor is refused.
         call_id = request_consult(box, doctor)
         assert rival.next("consult_queue")["entries"][0]["call_id"] == call_id
-        doctor.find_element(By.ID, f"join-{call_id}").click()
+        click(doctor, f"#join-{call_id}")
         assert rival.next("consult_queue")["entries"] == []  # it left the rival's queue
         rival.send({"type": "call_join", "call_id": call_id, "id": "late"})
         refused = rival.next("error")
@@ -143,7 +143,7 @@ def test_consult_cancel_join_media_hang_up_both_sides(world: CallWorld, box: Box
 
         # 5. Another consult; this time the doctor hangs up.
         call_id2 = request_consult(box, doctor)
-        doctor.find_element(By.ID, f"join-{call_id2}").click()
+        click(doctor, f"#join-{call_id2}")
         wait_for(lambda: media_flowing(box, doctor), MEDIA_TIMEOUT, "second call's media")
         doctor.find_element(By.ID, "hang-up").click()
         after = box.wait_state("home after the doctor hung up", screen="home")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import chromium, save
+from tests.browser import chromium, click, save
 from tests.server.test_pages import log_in, submit
 from tests.tvbox.box_process import BoxProcess
 from tests.tvbox.live_server import FAMILY_LOGIN, DemoServer
@@ -44,17 +44,17 @@ def test_family_pairs_the_tv_in_the_browser_and_removes_it(
         page.get(f"{server.url}/family?lang=en")
         page.find_element(By.ID, "pair-code").send_keys(code)
         submit(page, "pair-submit")
-        assert "paired" in page.find_element(By.ID, "notice").text
+        wait_until(lambda: "paired" in page.find_element(By.ID, "notice").text, 10, "notice")
         home = box.wait_state("home after pairing", screen="home", link_state="online")
         assert home["elder"]["name"] == "王秀英"
         box.screenshot(screenshots / "tvbox-home-after-browser-pairing.png")
-        device = wait_until(
+        wait_until(
             lambda: page.find_elements(By.CSS_SELECTOR, ".device[data-state='online']"),
             20,
             "the family page showing the box online",
-        )[0]
+        )
         save(page, screenshots, "web-family-real-box-online")
-        device.find_element(By.CSS_SELECTOR, "button.danger").click()
+        click(page, ".device[data-state='online'] button.danger")
         page.switch_to.alert.accept()
         box.wait_state("pairing after removal", screen="pairing", paired=False)
         fresh = wait_until(

@@ -153,15 +153,19 @@ def test_plan_from_the_family_page_fires_on_the_box_and_comes_back_taken_or_miss
         )
         save(driver, SHOTS, "reminders-e2e-family-page")
         # "Edit" fills the form with the plan, for changes in place.
-        plan_row = driver.find_element(
-            By.XPATH, "//li[contains(@class,'plan')][.//strong[text()='Metformin']]"
-        )
-        plan_row.find_element(By.CSS_SELECTOR, ".med-edit").click()
+        plan_xpath = "//li[contains(@class,'plan')][.//strong[text()='Metformin']]"
+
+        def edit_metformin() -> str:
+            # Found afresh on each try: a live push may redraw the plan list at any moment.
+            row = driver.find_element(By.XPATH, plan_xpath)
+            plan_id = str(row.get_attribute("data-plan-id"))
+            row.find_element(By.CSS_SELECTOR, ".med-edit").click()
+            return plan_id
+
+        plan_id = wait_for(edit_metformin, what="Edit pressed on Metformin")
         form = driver.find_element(By.ID, f"med-form-{elder['id']}")
         assert form.find_element(By.NAME, "medicine").get_attribute("value") == "Metformin"
-        assert form.find_element(By.NAME, "plan_id").get_attribute(
-            "value"
-        ) == plan_row.get_attribute("data-plan-id")
+        assert form.find_element(By.NAME, "plan_id").get_attribute("value") == plan_id
         mails = mailbox.wait(1, timeout=20)
         assert "Aspirin" in str(mails[0]["Subject"]) and mails[0]["To"] == FAMILY_LOGIN[0]
     assert len(mailbox.messages) == 1

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import chromium
+from tests.browser import chromium, click
 from tests.tvbox.box_process import BoxProcess
 from tests.tvbox.live_server import REPO, DemoServer
 from tests.tvbox.waiting import wait_until
@@ -98,7 +98,7 @@ def test_red_key_board_acknowledge_and_delivery_after_an_outage(
 
         # Acknowledge on the board: the TV shows and speaks who answered.
         alert_id = card.get_attribute("data-alert-id")
-        page.find_element(By.ID, f"sos-ack-{alert_id}").click()
+        click(page, f"#sos-ack-{alert_id}")
         acked = wait_until(
             lambda: (s := box.state())["sos"]["phase"] == "acknowledged" and s, 15, "ack on TV"
         )
@@ -111,7 +111,7 @@ def test_red_key_board_acknowledge_and_delivery_after_an_outage(
 
         # Resolve with an outcome: the TV goes home, the board lists it with its time to ack.
         page.find_element(By.ID, f"sos-note-{alert_id}").send_keys("测试")
-        page.find_element(By.ID, f"sos-resolve-{alert_id}").click()
+        click(page, f"#sos-resolve-{alert_id}")
         box.wait_state("home after resolve", 15, screen="home")
         wait_until(lambda: page.find_elements(By.ID, f"sos-closed-{alert_id}"), 15, "resolved")
 
