@@ -4,6 +4,7 @@ from server.models.audit import AuditEntry, ReceivedMessage
 from server.models.base import Base, UTCDateTime, utcnow
 from server.models.calls import LIVE_STATUSES, Call, CallPreference, CallStatus
 from server.models.devices import Device, PairingRequest, SessionKind, UserSession
+from server.models.outgoing import Channel, OutgoingMessage
 from server.models.people import CareLink, Elder, EmergencyContact, User
 from server.models.places import Clinic, ServiceArea, ServicePoint, ServicePointKind
 from server.models.reminders import DoseRecord, MedicationPlan, ReminderAlertSetting
@@ -25,6 +26,7 @@ __all__ = [
     "CallStatus",
     "LIVE_STATUSES",
     "CareLink",
+    "Channel",
     "CheckInRule",
     "Clinic",
     "Device",
@@ -32,6 +34,7 @@ __all__ = [
     "Elder",
     "EmergencyContact",
     "MedicationPlan",
+    "OutgoingMessage",
     "PairingRequest",
     "ReceivedMessage",
     "ReminderAlertSetting",

@@ -1,5 +1,6 @@
 """The missed-dose sweep: doses not confirmed within their plan's window become "missed",
-and the elder's family is alerted once — on their open pages and by e-mail.
+and the elder's family is alerted once — on their open pages and by e-mail (queued in
+`server.outgoing` with the claim, so a failed send is retried and a crash loses nothing).
 
 Safe with several server processes on one database: a missed record is inserted under the
 (plan, local time) unique constraint, and each alert is claimed with a conditional UPDATE
@@ -28,6 +29,7 @@ from server.models import (
     utcnow,
 )
 from server.notify import Email
+from server.outgoing import deliver, queue_email
 from server.push import push_change
 from server.reminders.dose_index import index_for
 from server.runtime import Runtime
@@ -201,12 +203,18 @@ def run_sweep(rt: Runtime, now: datetime | None = None) -> list[MissedDose]:
     with rt.db.session() as db:
         find_missed(db, now)
     with rt.db.session() as db:
-        claimed = claim_alerts(db, now)  # committed before sending: a crash loses, never doubles
-    for dose in claimed:
-        with rt.db.session() as db:
+        # The claim and its e-mails commit together: a crash after this loses nothing (the
+        # outgoing sweep sends them) and a second process finds nothing left to claim.
+        claimed = claim_alerts(db, now)
+        work = []
+        for dose in claimed:
             email_to, live_to = alert_audience(db, dose.elder_id)
-            emails = [_email_for(u, dose) for u in email_to]
-            live_ids = {u.id for u in live_to}
+            mail_ids = [
+                queue_email(db, _email_for(u, dose), f"dose-missed:{dose.record_id}:{u.id}")
+                for u in email_to
+            ]
+            work.append((dose, mail_ids, {u.id for u in live_to}))
+    for dose, mail_ids, live_ids in work:
         alert = DoseAlert(
             elder_id=dose.elder_id,
             elder_name=dose.elder_name,
@@ -221,12 +229,7 @@ def run_sweep(rt: Runtime, now: datetime | None = None) -> list[MissedDose]:
             await push_change(rt.hub, Topic.MEDICATION, alert.elder_id, data, users)
 
         rt.hub.run_from_thread(push())
-        for email in emails:
-            try:
-                assert rt.notifier is not None
-                rt.notifier.send(email)
-            except Exception:
-                log.exception("missed-dose e-mail to %s failed", email.to)
+        deliver(rt, mail_ids)
     return claimed
 
 

@@ -43,6 +43,7 @@ from server.models import (
     utcnow,
 )
 from server.notify import Email
+from server.outgoing import deliver, queue_email, queue_text
 from server.permissions import sos_audience
 from server.runtime import Runtime
 from server.scheduler import periodic
@@ -60,6 +61,14 @@ class Outgoing:
     pushes: list[Message] = field(default_factory=list)
     emails: list[Email] = field(default_factory=list)
     texts: list[tuple[str, str]] = field(default_factory=list)
+    queued: list[int] = field(default_factory=list)  # their rows in `server.outgoing`
+
+    def queue(self, db: Session, step: str) -> None:
+        """Store the e-mails and texts with the claim, so they survive a failed send or a crash."""
+        self.queued = [queue_email(db, e, f"{step}:email:{e.to}") for e in self.emails]
+        self.queued += [
+            queue_text(db, phone, body, f"{step}:text:{phone}") for phone, body in self.texts
+        ]
 
 
 def alert_push(alert: SosAlert, elder: Elder) -> SosAlertPush:
@@ -150,6 +159,7 @@ def claim_fanout(db: Session, alert_id: int, now: datetime) -> Outgoing | None:
         f"board ({len(out.users)} people) · " + ("; ".join(reached) or "no linked family"),
         at=now,
     )
+    out.queue(db, f"sos:{alert.id}:L0")
     return out
 
 
@@ -207,6 +217,7 @@ def claim_escalation(db: Session, alert_id: int, interval: float, now: datetime)
             "; ".join(reached) or "no supervisor set for this area",
             at=now,
         )
+    out.queue(db, f"sos:{alert.id}:L{new_level}")
     out.users |= sos_audience(db, elder)  # the board shows the new level too
     out.pushes = [alert_push(alert, elder), Changed(topic=Topic.SOS, elder_id=elder.id)]
     return out
@@ -235,18 +246,8 @@ def send_outgoing(rt: Runtime, out: Outgoing) -> None:
 
 
 def send_mail_and_texts(rt: Runtime, out: Outgoing) -> None:
-    """E-mail and text everyone in ``out``; one failure does not stop the others."""
-    assert rt.notifier is not None
-    for email in out.emails:
-        try:
-            rt.notifier.send(email)
-        except Exception:  # noqa: BLE001 - the page push already went; log and go on
-            log.exception("SOS e-mail to %s failed", email.to)
-    for phone, body in out.texts:
-        try:
-            rt.texts.send_text(phone, body)
-        except Exception:  # noqa: BLE001
-            log.exception("SOS text to %s failed", phone)
+    """Send the e-mails and texts queued with ``out``'s claim; failures are retried later."""
+    deliver(rt, out.queued)
 
 
 def box_messages(db: Session, alert: SosAlert) -> tuple[set[int], Message | None]:
