@@ -26,41 +26,36 @@ def schedule_of(plan: MedicationPlan) -> Schedule:
     return Schedule.model_validate_json(plan.schedule)
 
 
+def _shared_fields(plan: MedicationPlan) -> dict[str, Any]:
+    """What the API and the box both know of a plan."""
+    return {
+        "id": plan.id,
+        "medicine": plan.medicine,
+        "strength": plan.strength,
+        "dose": plan.dose,
+        "instructions": plan.instructions,
+        "appearance": plan.appearance,
+        "colour": plan.colour,
+        "schedule": schedule_of(plan),
+        "window_minutes": plan.window_minutes,
+        "status": plan.status,
+        "updated_at": plan.updated_at,
+    }
+
+
 def plan_public(plan: MedicationPlan) -> PlanPublic:
     """The API view of a plan."""
     return PlanPublic(
-        id=plan.id,
+        **_shared_fields(plan),
         elder_id=plan.elder_id,
-        medicine=plan.medicine,
-        strength=plan.strength,
-        dose=plan.dose,
-        instructions=plan.instructions,
-        appearance=plan.appearance,
-        colour=plan.colour,
-        schedule=schedule_of(plan),
-        window_minutes=plan.window_minutes,
-        status=plan.status,
         created_by_id=plan.created_by_id,
         created_at=plan.created_at,
-        updated_at=plan.updated_at,
     )
 
 
 def plan_info(plan: MedicationPlan) -> PlanInfo:
     """The plan as the box knows it."""
-    return PlanInfo(
-        id=plan.id,
-        medicine=plan.medicine,
-        strength=plan.strength,
-        dose=plan.dose,
-        instructions=plan.instructions,
-        appearance=plan.appearance,
-        colour=plan.colour,
-        schedule=schedule_of(plan),
-        window_minutes=plan.window_minutes,
-        status=plan.status,
-        updated_at=plan.updated_at,
-    )
+    return PlanInfo(**_shared_fields(plan))
 
 
 def plans_of(db: Session, elder_id: int, *, include_ended: bool = True) -> list[MedicationPlan]:
