@@ -25,8 +25,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Every wait's timeout is multiplied by this: a loaded 2-core CI machine runs a browser, a
+# box and a server at once, and a timeout is only an upper bound (a passing wait is as fast).
+TIMEOUT_SCALE = float(os.environ.get("ANXIN_TEST_TIMEOUT_SCALE", "1"))
+
+
+def scaled(timeout: float) -> float:
+    """``timeout`` stretched by ``ANXIN_TEST_TIMEOUT_SCALE``."""
+    return timeout * TIMEOUT_SCALE
+
+
 def wait_for(predicate: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:

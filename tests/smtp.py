@@ -11,7 +11,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-from tests.live import free_port
+from tests.live import free_port, scaled
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Mailbox:
     def wait(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
         """Block until ``count`` messages arrived; fail after ``timeout``."""
         with self.arrived:
-            ok = self.arrived.wait_for(lambda: len(self.messages) >= count, timeout)
+            ok = self.arrived.wait_for(lambda: len(self.messages) >= count, scaled(timeout))
         assert ok, f"expected {count} e-mails, got {len(self.messages)}"
         return list(self.messages)
 

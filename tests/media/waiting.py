@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from tests.live import scaled
+
 STEP_TIMEOUT_S = 15.0
 
 
@@ -15,4 +17,4 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = STEP_TIMEOUT_
         while not predicate():
             await asyncio.sleep(0.02)
 
-    await asyncio.wait_for(poll(), timeout)
+    await asyncio.wait_for(poll(), scaled(timeout))

@@ -16,7 +16,7 @@ from protocol import ClientKind, Hello, Paired, Revoked, Welcome, dump_message, 
 from server.core.db import Database
 from tests.browser import chromium, click, save
 from tests.factories import PASSWORD, World, make_world
-from tests.live import LiveServer, wait_for
+from tests.live import LiveServer, scaled, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def submit(driver, button_id: str) -> None:  # type: ignore[no-untyped-def]
     """Click a button that posts a form and wait until the next page has replaced this one."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, button_id).click()
-    WebDriverWait(driver, 15).until(staleness_of(old))
+    WebDriverWait(driver, scaled(15)).until(staleness_of(old))
 
 
 def text(driver) -> str:  # type: ignore[no-untyped-def]

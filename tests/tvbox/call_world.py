@@ -21,7 +21,7 @@ from server.demo import DEMO_LOGINS, seed_demo
 from server.models import Elder, User
 from tests.browser import chromium
 from tests.factories import PASSWORD, make_user
-from tests.live import LiveServer, wait_for
+from tests.live import LiveServer, scaled, wait_for
 from tests.tvbox.box_process import BoxProcess
 
 DOCTOR = next(d for d in DEMO_LOGINS if d.role is Role.DOCTOR)
@@ -105,6 +105,7 @@ class Signaling:
 
     def next(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
         """The next message of type ``kind`` (others are skipped)."""
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()

@@ -7,11 +7,14 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from tests.live import scaled
+
 T = TypeVar("T")
 
 
 def wait_until(predicate: Callable[[], T], timeout: float, what: str = "condition") -> T:
     """Poll `predicate` until it returns something truthy; AssertionError after `timeout` s."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -26,6 +29,7 @@ async def async_wait_until(
     predicate: Callable[[], T], timeout: float, what: str = "condition"
 ) -> T:
     """Like `wait_until`, for coroutines: polls without blocking the loop."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
