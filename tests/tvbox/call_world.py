@@ -4,6 +4,7 @@ synthetic media, Chromium pages logged in, and a bare protocol client for other 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,12 +97,24 @@ class Signaling:
         token = token_of(server, email, password)
         # Entered like a context manager (websockets 17 warns otherwise); close() exits it.
         self.ws: ClientConnection = connect(server.ws_url + "/ws/web", open_timeout=10).__enter__()
+        self._send_lock = threading.Lock()
+        self._closed = threading.Event()
         self.send({"type": "hello", "client": "web", "token": token})
         assert self.next("welcome")["type"] == "welcome"
+        # Like a real page, keep the socket alive while the test is busy elsewhere.
+        threading.Thread(target=self._beat, name="signaling-heartbeat", daemon=True).start()
+
+    def _beat(self) -> None:
+        while not self._closed.wait(5.0):
+            try:
+                self.send({"type": "heartbeat"})
+            except Exception:  # noqa: BLE001 - the socket closed under us: stop beating
+                return
 
     def send(self, message: dict[str, Any]) -> None:
         """Send one message."""
-        self.ws.send(json.dumps(message))
+        with self._send_lock:
+            self.ws.send(json.dumps(message))
 
     def next(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
         """The next message of type ``kind`` (others are skipped)."""
@@ -127,6 +140,7 @@ class Signaling:
 
     def close(self) -> None:
         """Close the socket."""
+        self._closed.set()
         self.ws.__exit__(None, None, None)
 
 

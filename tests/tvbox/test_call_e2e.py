@@ -108,7 +108,7 @@ def test_consult_cancel_join_media_hang_up_both_sides(world: CallWorld, box: Box
         assert refused["code"] == "conflict" and refused["ref"] == "late"
 
         wait_for(lambda: media_flowing(box, doctor), MEDIA_TIMEOUT, "video decoded on both ends")
-        assert call_state(box)["phase"] == "in_call"
+        assert (snap := call_state(box))["phase"] == "in_call", snap
         assert js(doctor, "window.anxinCall.state") == "connected"
         first_ms = js(doctor, "window.anxinCall.joinToFirstFrameMs")
         assert first_ms is not None and first_ms > 0
@@ -126,7 +126,7 @@ def test_consult_cancel_join_media_hang_up_both_sides(world: CallWorld, box: Box
         assert not {"call_offer", "call_answer", "call_start"} & set(
             stranger.received_only_after_probe()
         )
-        assert call_state(box)["phase"] == "in_call"
+        assert (snap := call_state(box))["phase"] == "in_call", snap
 
         # 4. The doctor writes notes; the elder hangs up (Back, then OK).
         doctor.find_element(By.ID, "consult-notes").send_keys("BP 150/90, continue amlodipine")
@@ -193,4 +193,4 @@ def test_family_call_decline_answer_and_auto_answer(world: CallWorld, box: BoxPr
         assert ringing["call"]["auto_answer"] is True
         assert any("自动接听" in s for s in box.state()["spoken"])
         wait_for(lambda: media_flowing(box, family), MEDIA_TIMEOUT, "auto-answered call media")
-        assert call_state(box)["phase"] == "in_call"
+        assert (snap := call_state(box))["phase"] == "in_call", snap

@@ -1,6 +1,6 @@
 """outgoing e-mails and text messages, delivered and retried from the database
 
-Revision ID: 0005_outgoing
+Revision ID: 0006_outgoing
 Revises: 0001
 Create Date: 2026-11-22 11:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import server.models.base
 
-revision: str = "0005_outgoing"
+revision: str = "0006_outgoing"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
