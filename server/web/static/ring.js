@@ -66,6 +66,14 @@
                              ((call.timeout_s || 45) + 5) * 1000);
   }
 
+  function ended(msg) {
+    var call = state.ringing;
+    if (msg.reason === "unanswered" && call && call.call_id === msg.call_id) {
+      return text.textMissed.replace("{name}", call.elder_name);
+    }
+    return text.textEnded;
+  }
+
   function stop(callId, words) {
     done[callId] = true;
     if (!state.ringing || state.ringing.call_id !== callId) return;
@@ -95,7 +103,7 @@
     var msg = event.detail;
     if (msg.type === "call_incoming") show(msg);
     else if (msg.type === "call_picked_up") stop(msg.call_id, text.textAnsweredBy.replace("{name}", msg.by));
-    else if (msg.type === "call_ended") stop(msg.call_id, text.textEnded);
+    else if (msg.type === "call_ended") stop(msg.call_id, ended(msg));
   });
 
   function fromPage() {
