@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -55,6 +56,7 @@ from server.models import (
 from server.notify import Email
 from server.push import push_change
 from server.runtime import Runtime
+from server.scheduler import periodic
 from server.ws.connection import Connection
 from server.ws.dispatch import box_handler, web_handler
 
@@ -261,6 +263,21 @@ def missed_calls(db: Session, elder_ids: list[int], limit: int = 10) -> list[tup
     return [(call, elder) for call, elder in rows]
 
 
+def stale_ringing(db_: Database, older_than: timedelta) -> list[int]:
+    """Elder's calls still ringing long after their timeout (a restarted server lost the
+    timer; another process owned it)."""
+    with db_.session() as db:
+        return list(
+            db.scalars(
+                select(Call.id).where(
+                    Call.from_elder.is_(True),
+                    Call.status == CallStatus.RINGING,
+                    Call.requested_at < utcnow() - older_than,
+                )
+            )
+        )
+
+
 # -- sockets ---------------------------------------------------------------------
 
 
@@ -273,14 +290,30 @@ def _send_emails(rt: Runtime, emails: list[Email]) -> None:
             log.exception("missed-call e-mail to %s failed", email.to)
 
 
+async def _announce_missed(rt: Runtime, missed: Missed, call_id: int) -> None:
+    await deliver(rt, missed.sends)
+    data = {"call_id": call_id, "missed": True}
+    await push_change(rt.hub, Topic.CALL, missed.elder_id, data, missed.family_ids)
+
+
 async def _unanswered(rt: Runtime, call_id: int) -> None:
     missed = await run_in_threadpool(end_unanswered, rt.db, call_id)
     if missed is None:
         return
-    await deliver(rt, missed.sends)
-    data = {"call_id": call_id, "missed": True}
-    await push_change(rt.hub, Topic.CALL, missed.elder_id, data, missed.family_ids)
+    await _announce_missed(rt, missed, call_id)
     await run_in_threadpool(_send_emails, rt, missed.emails)
+
+
+@periodic(15.0)
+def stale_ring_sweep(rt: Runtime) -> None:
+    """Backstop for the ring timer: end elder's calls ringing well past their timeout, so a
+    TV is never left "busy" by a server restart (each call is ended, and e-mailed, once)."""
+    grace = timedelta(seconds=call_settings().ring_timeout_seconds + 15)
+    for call_id in stale_ringing(rt.db, grace):
+        missed = end_unanswered(rt.db, call_id)
+        if missed is not None:
+            rt.hub.run_from_thread(_announce_missed(rt, missed, call_id))
+            _send_emails(rt, missed.emails)
 
 
 async def _ring_timeout(rt: Runtime, call_id: int) -> None:

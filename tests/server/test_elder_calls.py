@@ -5,10 +5,11 @@ with an e-mail (real local SMTP), and another elder's family is refused."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from protocol import (
     CallAccept,
@@ -36,7 +37,8 @@ from protocol import (
     Welcome,
 )
 from server.calls.config import call_settings
-from server.models import CareLink, Elder, User
+from server.calls.elder_call import stale_ring_sweep
+from server.models import Call, CareLink, Elder, User, utcnow
 from server.notify import SmtpNotifier
 from server.runtime import Runtime
 from tests.factories import World, link, make_user
@@ -136,7 +138,7 @@ def test_rings_only_linked_family_and_the_first_answer_wins(
 
     headers = {"accept": "text/html"}
     page_login(client, world.family_a.email)
-    assert "Missed call" not in client.get("/family", headers=headers).text
+    assert 'id="missed-call-' not in client.get("/family", headers=headers).text
     assert device_id
 
 
@@ -172,7 +174,7 @@ def test_unanswered_call_times_out_into_a_missed_call_and_e_mail(
     assert "Missed call from 王秀英" in family_page
     page_login(client, world.family_b.email)
     other = client.get("/family", headers={"accept": "text/html"}).text
-    assert "missed-call-" not in other  # another family never sees it
+    assert 'id="missed-call-' not in other  # another family never sees it
 
 
 def test_declined_by_everyone_rung_is_a_missed_call_at_once(
@@ -212,6 +214,13 @@ def test_nobody_online_ends_at_once_and_the_box_can_cancel(
             send(tv, FamilyCallRequest(id="family"))
             call_id = next_of(tv, FamilyCallRinging).call_id
             next_of(daughter, CallIncoming)
+            # A family page opened now still shows the call ringing; another family's does not.
+            page_login(client, world.family_a.email)
+            html = client.get("/family", headers={"accept": "text/html"}).text
+            assert f'data-ringing-call="{call_id}"' in html
+            page_login(client, world.family_b.email)
+            html = client.get("/family", headers={"accept": "text/html"}).text
+            assert "data-ringing-call" not in html
             # A family member cannot ring the TV while the elder is calling out.
             send(daughter, CallInvite(elder_id=world.elder_a.id, id="invite"))
             assert next_of(daughter, Error).code is ErrorCode.CONFLICT
@@ -245,3 +254,28 @@ def test_nobody_linked_and_an_unpaired_box_are_refused(
         send(unpaired, FamilyCallRequest(id="family"))
         error = recv(unpaired)
         assert isinstance(error, Error) and error.code is ErrorCode.UNAUTHORIZED
+
+
+def test_a_call_left_ringing_by_a_lost_timer_is_ended_by_the_sweep(
+    client: TestClient, world: World, rt: Runtime, mailbox: Mailbox
+) -> None:
+    """A server restart loses the ring timer: the periodic sweep still ends the call, so the
+    TV is not left busy, and the family hears of the missed call once."""
+    token, _ = pair_box(client, world)
+    with page(client, world.family_a.email) as daughter, box(client, token) as tv:
+        send(tv, FamilyCallRequest(id="family"))
+        call_id = next_of(tv, FamilyCallRinging).call_id
+        next_of(daughter, CallIncoming)
+        with rt.db.session() as db:  # as if it had rung for two minutes with no timer
+            db.execute(
+                update(Call)
+                .where(Call.id == call_id)
+                .values(requested_at=utcnow() - timedelta(minutes=2))
+            )
+        stale_ring_sweep(rt)
+        stale_ring_sweep(rt)  # a second sweep (or process) finds nothing left to do
+        assert next_of(tv, CallEnded).reason is CallEndReason.UNANSWERED
+        assert next_of(daughter, CallEnded).call_id == call_id
+        send(tv, FamilyCallRequest(id="family"))  # the TV is free again
+        assert next_of(tv, FamilyCallRinging).call_id != call_id
+    assert len(mailbox.wait(1)) == 1
