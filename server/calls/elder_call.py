@@ -58,7 +58,7 @@ from server.push import push_change
 from server.runtime import Runtime
 from server.scheduler import periodic
 from server.ws.connection import Connection
-from server.ws.dispatch import box_handler, web_handler
+from server.ws.dispatch import box_handler, on_box_disconnected, web_handler
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +278,20 @@ def stale_ringing(db_: Database, older_than: timedelta) -> list[int]:
         )
 
 
+def ringing_calls_of_device(db_: Database, device_id: int) -> list[int]:
+    """The box's own calls to the family that are still ringing."""
+    with db_.session() as db:
+        return list(
+            db.scalars(
+                select(Call.id).where(
+                    Call.device_id == device_id,
+                    Call.from_elder.is_(True),
+                    Call.status == CallStatus.RINGING,
+                )
+            )
+        )
+
+
 # -- sockets ---------------------------------------------------------------------
 
 
@@ -330,6 +344,21 @@ async def _family_call(conn: Connection, rt: Runtime, message: FamilyCallRequest
         await _unanswered(rt, placed.call_id)  # nobody online: tell the TV and the family now
     else:
         rt.hub.track(asyncio.ensure_future(_ring_timeout(rt, placed.call_id)))
+
+
+@on_box_disconnected
+async def _box_gone(device_id: int, rt: Runtime) -> None:
+    # The TV gave up when its link dropped; nobody must answer a call to nowhere.
+    for call_id in await run_in_threadpool(ringing_calls_of_device, rt.db, device_id):
+        sends = await run_in_threadpool(
+            store.end_if_live,
+            rt.db,
+            call_id,
+            (CallStatus.RINGING,),
+            CallEndReason.CONNECTION_LOST,
+        )
+        if sends is not None:
+            await deliver(rt, sends)
 
 
 @web_handler(CallAccept)

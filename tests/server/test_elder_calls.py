@@ -279,3 +279,19 @@ def test_a_call_left_ringing_by_a_lost_timer_is_ended_by_the_sweep(
         send(tv, FamilyCallRequest(id="family"))  # the TV is free again
         assert next_of(tv, FamilyCallRinging).call_id != call_id
     assert len(mailbox.wait(1)) == 1
+
+
+def test_a_box_that_goes_away_stops_the_family_ringing(
+    client: TestClient, world: World, mailbox: Mailbox
+) -> None:
+    token, _ = pair_box(client, world)
+    with page(client, world.family_a.email) as daughter:
+        with box(client, token) as tv:
+            send(tv, FamilyCallRequest(id="family"))
+            call_id = next_of(tv, FamilyCallRinging).call_id
+            next_of(daughter, CallIncoming)
+        ended = next_of(daughter, CallEnded)  # the TV's socket closed
+        assert ended.call_id == call_id and ended.reason is CallEndReason.CONNECTION_LOST
+        send(daughter, CallAccept(call_id=call_id, id="late"))
+        assert next_of(daughter, Error).code is ErrorCode.CONFLICT
+    assert mailbox.messages == []  # not a missed call: the TV said it was not connected
