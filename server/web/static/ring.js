@@ -56,7 +56,6 @@
     $("incoming-status").textContent = "";
     $("incoming-answer").disabled = false; $("incoming-decline").disabled = false;
     banner.hidden = false;
-    $("incoming-answer").focus();
     clearInterval(ringTimer);
     ringOnce();
     ringTimer = setInterval(ringOnce, 3000);
