@@ -11,7 +11,18 @@ Every call has a server-issued ``call_id``. Flow of a consultation::
 
 A family (or operator, after SOS) call: the page sends ``call_invite``; the box gets
 ``call_ringing`` (with ``auto_answer``), answers with ``call_accept`` or ``call_decline``;
-then ``call_start`` as above. SDP is sent complete (no trickle: aiortc gathers first), but
+then ``call_start`` as above.
+
+The elder calls the family (the Family tile, or "call my family")::
+
+    box    -> server  family_call_request           -> box gets family_call_ringing (call id)
+    server -> family  call_incoming (every linked family member's open pages)
+    family -> server  call_accept(call_id)          -> first wins: call_start to both sides,
+                                                       call_picked_up to the other family pages
+    family -> server  call_decline(call_id)         -> all rung declined = unanswered
+    nobody within the ring timeout                  -> call_ended(unanswered) + missed-call e-mail
+
+SDP is sent complete (no trickle: aiortc gathers first), but
 ``call_ice`` exists for peers that trickle. The server relays only between the call's parties.
 """
 
@@ -132,15 +143,48 @@ class CallRinging(Message):
     auto_answer_after_s: float = 5.0
 
 
+class FamilyCallRequest(Message):
+    """Box → server: the elder pressed the Family tile (or said "call my family")."""
+
+    type: Literal["family_call_request"] = "family_call_request"
+
+
+class FamilyCallRinging(Message):
+    """Server → box: the family is being rung; ``rung`` pages got the call (0: nobody online)."""
+
+    type: Literal["family_call_ringing"] = "family_call_ringing"
+    call_id: int
+    rung: int = Field(ge=0)
+    timeout_s: float = Field(gt=0)
+
+
+class CallIncoming(Message):
+    """Server → each linked family member's pages: the elder is calling."""
+
+    type: Literal["call_incoming"] = "call_incoming"
+    call_id: int
+    elder_id: int
+    elder_name: str
+    timeout_s: float = Field(gt=0)
+
+
+class CallPickedUp(Message):
+    """Server → the family members rung: ``by`` answered this call (stop ringing)."""
+
+    type: Literal["call_picked_up"] = "call_picked_up"
+    call_id: int
+    by: str = Field(max_length=120)
+
+
 class CallAccept(Message):
-    """Box → server: the elder answered."""
+    """Box → server: the elder answered (or a family page answers the elder's call)."""
 
     type: Literal["call_accept"] = "call_accept"
     call_id: int
 
 
 class CallDecline(Message):
-    """Box → server: the elder declined."""
+    """Box → server: the elder declined (or a family page declines the elder's call)."""
 
     type: Literal["call_decline"] = "call_decline"
     call_id: int
@@ -218,6 +262,10 @@ CALL_MESSAGES: tuple[type[Message], ...] = (
     CallJoin,
     CallInvite,
     CallRinging,
+    FamilyCallRequest,
+    FamilyCallRinging,
+    CallIncoming,
+    CallPickedUp,
     CallAccept,
     CallDecline,
     CallStart,

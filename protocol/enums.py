@@ -50,3 +50,4 @@ class Topic(StrEnum):
     PAIRING = "pairing"
     SOS = "sos"
     MEDICATION = "medication"
+    CALL = "call"

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server import outgoing as _outgoing  # noqa: F401  (registers the delivery sweep)
 from server.api.routes import auth, calls, devices, elders, health, reminders, sos
+from server.calls import elder_call as _elder_call  # noqa: F401  (registers handlers)
 from server.calls import signaling as _call_signaling  # noqa: F401  (registers handlers)
 from server.calls import sos_link as _sos_call_link  # noqa: F401  (installs the SOS call hook)
 from server.core.config import Settings

@@ -36,6 +36,7 @@ from server.models import (
     LIVE_STATUSES,
     Call,
     CallPreference,
+    CallRing,
     CallStatus,
     Device,
     Elder,
@@ -175,7 +176,8 @@ def doctor_queue(db_: Database, user_id: int) -> QueuePush | None:
         return push
 
 
-def _start_messages(db: Session, call: Call, user: User, elder: Elder, sends: Sends) -> None:
+def start_messages(db: Session, call: Call, user: User, elder: Elder, sends: Sends) -> None:
+    """Plan `call_start` for both sides: the user's page offers, the box answers."""
     settings = call_settings()
     common: dict[str, Any] = {
         "call_id": call.id,
@@ -229,7 +231,7 @@ def join_consult(db_: Database, user_id: int, call_id: int) -> Sends:
         assert elder is not None
         audit.record(db, "consult.joined", elder.id, user=user, detail=str(call.id))
         sends = Sends(call_id=call.id)
-        _start_messages(db, call, user, elder, sends)
+        start_messages(db, call, user, elder, sends)
         assert call.clinic_id is not None
         sends.queues.append(queue_push(db, call.clinic_id))
         return sends
@@ -301,6 +303,8 @@ def accept(db_: Database, device_id: int, call_id: int) -> Sends:
     """The box answered a ringing call: both sides get `call_start`."""
     with db_.session() as db:
         call = _call_for(db, Party(device_id=device_id), call_id)
+        if call.from_elder:
+            raise Conflict("the elder placed this call; the family answers it")
         claimed = db.execute(
             update(Call)
             .where(Call.id == call.id, Call.status == CallStatus.RINGING)
@@ -314,7 +318,7 @@ def accept(db_: Database, device_id: int, call_id: int) -> Sends:
         elder = db.get(Elder, call.elder_id)
         assert user is not None and elder is not None
         sends = Sends(call_id=call.id)
-        _start_messages(db, call, user, elder, sends)
+        start_messages(db, call, user, elder, sends)
         return sends
 
 
@@ -344,8 +348,11 @@ def _end(db: Session, call: Call, party: Party | None, reason: CallEndReason) ->
     audit.record(db, f"call.ended.{reason.value}", call.elder_id, detail=str(call.id))
     message = CallEnded(call_id=call.id, reason=reason, by=by)
     sends = Sends(call_id=call.id, to_devices=[(call.device_id, message)])
+    # Everyone an elder's call rang hears it ended (their banners go away).
+    users = set(db.scalars(select(CallRing.user_id).where(CallRing.call_id == call.id)))
     if call.user_id is not None:
-        sends.to_users.append((call.user_id, message))
+        users.add(call.user_id)
+    sends.to_users.extend((user_id, message) for user_id in sorted(users))
     if was_queued and call.clinic_id is not None:
         sends.queues.append(queue_push(db, call.clinic_id))
     return sends

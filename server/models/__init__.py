@@ -2,7 +2,7 @@
 
 from server.models.audit import AuditEntry, ReceivedMessage
 from server.models.base import Base, UTCDateTime, utcnow
-from server.models.calls import LIVE_STATUSES, Call, CallPreference, CallStatus
+from server.models.calls import LIVE_STATUSES, Call, CallPreference, CallRing, CallStatus
 from server.models.devices import Device, PairingRequest, SessionKind, UserSession
 from server.models.outgoing import Channel, OutgoingMessage
 from server.models.people import CareLink, Elder, EmergencyContact, User
@@ -23,6 +23,7 @@ __all__ = [
     "Base",
     "Call",
     "CallPreference",
+    "CallRing",
     "CallStatus",
     "LIVE_STATUSES",
     "CareLink",

@@ -1,11 +1,12 @@
-"""Video calls: consult requests and their records, family calls, and per-elder call settings."""
+"""Video calls: consult requests and their records, family calls (either way), the family
+members an elder's call rang, and per-elder call settings."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from protocol import CallEndReason, CallKind
@@ -40,6 +41,8 @@ class Call(Base):
     # The person on the other end: the doctor who joined, or the family member who called.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     auto_answer: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The elder called the family from the TV (user_id is then whoever answered, if anyone).
+    from_elder: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -60,3 +63,16 @@ class CallPreference(Base):
     auto_answer: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CallRing(Base):
+    """One family member whose pages rang for an elder's call, and whether they declined."""
+
+    __tablename__ = "call_rings"
+    __table_args__ = (UniqueConstraint("call_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    rung_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

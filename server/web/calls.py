@@ -1,9 +1,11 @@
 """Call pages: the doctor's live consult queue and call view, the family's call page,
-the family-page section (call button, auto-answer) and the doctor-page link."""
+the family-page section (call button, auto-answer, the elder's missed calls, a call ringing
+now) and the doctor-page link."""
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 from protocol import CallKind, Role
 from server.api.deps import SessionDep
 from server.api.routes.calls import set_auto_answer
+from server.calls.elder_call import missed_calls
 from server.models import Call, CallPreference, CallStatus, Elder, User
 from server.permissions import elder_for_device_management, elder_for_viewing
 from server.runtime import Runtime
@@ -38,7 +41,15 @@ def family_call(elder_id: int, request: Request, db: SessionDep) -> Response:
     if isinstance(user, RedirectResponse):
         return user
     elder = elder_for_viewing(db, user, elder_id)
-    return render(request, "calls/family.html", user, page_kind="family", elder=elder)
+    answer = request.query_params.get("answer", "")
+    return render(
+        request,
+        "calls/family.html",
+        user,
+        page_kind="family",
+        elder=elder,
+        answer=answer if answer.isdigit() else "",
+    )
 
 
 @router.post("/family/call-preference/{elder_id}")
@@ -71,7 +82,26 @@ def _family_section(
             select(CallPreference).where(CallPreference.elder_id.in_([e.id for e in elders]))
         )
     }
-    return {"call_elders": [(e, prefs.get(e.id, False)) for e in elders]}
+    ids = [e.id for e in elders]
+    missed = [
+        (call, elder, call.requested_at.astimezone(ZoneInfo(elder.timezone)))
+        for call, elder in missed_calls(db, ids)
+    ]
+    # A page opened while an elder's call rings still shows the banner (calls/ring.js).
+    ringing = db.execute(
+        select(Call, Elder)
+        .join(Elder, Elder.id == Call.elder_id)
+        .where(
+            Call.elder_id.in_(ids),
+            Call.from_elder.is_(True),
+            Call.status == CallStatus.RINGING,
+        )
+    ).all()
+    return {
+        "call_elders": [(e, prefs.get(e.id, False)) for e in elders],
+        "missed": missed,
+        "ringing": ringing if user.role is Role.FAMILY else [],
+    }
 
 
 @page_section("doctor", "calls/_doctor.html", order=10)

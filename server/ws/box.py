@@ -30,7 +30,7 @@ from server.models import Device, Elder, ReceivedMessage, utcnow
 from server.push import elder_audience, elder_data, elder_info, push_change
 from server.runtime import Runtime
 from server.ws.connection import Connection
-from server.ws.dispatch import BOX_CONNECTED, BOX_HANDLERS, box_handler
+from server.ws.dispatch import BOX_CONNECTED, BOX_DISCONNECTED, BOX_HANDLERS, box_handler
 from server.ws.receive import dispatch_frames
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,8 @@ async def box_socket(ws: WebSocket, rt: Runtime) -> None:
                     run_in_threadpool(_announce_online, rt, conn.device_id, False)
                 )
             )
+            for hook in BOX_DISCONNECTED:
+                rt.hub.track(asyncio.ensure_future(hook(conn.device_id, rt)))
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.shield(offline)
         watchdog.cancel()

@@ -25,6 +25,9 @@ BOX_HANDLERS: dict[type[Message], Handler] = {}
 # Run after a paired box's hello is accepted (a feature sends the box its current state).
 BOX_CONNECTED: list[ConnectedHook] = []
 WEB_HANDLERS: dict[type[Message], Handler] = {}
+# Run (as tracked tasks) once a paired box's last socket has closed: ``fn(device_id, rt)``.
+DisconnectedHook = Callable[[int, "Runtime"], Awaitable[None]]
+BOX_DISCONNECTED: list[DisconnectedHook] = []
 
 
 def _register(
@@ -53,4 +56,10 @@ def web_handler(*types: type[Message]) -> Callable[[H], H]:
 def on_box_connected(fn: ConnectedHook) -> ConnectedHook:
     """Register ``fn(conn, rt)`` to run each time a paired box connects."""
     BOX_CONNECTED.append(fn)
+    return fn
+
+
+def on_box_disconnected(fn: DisconnectedHook) -> DisconnectedHook:
+    """Register ``fn(device_id, rt)`` to run when a paired box goes offline."""
+    BOX_DISCONNECTED.append(fn)
     return fn

@@ -64,6 +64,10 @@ class Hub:
         """Whether the box is online now."""
         return bool(self._devices.get(device_id))
 
+    def user_connected(self, user_id: int) -> bool:
+        """Whether the user has a page open now."""
+        return bool(self._users.get(user_id))
+
     def connection_count(self) -> int:
         """How many authenticated sockets are open."""
         return sum(len(s) for s in (*self._devices.values(), *self._users.values()))

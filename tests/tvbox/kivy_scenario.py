@@ -129,6 +129,18 @@ async def scenario(app: Any, shots: Path, prefix: str, report: dict[str, Any]) -
     check("home is in English", app.screens["home"].tiles[0]["label"] == "See a doctor")
     await shot("home-en")
 
+    # The Family tile with the link down: said and shown plainly, nothing kept for later.
+    press(RemoteAction.DIGIT_5)
+    await frames()
+    call = app.screens["call"]
+    check("Family tile offline shows the call screen", app.manager.current == "call")
+    check("offline is said plainly", call.title == "The TV is not connected", call.title)
+    check("no family call queued", vm.call.phase.value == "family_info", vm.call.phase.value)
+    await shot("family-offline-en")
+    key(27)
+    await frames()
+    check("Back from the offline notice goes home", app.manager.current == "home")
+
     spoken = [text for _lang, text in vm.speaker.said]
     check(
         "every screen was spoken",

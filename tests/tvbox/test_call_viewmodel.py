@@ -24,11 +24,13 @@ from protocol import (
     ConsultRequest,
     Error,
     ErrorCode,
+    FamilyCallRequest,
+    FamilyCallRinging,
     Message,
 )
 from tests.tvbox.conftest import RecordingSpeaker
 from tests.tvbox.waiting import async_wait_until
-from tvbox.events import ServerMessage
+from tvbox.events import LinkState, LinkStateChanged, ServerMessage
 from tvbox.keys import RemoteAction as A
 from tvbox.viewmodels.app import AppViewModel, Screen
 from tvbox.viewmodels.call import CallPhase
@@ -220,10 +222,140 @@ async def test_offline_or_refused_request_says_so_and_goes_home(
     await until(lambda: not paired_vm.call._tasks)  # the fire-and-forget send finished
 
 
-def test_family_tile_explains_family_calls(
-    paired_vm: AppViewModel, speaker: RecordingSpeaker
+def online(vm: AppViewModel) -> None:
+    vm.handle_link_event(LinkStateChanged(LinkState.ONLINE))
+
+
+async def test_family_tile_calls_the_family_and_a_family_member_answers(
+    paired_vm: AppViewModel, speaker: RecordingSpeaker, sent: list[Message], media: RecordingMedia
 ) -> None:
-    paired_vm.handle(A.DIGIT_5)
-    assert paired_vm.screen is Screen.CALL and "family can call this TV" in speaker.last
+    online(paired_vm)
+    paired_vm.handle(A.DIGIT_5)  # one press on the Family tile: no choices
+    assert paired_vm.screen is Screen.CALL and paired_vm.call.phase is CallPhase.FAMILY_CALLING
+    assert speaker.last.startswith("Calling your family…") and "Back: stop calling" in speaker.last
+    view = paired_vm.call.view()
+    assert view.title == "Calling your family…" and not view.video
+    await until(lambda: sent)
+    assert sent == [FamilyCallRequest(id="family")]
+    push(paired_vm, FamilyCallRinging(call_id=8, rung=2, timeout_s=45))
+    assert paired_vm.call.call_id == 8 and paired_vm.call.snapshot()["rung"] == 2
+
+    # Li Na answers on her page: the call starts by itself, the same way as every call.
+    push(paired_vm, start(8, CallKind.FAMILY).model_copy(update={"peer_name": "Li Na"}))
+    assert paired_vm.call.phase is CallPhase.CONNECTING and "Connecting to Li Na" in speaker.last
+    assert media.started[0].call_id == 8
+    media.callbacks["connected"]()
+    assert paired_vm.call.phase is CallPhase.IN_CALL
+    assert speaker.last == "You are talking with Li Na."
+    paired_vm.handle(A.BACK)
+    paired_vm.handle(A.OK)
+    await until(lambda: CallHangUp(call_id=8) in sent)
+    assert paired_vm.screen is Screen.HOME and speaker.last == "The call has ended."
+
+
+async def test_back_cancels_calling_the_family_after_a_spoken_confirmation(
+    paired_vm: AppViewModel, speaker: RecordingSpeaker, sent: list[Message]
+) -> None:
+    online(paired_vm)
+    paired_vm.call_family()
+    push(paired_vm, FamilyCallRinging(call_id=9, rung=1, timeout_s=45))
+    paired_vm.handle(A.BACK)
+    assert paired_vm.call.phase is CallPhase.CONFIRM_CANCEL
+    assert speaker.last.startswith("Stop calling your family?")
+    assert paired_vm.call.view().title == "Stop calling your family?"
+    paired_vm.handle(A.BACK)  # keep waiting
+    assert paired_vm.call.phase is CallPhase.FAMILY_CALLING
+    assert speaker.last.startswith("Calling your family")
+    paired_vm.handle(A.BACK)
+    paired_vm.handle(A.OK)
+    await until(lambda: CallHangUp(call_id=9, reason=CallEndReason.CANCELLED) in sent)
+    assert paired_vm.screen is Screen.HOME and speaker.last == "You stopped calling your family."
+    assert paired_vm.call.snapshot()["last_end"] == "cancelled"
+
+
+async def test_cancelled_before_the_server_answered_hangs_up_the_call_it_made(
+    paired_vm: AppViewModel, sent: list[Message]
+) -> None:
+    online(paired_vm)
+    paired_vm.call_family()
+    paired_vm.handle(A.BACK)
+    paired_vm.handle(A.OK)
+    assert paired_vm.screen is Screen.HOME
+    push(paired_vm, FamilyCallRinging(call_id=10, rung=1, timeout_s=45))
+    await until(lambda: CallHangUp(call_id=10, reason=CallEndReason.CANCELLED) in sent)
+    assert paired_vm.screen is Screen.HOME
+
+
+async def test_nobody_answers_the_tv_says_the_family_was_told_and_goes_home(
+    paired_vm: AppViewModel, speaker: RecordingSpeaker, sent: list[Message]
+) -> None:
+    online(paired_vm)
+    paired_vm.call_family()
+    push(paired_vm, FamilyCallRinging(call_id=11, rung=0, timeout_s=45))
+    push(paired_vm, CallEnded(call_id=11, reason=CallEndReason.UNANSWERED))
+    assert paired_vm.screen is Screen.HOME
+    assert speaker.last == "Nobody answered. We have told your family."
+    await until(lambda: not paired_vm.call._tasks)
+
+
+async def test_family_call_offline_says_so_plainly_and_queues_nothing(
+    paired_vm: AppViewModel, speaker: RecordingSpeaker, sent: list[Message]
+) -> None:
+    paired_vm.handle(A.DIGIT_5)  # the link is not up
+    assert paired_vm.call.phase is CallPhase.FAMILY_INFO
+    assert "not connected to the internet" in speaker.last and "try again" in speaker.last
+    assert paired_vm.call.view().title == "The TV is not connected"
+    assert not sent and not paired_vm.outbox.pending()  # nothing kept to ring later
+    paired_vm.handle(A.OK)
+    assert paired_vm.screen is Screen.HOME
+
+    # Online, but the socket drops as the request goes out: the same plain message.
+    online(paired_vm)
+
+    async def dropped(message: Message) -> bool:
+        return False
+
+    paired_vm.send_live = dropped
+    paired_vm.call_family()
+    await until(lambda: paired_vm.call.phase is CallPhase.FAMILY_INFO)
+    assert "not connected to the internet" in speaker.last
+
+    # The link goes down while the family is being rung.
+    paired_vm.handle(A.BACK)
+    paired_vm.send_live = sent_to(sent)
+    paired_vm.call_family()
+    push(paired_vm, FamilyCallRinging(call_id=12, rung=1, timeout_s=45))
+    paired_vm.handle_link_event(LinkStateChanged(LinkState.CONNECTING))
+    assert paired_vm.call.phase is CallPhase.FAMILY_INFO and paired_vm.call.call_id is None
+    assert "not connected to the internet" in speaker.last
+
+
+async def test_nobody_linked_is_said_and_a_busy_box_is_refused(
+    paired_vm: AppViewModel, speaker: RecordingSpeaker, sent: list[Message]
+) -> None:
+    online(paired_vm)
+    paired_vm.call_family()
+    push(paired_vm, Error(code=ErrorCode.NOT_FOUND, message="nobody linked", ref="family"))
+    assert paired_vm.call.phase is CallPhase.FAMILY_INFO
+    assert "Nobody in your family has linked this TV" in speaker.last
     paired_vm.handle(A.BACK)
     assert paired_vm.screen is Screen.HOME
+
+    paired_vm.call_family()
+    push(paired_vm, Error(code=ErrorCode.CONFLICT, message="busy", ref="family"))
+    assert paired_vm.screen is Screen.HOME and "could not be made" in speaker.last
+
+    # While calling the family, someone calling in gets "busy".
+    paired_vm.call_family()
+    push(paired_vm, FamilyCallRinging(call_id=13, rung=1, timeout_s=45))
+    push(paired_vm, CallRinging(call_id=14, kind=CallKind.FAMILY, caller_name="Li Na"))
+    await until(lambda: CallDecline(call_id=14) in sent)
+    assert paired_vm.call.phase is CallPhase.FAMILY_CALLING and paired_vm.call.call_id == 13
+
+
+def sent_to(out: list[Message]) -> Callable[[Message], Any]:
+    async def send_live(message: Message) -> bool:
+        out.append(message)
+        return True
+
+    return send_live

@@ -17,9 +17,11 @@ from tests.tvbox.conftest import RecordingSpeaker
 from tests.tvbox.test_reminders_vm import CREATED, Clock, answers, make_vm, plan, push
 from tests.tvbox.waiting import async_wait_until, wait_until
 from tvbox.config import BoxConfig
+from tvbox.events import LinkState, LinkStateChanged
 from tvbox.keys import RemoteAction
 from tvbox.store import BoxStore
 from tvbox.viewmodels.app import AppViewModel, Screen
+from tvbox.viewmodels.call import CallPhase
 from tvbox.viewmodels.voice import SOS_AND_REPEAT, VoiceState
 from tvbox.voice_control import FifoSource, VoiceControl
 from voice.audio import chunk_bytes
@@ -126,12 +128,33 @@ async def test_call_a_doctor_requests_a_consult(
     await async_wait_until(lambda: not paired_vm.call._tasks, 5, "the send to finish")
 
 
-def test_call_my_family_explains_family_calls(
+async def test_call_my_family_rings_the_family(
+    paired_vm: AppViewModel, speaker: RecordingSpeaker
+) -> None:
+    sent: list[Message] = []
+
+    async def send_live(message: Message) -> bool:
+        sent.append(message)
+        return True
+
+    paired_vm.send_live = send_live
+    paired_vm.handle_link_event(LinkStateChanged(LinkState.ONLINE))
+    assert paired_vm.voice.handle(heard(Intent.CALL_FAMILY))
+    assert paired_vm.screen is Screen.CALL and speaker.last.startswith("Calling your family…")
+    await async_wait_until(lambda: sent, 5, "the family call request")
+    assert [m.type for m in sent] == ["family_call_request"]
+    assert paired_vm.voice.listened_intents() == SOS_AND_REPEAT
+    paired_vm.handle(RemoteAction.BACK)  # Back is still safe: it asks first
+    assert paired_vm.call.phase is CallPhase.CONFIRM_CANCEL
+    await async_wait_until(lambda: not paired_vm.call._tasks, 5, "the send to finish")
+
+
+def test_call_my_family_offline_says_the_tv_is_not_connected(
     paired_vm: AppViewModel, speaker: RecordingSpeaker
 ) -> None:
     assert paired_vm.voice.handle(heard(Intent.CALL_FAMILY))
-    assert paired_vm.screen is Screen.CALL and "family can call this TV" in speaker.last
-    paired_vm.handle(RemoteAction.BACK)  # Back is still safe
+    assert paired_vm.screen is Screen.CALL and "not connected to the internet" in speaker.last
+    paired_vm.handle(RemoteAction.BACK)
     assert paired_vm.screen is Screen.HOME
 
 

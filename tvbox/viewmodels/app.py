@@ -384,7 +384,7 @@ class AppViewModel:
         self._changed()
 
     def call_family(self) -> None:
-        """The "Family" tile: how family video calls reach this TV."""
+        """Call the family now (the "Family" tile, or "call my family" said)."""
         self.call.call_family()
         self._changed()
 
@@ -561,6 +561,7 @@ class AppViewModel:
         """React to what the server link reports."""
         if isinstance(event, LinkStateChanged):
             self.link_state = event.state
+            self.call.link_changed(event.state)
             was_online = self.sos.online
             self.sos.online = event.state is LinkState.ONLINE
             if self.sos.phase is SosPhase.SENDING and was_online and not self.sos.online:

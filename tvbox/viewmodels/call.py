@@ -1,4 +1,5 @@
-"""Video calls on the TV: one press to see a doctor, the queue, ringing, the call itself.
+"""Video calls on the TV: one press to see a doctor or to call the family, the queue,
+ringing, the call itself.
 
 No Kivy, no aiortc: the view-model sends protocol messages through `send` (fire and
 forget; the app wires it to the link's live socket) and drives media through the
@@ -7,6 +8,10 @@ forget; the app wires it to the link's live socket) and drives media through the
     IDLE -> REQUESTING -> QUEUED <-> CONFIRM_CANCEL            (Back, then OK, cancels)
                                 \\-> CONNECTING -> IN_CALL <-> CONFIRM_HANG_UP
     IDLE -> RINGING (OK answers, Back declines, or auto-answer) -> CONNECTING -> ...
+    IDLE -> FAMILY_CALLING <-> CONFIRM_CANCEL                 (the elder calls the family)
+                \\-> CONNECTING (a family member answered) -> IN_CALL ...
+                \\-> IDLE (nobody answered: "we have told your family")
+    IDLE -> FAMILY_INFO (not connected, or nobody linked: said and shown; OK/Back home)
     any  -> IDLE on call_ended / media lost (the TV says so and goes home)
 """
 
@@ -34,9 +39,13 @@ from protocol import (
     CallStart,
     ConsultRequest,
     Error,
+    ErrorCode,
+    FamilyCallRequest,
+    FamilyCallRinging,
     Lang,
     Message,
 )
+from tvbox.events import LinkState
 from tvbox.i18n import text
 from tvbox.keys import RemoteAction
 from tvbox.speech import Priority
@@ -54,6 +63,7 @@ CALL_PUSHES: tuple[type[Message], ...] = (
     CallOffer,
     CallAnswer,
     CallEnded,
+    FamilyCallRinging,
 )
 
 
@@ -68,7 +78,8 @@ class CallPhase(Enum):
     CONNECTING = "connecting"
     IN_CALL = "in_call"
     CONFIRM_HANG_UP = "confirm_hang_up"
-    FAMILY_INFO = "family_info"
+    FAMILY_CALLING = "family_calling"  # the elder is calling the family; waiting for an answer
+    FAMILY_INFO = "family_info"  # why the family cannot be called now (offline, nobody linked)
 
 
 class CallMediaPort(Protocol):
@@ -121,6 +132,10 @@ class CallViewModel:
         self.auto_answer = False
         self.auto_answer_after_s = 5.0
         self.last_end: CallEndReason | None = None
+        # The elder placed this call (Family tile / "call my family").
+        self.outgoing = False
+        self.rung: int | None = None
+        self.info = "call.offline"  # catalog prefix of the FAMILY_INFO screen
         self._auto_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -156,6 +171,8 @@ class CallViewModel:
             "position": self.position,
             "expected_wait_s": self.wait_s,
             "auto_answer": self.auto_answer,
+            "outgoing": self.outgoing,
+            "rung": self.rung,
             "last_end": None if self.last_end is None else self.last_end.value,
             "media": self.media.stats() if self.media is not None else {},
         }
@@ -180,9 +197,15 @@ class CallViewModel:
             title = self._t("call.doctor_title")
             body = self._t("call.queue", position=self.position or 1, minutes=self._minutes())
             hint = self._t("call.hint_cancel")
+        elif p is CallPhase.FAMILY_CALLING:
+            title, body, hint = (
+                self._t("call.family_calling_title"),
+                self._t("call.family_calling_body"),
+                self._t("call.hint_cancel"),
+            )
         elif p is CallPhase.CONFIRM_CANCEL:
             title, body, hint = (
-                self._t("call.cancel_title"),
+                self._t("call.family_cancel_title" if self.outgoing else "call.cancel_title"),
                 self._t("call.cancel_body"),
                 self._t("call.hint_confirm"),
             )
@@ -210,8 +233,8 @@ class CallViewModel:
             )
         elif p is CallPhase.FAMILY_INFO:
             title, body, hint = (
-                self._t("call.family_title"),
-                self._t("call.family_body"),
+                self._t(f"{self.info}_title"),
+                self._t(f"{self.info}_body"),
                 self._t("notice.hint"),
             )
         return CallView(
@@ -247,21 +270,56 @@ class CallViewModel:
         self._send(ConsultRequest(id="consult"))
 
     def call_family(self) -> None:
-        """The Family tile: family members call this TV from their page; say how."""
+        """One press on the Family tile (or "call my family"): ring every linked family member.
+
+        Offline, nothing is queued for later (a call that rings an hour late is worse than
+        none): the TV says it is not connected and that trying again later will work."""
         if self.active:
             self.host.show_call()
             return
+        self._reset()
+        if self.host.send_live is None or self.host.link_state is not LinkState.ONLINE:
+            self._show_info("call.offline")
+            return
+        self.kind = CallKind.FAMILY
+        self.outgoing = True
+        self.phase = CallPhase.FAMILY_CALLING
+        self.host.show_call()
+        self._send(FamilyCallRequest(id="family"))
+
+    def link_changed(self, state: LinkState) -> None:
+        """The link went down while the family was being rung: no answer can reach us now."""
+        if state is not LinkState.ONLINE and self._waiting_for_family():
+            self._fail_offline()
+
+    def _waiting_for_family(self) -> bool:
+        return self.outgoing and self.phase in (CallPhase.FAMILY_CALLING, CallPhase.CONFIRM_CANCEL)
+
+    def _fail_offline(self) -> None:
+        # The server ends a call it made by its ring timeout (the family hears of it).
+        self._reset()
+        self.call_id = None
+        self.last_end = CallEndReason.FAILED
+        self._show_info("call.offline")
+
+    def _show_info(self, prefix: str) -> None:
+        self.info = prefix
         self.phase = CallPhase.FAMILY_INFO
         self.host.show_call()
 
     def hang_up(self) -> None:
         """End the current call or request at once (no confirmation: voice/explicit hook)."""
         if self.call_id is None or not self.active:
-            if self.phase is CallPhase.REQUESTING:
+            # Not yet acknowledged by the server: a call it makes later is hung up on arrival.
+            if self.phase in (
+                CallPhase.REQUESTING,
+                CallPhase.FAMILY_CALLING,
+                CallPhase.CONFIRM_CANCEL,
+            ):
                 self._finish(CallEndReason.CANCELLED)
             return
         reason = CallEndReason.HUNG_UP
-        if self.phase in (CallPhase.QUEUED, CallPhase.CONFIRM_CANCEL):
+        if self.phase in (CallPhase.QUEUED, CallPhase.CONFIRM_CANCEL, CallPhase.FAMILY_CALLING):
             reason = CallEndReason.CANCELLED
         self._send(CallHangUp(call_id=self.call_id, reason=reason))
         self._finish(reason)
@@ -286,14 +344,19 @@ class CallViewModel:
         """Remote keys on the call screen: OK confirms/answers, Back asks or declines."""
         p = self.phase
         ok, back = action is RemoteAction.OK, action is RemoteAction.BACK
-        if p in (CallPhase.REQUESTING, CallPhase.QUEUED) and back:
+        if p in (CallPhase.REQUESTING, CallPhase.QUEUED, CallPhase.FAMILY_CALLING) and back:
             self.phase = CallPhase.CONFIRM_CANCEL
             self._announce()
         elif p is CallPhase.CONFIRM_CANCEL:
             if ok:
                 self.hang_up()
             elif back:
-                self.phase = CallPhase.QUEUED if self.call_id is not None else CallPhase.REQUESTING
+                if self.outgoing:
+                    self.phase = CallPhase.FAMILY_CALLING
+                elif self.call_id is not None:
+                    self.phase = CallPhase.QUEUED
+                else:
+                    self.phase = CallPhase.REQUESTING
                 self._announce()
         elif p is CallPhase.RINGING:
             if ok:
@@ -323,6 +386,8 @@ class CallViewModel:
             self._queued(message)
         elif isinstance(message, CallRinging):
             self._ringing(message)
+        elif isinstance(message, FamilyCallRinging):
+            self._family_rung(message)
         elif isinstance(message, CallStart):
             self._started(message)
         elif isinstance(message, CallOffer | CallAnswer):
@@ -335,10 +400,26 @@ class CallViewModel:
         self.host.notify()
 
     def on_error(self, error: Error) -> None:
-        """A refused request (e.g. no clinic): tell the elder and go home."""
+        """A refused request (e.g. no clinic, nobody linked): tell the elder."""
         if error.ref == "consult" and self.phase is CallPhase.REQUESTING:
             self._finish(CallEndReason.FAILED)
             self.host.notify()
+        elif error.ref == "family" and self._waiting_for_family() and self.call_id is None:
+            if error.code is ErrorCode.NOT_FOUND:
+                self._reset()
+                self.phase = CallPhase.IDLE
+                self._show_info("call.family_none")
+            else:
+                self._finish(CallEndReason.FAILED)
+            self.host.notify()
+
+    def _family_rung(self, message: FamilyCallRinging) -> None:
+        if not self._waiting_for_family() or self.call_id is not None:
+            # Cancelled before the server's answer came: end the call it has just made.
+            self._send(CallHangUp(call_id=message.call_id, reason=CallEndReason.CANCELLED))
+            return
+        self.call_id = message.call_id
+        self.rung = message.rung
 
     def _queued(self, message: CallQueued) -> None:
         if self.phase not in (CallPhase.REQUESTING, CallPhase.QUEUED, CallPhase.CONFIRM_CANCEL):
@@ -425,6 +506,7 @@ class CallViewModel:
         if self.media is not None:
             self.media.stop()
         was_ringing = self.phase is CallPhase.RINGING
+        calling_family = self._waiting_for_family()
         self.last_end = reason
         self.phase = CallPhase.IDLE
         self.call_id = None
@@ -438,6 +520,12 @@ class CallViewModel:
         }.get(reason, "call.ended")
         if was_ringing and remote and reason is CallEndReason.HUNG_UP:
             key = "call.ended_missed"
+        if calling_family:
+            key = {
+                CallEndReason.CANCELLED: "call.family_cancelled",
+                CallEndReason.UNANSWERED: "call.family_unanswered",
+            }.get(reason, key)
+        self.outgoing = False
         self.host.end_call_screen(self._t(key))
 
     def _reset(self) -> None:
@@ -448,6 +536,8 @@ class CallViewModel:
         self.position = None
         self.wait_s = None
         self.auto_answer = False
+        self.outgoing = False
+        self.rung = None
 
     def _cancel_auto_answer(self) -> None:
         if self._auto_timer is not None:
@@ -463,6 +553,8 @@ class CallViewModel:
             log.warning("no live link; %s not sent", message.type)
             if isinstance(message, ConsultRequest):
                 self._finish(CallEndReason.FAILED)
+            elif isinstance(message, FamilyCallRequest) and self._waiting_for_family():
+                self._fail_offline()
             return
         try:
             loop = asyncio.get_running_loop()
@@ -481,7 +573,10 @@ class CallViewModel:
         self._tasks.discard(task)
         if task.cancelled() or task.exception() is not None or task.result():
             return
-        # The link is down: a consult request or answer that cannot go ends the attempt.
-        if isinstance(message, ConsultRequest | CallAccept | CallAnswer) and self.active:
+        # The link is down: a request or answer that cannot go ends the attempt.
+        if isinstance(message, FamilyCallRequest) and self._waiting_for_family():
+            self._fail_offline()
+            self.host.notify()
+        elif isinstance(message, ConsultRequest | CallAccept | CallAnswer) and self.active:
             self._finish(CallEndReason.FAILED)
             self.host.notify()

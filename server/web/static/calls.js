@@ -290,6 +290,17 @@
            auto_answer: Boolean(root.dataset.sos) });
   }
 
+  function answer() {
+    showError("");
+    state.ended = null; state.framesDecoded = 0; state.firstFrameAt = null;
+    state.joinClickedAt = performance.now(); state.state = "answering";
+    state.callId = Number(root.dataset.answer);
+    // A reload must not answer again (the call may be long over).
+    history.replaceState(null, "", location.pathname);
+    $("call-panel").hidden = false; status(text.textAnswering);
+    send({ type: "call_accept", call_id: state.callId, id: "answer-" + (++seq) });
+  }
+
   // -- socket ------------------------------------------------------------------------
 
   function onMessage(msg) {
@@ -298,6 +309,8 @@
       if (page === "doctor") { send({ type: "queue_subscribe" }); camera(); }
       // Opened from an SOS alert: ring the TV at once, no second click needed.
       if (root.dataset.sos && !state.sosRang) { state.sosRang = true; invite(); }
+      // Opened by Answer on the elder's incoming call: take it on this socket.
+      if (root.dataset.answer && !state.answerSent) { state.answerSent = true; answer(); }
     } else if (msg.type === "consult_queue") {
       state.queue = msg.entries; renderQueue();
     } else if (msg.type === "error") {
@@ -307,6 +320,9 @@
         showError(msg.code === "conflict" ? text.textTaken : msg.message);
       } else if (msg.ref && msg.ref.indexOf("invite-") === 0) {
         state.state = "idle"; showError(msg.message);
+      } else if (msg.ref && msg.ref.indexOf("answer-") === 0) {
+        state.state = "idle"; state.callId = null; status("");
+        showError(msg.code === "conflict" ? text.textAnsweredElsewhere : msg.message);
       }
     } else if (msg.type === "call_ringing") {
       if (state.state === "inviting") {

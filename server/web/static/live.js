@@ -62,5 +62,13 @@
       delay = Math.min(delay * 2, 30000);
     };
   }
+  // Other scripts of the page send through this socket (e.g. ring.js declining a call).
+  window.anxinLive = {
+    send: function (msg) {
+      if (!socket || socket.readyState !== 1) return false;
+      socket.send(JSON.stringify(msg));
+      return true;
+    }
+  };
   connect();
 })();

@@ -1,0 +1,374 @@
+"""The elder calls the family from the TV: ring every linked family member's open pages,
+the first to answer gets the call, and a call nobody answers becomes a missed call.
+
+The call is a `Call` of kind family with ``from_elder`` set; once a family member answers it
+is an ordinary call between the box and that user, so offer/answer relay, hang-up and media
+go through `server.calls.store` / `server.calls.signaling` unchanged (the page offers, the
+box answers, as when the family calls the box). Who was rung is kept in `CallRing` rows, so
+"declined by everyone rung" needs no process memory; the ring timeout is a task per call,
+like the family→box ring timeout, and ending is an atomic update, so a missed call is
+announced (and e-mailed) exactly once whichever of timeout, declines or nobody-online ends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from protocol import (
+    CallAccept,
+    CallDecline,
+    CallEndReason,
+    CallIncoming,
+    CallKind,
+    CallPickedUp,
+    FamilyCallRequest,
+    FamilyCallRinging,
+    Lang,
+    Role,
+    Topic,
+)
+from server import audit
+from server.calls import store
+from server.calls.config import call_settings
+from server.calls.signaling import deliver
+from server.calls.store import Sends
+from server.core.db import Database
+from server.errors import Conflict, NotFound
+from server.models import (
+    LIVE_STATUSES,
+    Call,
+    CallRing,
+    CallStatus,
+    CareLink,
+    Device,
+    Elder,
+    User,
+    utcnow,
+)
+from server.notify import Email
+from server.push import push_change
+from server.runtime import Runtime
+from server.scheduler import periodic
+from server.ws.connection import Connection
+from server.ws.dispatch import box_handler, on_box_disconnected, web_handler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Placed:
+    """An elder's call just placed: what to send, and how many family members it rang."""
+
+    sends: Sends
+    call_id: int
+    rung: int
+
+
+@dataclass
+class Missed:
+    """An elder's call that ended unanswered: the endings to send and whom to tell."""
+
+    sends: Sends
+    elder_id: int
+    family_ids: set[int]
+    emails: list[Email] = field(default_factory=list)
+
+
+def _family(db: Session, elder_id: int) -> list[User]:
+    return list(
+        db.scalars(
+            select(User)
+            .join(CareLink, CareLink.user_id == User.id)
+            .where(
+                CareLink.elder_id == elder_id,
+                User.role == Role.FAMILY,
+                User.is_active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def _linked(db: Session, user: User, elder_id: int) -> bool:
+    return user.role is Role.FAMILY and bool(
+        db.scalar(
+            select(exists().where(CareLink.user_id == user.id, CareLink.elder_id == elder_id))
+        )
+    )
+
+
+def _elder_call_for(db: Session, user_id: int, call_id: int) -> tuple[Call, User]:
+    """The elder's call, if ``user_id`` is linked family of that elder; NotFound otherwise."""
+    call = db.get(Call, call_id)
+    user = db.get(User, user_id)
+    if call is None or user is None or not call.from_elder or not _linked(db, user, call.elder_id):
+        raise NotFound(f"no call {call_id} of yours")
+    return call, user
+
+
+def place_call(db_: Database, online: Callable[[int], bool], device_id: int) -> Placed:
+    """The box asks to call the family: ring every linked family member who has a page open."""
+    settings = call_settings()
+    with db_.session() as db:
+        device = db.get(Device, device_id)
+        if device is None or device.revoked_at is not None:
+            raise NotFound("no such TV box")
+        elder = db.get(Elder, device.elder_id)
+        assert elder is not None
+        busy = db.scalar(
+            select(Call.id).where(Call.device_id == device_id, Call.status.in_(LIVE_STATUSES))
+        )
+        if busy is not None:
+            raise Conflict("a call is already going on on this TV")
+        family = _family(db, elder.id)
+        if not family:
+            raise NotFound("nobody in the family is linked to this TV yet")
+        call = Call(
+            kind=CallKind.FAMILY,
+            status=CallStatus.RINGING,
+            elder_id=elder.id,
+            device_id=device_id,
+            from_elder=True,
+        )
+        db.add(call)
+        db.flush()
+        rung = [u for u in family if online(u.id)]
+        db.add_all(CallRing(call_id=call.id, user_id=u.id) for u in rung)
+        audit.record(
+            db, "call.family_rung", elder.id, device=device, detail=f"{call.id}:{len(rung)}"
+        )
+        timeout = settings.ring_timeout_seconds
+        incoming = CallIncoming(
+            call_id=call.id, elder_id=elder.id, elder_name=elder.name, timeout_s=timeout
+        )
+        sends = Sends(
+            call_id=call.id,
+            to_devices=[
+                (device_id, FamilyCallRinging(call_id=call.id, rung=len(rung), timeout_s=timeout))
+            ],
+            to_users=[(u.id, incoming) for u in rung],
+        )
+        return Placed(sends=sends, call_id=call.id, rung=len(rung))
+
+
+def pick_up(db_: Database, user_id: int, call_id: int) -> Sends:
+    """A family member answers: the first one wins (atomic claim), the others stop ringing."""
+    with db_.session() as db:
+        call, user = _elder_call_for(db, user_id, call_id)
+        claimed = db.execute(
+            update(Call)
+            .where(Call.id == call.id, Call.status == CallStatus.RINGING)
+            .values(status=CallStatus.ACTIVE, user_id=user.id, answered_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+        db.refresh(call)
+        if claimed != 1:
+            taker = db.get(User, call.user_id) if call.user_id is not None else None
+            if call.status is CallStatus.ACTIVE and taker is not None:
+                raise Conflict(f"{taker.name} has already answered")
+            raise Conflict("this call is no longer ringing")
+        elder = db.get(Elder, call.elder_id)
+        assert elder is not None
+        audit.record(db, "call.family_answered", elder.id, user=user, detail=str(call.id))
+        sends = Sends(call_id=call.id)
+        store.start_messages(db, call, user, elder, sends)
+        picked = CallPickedUp(call_id=call.id, by=user.name)
+        sends.to_users.extend((u.id, picked) for u in _family(db, elder.id))
+        return sends
+
+
+def decline(db_: Database, user_id: int, call_id: int) -> bool:
+    """A family member declines; True when everyone rung has now declined."""
+    with db_.session() as db:
+        call, user = _elder_call_for(db, user_id, call_id)
+        if call.status is not CallStatus.RINGING:
+            raise Conflict("this call is no longer ringing")
+        ring = db.scalar(
+            select(CallRing).where(CallRing.call_id == call.id, CallRing.user_id == user.id)
+        )
+        if ring is None:  # a page opened after the call began
+            ring = CallRing(call_id=call.id, user_id=user.id)
+            db.add(ring)
+        ring.declined_at = utcnow()
+        db.flush()
+        audit.record(db, "call.family_declined", call.elder_id, user=user, detail=str(call.id))
+        # Two last declines racing may each see the other still ringing; the ring
+        # timeout then ends the call, so it is only late, never stuck.
+        waiting = db.scalar(
+            select(exists().where(CallRing.call_id == call.id, CallRing.declined_at.is_(None)))
+        )
+        return not waiting
+
+
+def _missed_email(user: User, elder: Elder, call: Call) -> Email:
+    when = call.requested_at.strftime("%Y-%m-%d %H:%M")
+    if user.lang is Lang.ZH:
+        return Email(
+            to=user.email,
+            subject=f"{elder.name} 给您打过视频电话（未接）",
+            body=(
+                f"{elder.name} 在 {when}（UTC）用电视给家人打了视频电话，但没有人接听。\n"
+                "请尽快回电：打开安心家属网页，点「视频通话」。\n—— 安心"
+            ),
+        )
+    return Email(
+        to=user.email,
+        subject=f"Missed video call from {elder.name}",
+        body=(
+            f"{elder.name} called the family from the TV at {when} UTC, and nobody answered.\n"
+            "Please call back: open the Anxin family page and press Video call.\n— Anxin"
+        ),
+    )
+
+
+def end_unanswered(db_: Database, call_id: int) -> Missed | None:
+    """End a still-ringing elder's call as unanswered; None if it already ended otherwise."""
+    sends = store.end_if_live(db_, call_id, (CallStatus.RINGING,), CallEndReason.UNANSWERED)
+    if sends is None:
+        return None
+    with db_.session() as db:
+        call = db.get(Call, call_id)
+        assert call is not None
+        elder = db.get(Elder, call.elder_id)
+        assert elder is not None
+        family = _family(db, elder.id)
+        # No missed-call setting exists yet: every linked family member is told.
+        emails = [_missed_email(u, elder, call) for u in family if u.email]
+        return Missed(sends, elder.id, {u.id for u in family}, emails)
+
+
+def missed_calls(db: Session, elder_ids: list[int], limit: int = 10) -> list[tuple[Call, Elder]]:
+    """The latest unanswered calls these elders made to their family, newest first."""
+    if not elder_ids:
+        return []
+    rows = db.execute(
+        select(Call, Elder)
+        .join(Elder, Elder.id == Call.elder_id)
+        .where(
+            Call.elder_id.in_(elder_ids),
+            Call.from_elder.is_(True),
+            Call.end_reason == CallEndReason.UNANSWERED,
+        )
+        .order_by(Call.requested_at.desc(), Call.id.desc())
+        .limit(limit)
+    ).all()
+    return [(call, elder) for call, elder in rows]
+
+
+def stale_ringing(db_: Database, older_than: timedelta) -> list[int]:
+    """Elder's calls still ringing long after their timeout (a restarted server lost the
+    timer; another process owned it)."""
+    with db_.session() as db:
+        return list(
+            db.scalars(
+                select(Call.id).where(
+                    Call.from_elder.is_(True),
+                    Call.status == CallStatus.RINGING,
+                    Call.requested_at < utcnow() - older_than,
+                )
+            )
+        )
+
+
+def ringing_calls_of_device(db_: Database, device_id: int) -> list[int]:
+    """The box's own calls to the family that are still ringing."""
+    with db_.session() as db:
+        return list(
+            db.scalars(
+                select(Call.id).where(
+                    Call.device_id == device_id,
+                    Call.from_elder.is_(True),
+                    Call.status == CallStatus.RINGING,
+                )
+            )
+        )
+
+
+# -- sockets ---------------------------------------------------------------------
+
+
+def _send_emails(rt: Runtime, emails: list[Email]) -> None:
+    assert rt.notifier is not None
+    for email in emails:
+        try:
+            rt.notifier.send(email)
+        except Exception:  # noqa: BLE001 - one failed e-mail must not stop the others
+            log.exception("missed-call e-mail to %s failed", email.to)
+
+
+async def _announce_missed(rt: Runtime, missed: Missed, call_id: int) -> None:
+    await deliver(rt, missed.sends)
+    data = {"call_id": call_id, "missed": True}
+    await push_change(rt.hub, Topic.CALL, missed.elder_id, data, missed.family_ids)
+
+
+async def _unanswered(rt: Runtime, call_id: int) -> None:
+    missed = await run_in_threadpool(end_unanswered, rt.db, call_id)
+    if missed is None:
+        return
+    await _announce_missed(rt, missed, call_id)
+    await run_in_threadpool(_send_emails, rt, missed.emails)
+
+
+@periodic(15.0)
+def stale_ring_sweep(rt: Runtime) -> None:
+    """Backstop for the ring timer: end elder's calls ringing well past their timeout, so a
+    TV is never left "busy" by a server restart (each call is ended, and e-mailed, once)."""
+    grace = timedelta(seconds=call_settings().ring_timeout_seconds + 15)
+    for call_id in stale_ringing(rt.db, grace):
+        missed = end_unanswered(rt.db, call_id)
+        if missed is not None:
+            rt.hub.run_from_thread(_announce_missed(rt, missed, call_id))
+            _send_emails(rt, missed.emails)
+
+
+async def _ring_timeout(rt: Runtime, call_id: int) -> None:
+    await asyncio.sleep(call_settings().ring_timeout_seconds)
+    await _unanswered(rt, call_id)
+
+
+@box_handler(FamilyCallRequest)
+async def _family_call(conn: Connection, rt: Runtime, message: FamilyCallRequest) -> None:
+    assert conn.device_id is not None
+    placed = await run_in_threadpool(place_call, rt.db, rt.hub.user_connected, conn.device_id)
+    await deliver(rt, placed.sends)
+    if placed.rung == 0:
+        await _unanswered(rt, placed.call_id)  # nobody online: tell the TV and the family now
+    else:
+        rt.hub.track(asyncio.ensure_future(_ring_timeout(rt, placed.call_id)))
+
+
+@on_box_disconnected
+async def _box_gone(device_id: int, rt: Runtime) -> None:
+    # The TV gave up when its link dropped; nobody must answer a call to nowhere.
+    for call_id in await run_in_threadpool(ringing_calls_of_device, rt.db, device_id):
+        sends = await run_in_threadpool(
+            store.end_if_live,
+            rt.db,
+            call_id,
+            (CallStatus.RINGING,),
+            CallEndReason.CONNECTION_LOST,
+        )
+        if sends is not None:
+            await deliver(rt, sends)
+
+
+@web_handler(CallAccept)
+async def _answer(conn: Connection, rt: Runtime, message: CallAccept) -> None:
+    assert conn.user_id is not None
+    await deliver(rt, await run_in_threadpool(pick_up, rt.db, conn.user_id, message.call_id))
+
+
+@web_handler(CallDecline)
+async def _decline(conn: Connection, rt: Runtime, message: CallDecline) -> None:
+    assert conn.user_id is not None
+    if await run_in_threadpool(decline, rt.db, conn.user_id, message.call_id):
+        await _unanswered(rt, message.call_id)
