@@ -54,6 +54,8 @@ from server.models import (
     utcnow,
 )
 from server.notify import Email
+from server.outgoing import deliver as send_queued
+from server.outgoing import queue_email
 from server.push import push_change
 from server.runtime import Runtime
 from server.scheduler import periodic
@@ -79,7 +81,7 @@ class Missed:
     sends: Sends
     elder_id: int
     family_ids: set[int]
-    emails: list[Email] = field(default_factory=list)
+    mail_ids: list[int] = field(default_factory=list)  # queued in `server.outgoing`
 
 
 def _family(db: Session, elder_id: int) -> list[User]:
@@ -241,8 +243,12 @@ def end_unanswered(db_: Database, call_id: int) -> Missed | None:
         assert elder is not None
         family = _family(db, elder.id)
         # No missed-call setting exists yet: every linked family member is told.
-        emails = [_missed_email(u, elder, call) for u in family if u.email]
-        return Missed(sends, elder.id, {u.id for u in family}, emails)
+        mail_ids = [
+            queue_email(db, _missed_email(u, elder, call), f"call-missed:{call_id}:{u.id}")
+            for u in family
+            if u.email
+        ]
+        return Missed(sends, elder.id, {u.id for u in family}, mail_ids)
 
 
 def missed_calls(db: Session, elder_ids: list[int], limit: int = 10) -> list[tuple[Call, Elder]]:
@@ -295,15 +301,6 @@ def ringing_calls_of_device(db_: Database, device_id: int) -> list[int]:
 # -- sockets ---------------------------------------------------------------------
 
 
-def _send_emails(rt: Runtime, emails: list[Email]) -> None:
-    assert rt.notifier is not None
-    for email in emails:
-        try:
-            rt.notifier.send(email)
-        except Exception:  # noqa: BLE001 - one failed e-mail must not stop the others
-            log.exception("missed-call e-mail to %s failed", email.to)
-
-
 async def _announce_missed(rt: Runtime, missed: Missed, call_id: int) -> None:
     await deliver(rt, missed.sends)
     data = {"call_id": call_id, "missed": True}
@@ -315,7 +312,7 @@ async def _unanswered(rt: Runtime, call_id: int) -> None:
     if missed is None:
         return
     await _announce_missed(rt, missed, call_id)
-    await run_in_threadpool(_send_emails, rt, missed.emails)
+    await run_in_threadpool(send_queued, rt, missed.mail_ids)
 
 
 @periodic(15.0)
@@ -327,7 +324,7 @@ def stale_ring_sweep(rt: Runtime) -> None:
         missed = end_unanswered(rt.db, call_id)
         if missed is not None:
             rt.hub.run_from_thread(_announce_missed(rt, missed, call_id))
-            _send_emails(rt, missed.emails)
+            send_queued(rt, missed.mail_ids)
 
 
 async def _ring_timeout(rt: Runtime, call_id: int) -> None:
