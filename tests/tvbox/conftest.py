@@ -1,4 +1,5 @@
-"""Fixtures of the TV box tests: real SQLite stores and a recording speaker."""
+"""Fixtures of the TV box tests: real SQLite stores, a recording speaker, and for end-to-end
+tests the demo server process and a box process (modules override them where they differ)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from protocol import ElderInfo, Lang
+from tests.tvbox.box_process import BoxProcess
+from tests.tvbox.live_server import DemoServer
 from tvbox.outbox import Outbox
 from tvbox.speech import Priority
 from tvbox.store import BoxStore
@@ -57,3 +60,26 @@ def paired_vm(store: BoxStore, speaker: RecordingSpeaker) -> AppViewModel:
     """A paired box whose elder reads English."""
     store.save_pairing(7, "token-7", ELDER.model_copy(update={"lang": Lang.EN}))
     return AppViewModel(store, Outbox(store), speaker, Lang.ZH)
+
+
+@pytest.fixture
+def server(tmp_path: Path, db_url: str) -> Iterator[DemoServer]:
+    """A server process seeded with the demo world."""
+    live = DemoServer(db_url, tmp_path / "server")
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def box_lang() -> str:
+    """The language the box starts in (a module overrides this fixture for English)."""
+    return "zh"
+
+
+@pytest.fixture
+def box(tmp_path: Path, server: DemoServer, box_lang: str) -> Iterator[BoxProcess]:
+    """A box process (not started) against ``server``."""
+    process = BoxProcess(tmp_path / "box", server.url, lang=box_lang)
+    yield process
+    process.stop()

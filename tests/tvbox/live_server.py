@@ -4,16 +4,20 @@ family's API calls a test makes against it (claim a code, revoke a box, edit the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from tests.live import ROOT as REPO
 from tests.live import LiveServer, free_port
 
-FAMILY_LOGIN = ("family1@demo.anxin", "demo-family-1")
+if TYPE_CHECKING:
+    from tests.tvbox.box_process import BoxProcess
 
-__all__ = ["FAMILY_LOGIN", "REPO", "DemoServer", "free_port"]
+FAMILY_LOGIN = ("family1@demo.anxin", "demo-family-1")
+SHOTS = REPO / "artifacts" / "screenshots"
+
+__all__ = ["FAMILY_LOGIN", "REPO", "SHOTS", "DemoServer", "free_port", "paired_box"]
 
 
 class DemoServer:
@@ -90,3 +94,14 @@ class DemoServer:
     def devices(self, token: str, elder_id: int) -> list[dict[str, Any]]:
         """The elder's TV boxes."""
         return list(self._call("GET", f"/api/elders/{elder_id}/devices", token).json())
+
+
+def paired_box(box: BoxProcess, server: DemoServer) -> tuple[str, dict[str, Any]]:
+    """Start the box and pair it as the demo family would; (family token, elder record)."""
+    box.start()
+    code = box.wait_state("a pairing code", link_state="pairing")["pairing_code"]
+    family = server.login()
+    elder = server.elders(family)[0]
+    server.claim(family, code, elder["id"])
+    box.wait_state("home, online", screen="home", link_state="online")
+    return family, elder

@@ -23,6 +23,7 @@ class Microphone:
 
     def open(self) -> None:
         """Open the pipe for writing once the box reads it."""
+
         def opened() -> bool:
             try:  # non-blocking: fails with ENXIO until the box reads the pipe
                 self.fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)

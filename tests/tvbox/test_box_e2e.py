@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import REPO, DemoServer
+from tests.tvbox.live_server import SHOTS, DemoServer
 from tests.tvbox.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 from voice.speech import wav_duration_s
 
-SHOTS = REPO / "artifacts" / "screenshots"
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def server(tmp_path: Path, db_url: str) -> Iterator[DemoServer]:
-    live = DemoServer(db_url, tmp_path / "server")
-    live.start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def box(tmp_path: Path, server: DemoServer) -> Iterator[BoxProcess]:
-    process = BoxProcess(tmp_path / "box", server.url)
-    yield process
-    process.stop()
 
 
 def key(action: RemoteAction) -> int:

@@ -33,10 +33,9 @@ from tests.tvbox.call_world import (
     paired_box,
     start_world,
 )
-from tests.tvbox.live_server import REPO
+from tests.tvbox.live_server import SHOTS
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
-SHOTS = REPO / "artifacts" / "screenshots"
 pytestmark = [pytest.mark.e2e, pytest.mark.netns]
 MEDIA_TIMEOUT = 30.0
 AUTOPLAY = ("--autoplay-policy=no-user-gesture-required",)

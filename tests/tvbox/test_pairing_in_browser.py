@@ -3,7 +3,6 @@ Chromium enters it, the TV goes home; removing the box on the page sends it back
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,18 +18,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def server(tmp_path: Path, db_url: str) -> Iterator[DemoServer]:
-    live = DemoServer(db_url, tmp_path / "server")
-    live.start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def box(tmp_path: Path, server: DemoServer) -> Iterator[BoxProcess]:
-    process = BoxProcess(tmp_path / "box", server.url, lang="en")
-    yield process
-    process.stop()
+def box_lang() -> str:
+    return "en"
 
 
 def test_family_pairs_the_tv_in_the_browser_and_removes_it(

@@ -17,10 +17,9 @@ from tests.browser import chromium, save
 from tests.live import wait_for
 from tests.smtp import Mailbox, smtp_server
 from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import FAMILY_LOGIN, REPO, DemoServer
+from tests.tvbox.live_server import FAMILY_LOGIN, SHOTS, DemoServer
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
-SHOTS = REPO / "artifacts" / "screenshots"
 pytestmark = pytest.mark.e2e
 
 
@@ -45,10 +44,8 @@ def server(tmp_path: Path, db_url: str, mail: tuple[Mailbox, int]) -> Iterator[D
 
 
 @pytest.fixture
-def box(tmp_path: Path, server: DemoServer) -> Iterator[BoxProcess]:
-    process = BoxProcess(tmp_path / "box", server.url, lang="en")
-    yield process
-    process.stop()
+def box_lang() -> str:
+    return "en"
 
 
 def add_on_page(driver: object, elder_id: int, medicine: str, at: str, window: str) -> None:

@@ -7,9 +7,7 @@ carry seconds; the family form is minute-granular), so no test waits real minute
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,27 +15,16 @@ import httpx
 import pytest
 
 from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import REPO, DemoServer
+from tests.tvbox.live_server import SHOTS, DemoServer, paired_box
 from tests.tvbox.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
-SHOTS = REPO / "artifacts" / "screenshots"
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def server(tmp_path: Path, db_url: str) -> Iterator[DemoServer]:
-    live = DemoServer(db_url, tmp_path / "server")
-    live.start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def box(tmp_path: Path, server: DemoServer) -> Iterator[BoxProcess]:
-    process = BoxProcess(tmp_path / "box", server.url, lang="en")
-    yield process
-    process.stop()
+def box_lang() -> str:
+    return "en"
 
 
 def api(server: DemoServer, token: str, method: str, path: str, **kw: Any) -> Any:
@@ -46,17 +33,6 @@ def api(server: DemoServer, token: str, method: str, path: str, **kw: Any) -> An
     )
     assert resp.status_code < 300, resp.text
     return resp.json()
-
-
-def paired_box(box: BoxProcess, server: DemoServer) -> tuple[str, dict[str, Any]]:
-    """Start and pair the box; (family token, elder record)."""
-    box.start()
-    code = box.wait_state("a pairing code", link_state="pairing")["pairing_code"]
-    family = server.login()
-    elder = server.elders(family)[0]
-    server.claim(family, code, elder["id"])
-    box.wait_state("home, online", screen="home", link_state="online")
-    return family, elder
 
 
 def local_times(elder: dict[str, Any], *seconds_ahead: float) -> list[str]:

@@ -6,47 +6,19 @@ answered. Then: an SOS raised while the server is down is delivered exactly once
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
 from tests.browser import chromium, click
 from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import REPO, DemoServer
+from tests.tvbox.live_server import SHOTS, DemoServer, paired_box
 from tests.tvbox.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
-SHOTS = REPO / "artifacts" / "screenshots"
 OPERATOR = ("operator@demo.anxin", "demo-operator")
 AUTOPLAY = ("--autoplay-policy=no-user-gesture-required",)
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def server(tmp_path: Path, db_url: str) -> Iterator[DemoServer]:
-    live = DemoServer(db_url, tmp_path / "server")
-    live.start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def box(tmp_path: Path, server: DemoServer) -> Iterator[BoxProcess]:
-    process = BoxProcess(tmp_path / "box", server.url)
-    yield process
-    process.stop()
-
-
-def pair(box: BoxProcess, server: DemoServer) -> None:
-    box.start()
-    code = box.wait_state("a pairing code", link_state="pairing")["pairing_code"]
-    family = server.login()
-    elder_id = server.elders(family)[0]["id"]
-    server.claim(family, code, elder_id)
-    box.wait_state("home, online", screen="home", link_state="online")
 
 
 def alerts(server: DemoServer) -> list[dict[str, object]]:
@@ -64,7 +36,7 @@ def alerts(server: DemoServer) -> list[dict[str, object]]:
 def test_red_key_board_acknowledge_and_delivery_after_an_outage(
     box: BoxProcess, server: DemoServer
 ) -> None:
-    pair(box, server)
+    paired_box(box, server)
     with chromium("zh", extra_flags=AUTOPLAY) as page:
         page.get(f"{server.url}/login?lang=zh")
         page.find_element(By.ID, "email").send_keys(OPERATOR[0])
@@ -132,7 +104,7 @@ def test_red_key_board_acknowledge_and_delivery_after_an_outage(
 def test_a_local_sensor_raises_an_sos_after_the_cancel_window(
     box: BoxProcess, server: DemoServer
 ) -> None:
-    pair(box, server)
+    paired_box(box, server)
     response = httpx.post(box.api + "/sensor", json={"kind": "fall"}, timeout=10)
     assert response.status_code == 200
     assert response.json()["sos"]["phase"] == "countdown"

@@ -243,7 +243,6 @@ def test_fifo_source_reads_whole_samples_across_writers(tmp_path: Path) -> None:
     assert joined[chunk_bytes(50) : chunk_bytes(50) + 2] == b"\x01\x02"
 
 
-
 def test_no_model_notice_waits_for_home(
     reminder_vm: AppViewModel, speaker: RecordingSpeaker
 ) -> None:

@@ -16,22 +16,13 @@ import httpx
 import pytest
 
 from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import REPO, DemoServer
+from tests.tvbox.live_server import SHOTS, DemoServer, paired_box
 from tests.tvbox.microphone import Microphone
-from tests.tvbox.test_reminders_e2e import add_plan, doses, local_times, paired_box
+from tests.tvbox.test_reminders_e2e import add_plan, doses, local_times
 from tests.tvbox.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
-SHOTS = REPO / "artifacts" / "screenshots"
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def server(tmp_path: Path, db_url: str) -> Iterator[DemoServer]:
-    live = DemoServer(db_url, tmp_path / "server")
-    live.start()
-    yield live
-    live.stop()
 
 
 @pytest.fixture
