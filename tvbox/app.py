@@ -52,12 +52,16 @@ KV_FILES = (
 ESCAPE = 27
 
 
-def configure_window(size: tuple[int, int], fullscreen: bool = False) -> None:
+def configure_window(
+    size: tuple[int, int], fullscreen: bool = False, msaa_samples: int = 0
+) -> None:
     """Set the window size before Kivy creates the window (call before `BoxApp.run`)."""
     Config.set("graphics", "width", str(size[0]))
     Config.set("graphics", "height", str(size[1]))
     Config.set("graphics", "resizable", "1")
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    # Kivy's default is 2× MSAA; see BoxConfig.msaa_samples for why the box turns it off.
+    Config.set("graphics", "multisamples", str(msaa_samples))
     # A TV has no mouse: no red multitouch dots on right clicks.
     Config.set("input", "mouse", "mouse,disable_multitouch")
 
@@ -81,6 +85,20 @@ def _kivy_app_class() -> type[Any]:
     from tvbox.screens.sos import SosScreen
     from tvbox.screens.widgets import LinkBadge
 
+    # Built on first show, not at start: a screen's labels render their textures and open
+    # a font face per size (~2.5 MB each for Noto CJK) even while the screen is hidden, and
+    # most boxes never show pairing, SOS or the call screen on a given day.
+    screen_types = {
+        "pairing": PairingScreen,
+        "home": HomeScreen,
+        "settings": SettingsScreen,
+        "notice": NoticeScreen,
+        "call": CallScreen,
+        "reminder": ReminderScreen,
+        "medicines": MedicinesScreen,
+        "sos": SosScreen,
+    }
+
     class BoxApp(App):  # type: ignore[misc]
         """The TV box window."""
 
@@ -103,19 +121,6 @@ def _kivy_app_class() -> type[Any]:
             for name in KV_FILES:
                 Builder.load_file(str(SCREENS_DIR / name))
             self.manager = ScreenManager(transition=NoTransition())
-            screens = (
-                PairingScreen(),
-                HomeScreen(),
-                SettingsScreen(),
-                NoticeScreen(),
-                CallScreen(),
-                ReminderScreen(),
-                MedicinesScreen(),
-                SosScreen(),
-            )
-            for screen in screens:
-                self.screens[screen.name] = screen
-                self.manager.add_widget(screen)
             root = FloatLayout()
             root.add_widget(self.manager)
             self.badge = LinkBadge(pos_hint={"right": 0.975, "top": 0.96})
@@ -127,6 +132,15 @@ def _kivy_app_class() -> type[Any]:
             self.vm.subscribe(self.refresh)
             self.refresh()
             return root
+
+        def screen(self, name: str) -> Any:
+            """The screen called `name`, built and added the first time it is needed."""
+            screen = self.screens.get(name)
+            if screen is None:
+                screen = screen_types[name]()
+                self.screens[name] = screen
+                self.manager.add_widget(screen)
+            return screen
 
         def on_start(self) -> None:
             self.vm.start()
@@ -155,6 +169,7 @@ def _kivy_app_class() -> type[Any]:
         def refresh(self) -> None:
             """Copy view-model state into the widgets."""
             vm = self.vm
+            self.screen(vm.screen.value)
             for screen in self.screens.values():
                 screen.refresh(vm)
             self.manager.current = vm.screen.value
@@ -187,7 +202,7 @@ def _kivy_app_class() -> type[Any]:
 
 def build_app(config: BoxConfig, speaker: SpokenLog | None = None) -> tuple[Any, ServerLink]:
     """Create the store, view-model, link and Kivy app for `config` (nothing runs yet)."""
-    configure_window(config.window_size, config.fullscreen)
+    configure_window(config.window_size, config.fullscreen, config.msaa_samples)
     store = BoxStore(config.store_path)
     outbox = Outbox(store)
     if speaker is None:
@@ -209,8 +224,9 @@ def _call_media(app: Any) -> Any:
     from tvbox.lazy_media import LazyCallMedia
 
     def widgets() -> tuple[Any, Any] | None:
-        screen = app.screens.get("call")
-        return None if screen is None else screen.video_widgets()
+        if app.manager is None:  # the window is not built yet
+            return None
+        return app.screen("call").video_widgets()
 
     return LazyCallMedia(widgets)
 

@@ -37,6 +37,11 @@ class BoxConfig(BaseSettings):
     lang: Lang = Lang.ZH
     size: str = "1920x1080"
     fullscreen: bool = False
+    # Multisample anti-aliasing of the window (Kivy's default is 2). Off: the multisampled
+    # colour and depth buffers cost ~78 MB at 1080p with software GL (Mesa llvmpipe), and
+    # text, the bulk of the UI, is drawn from textures that MSAA does not touch; only the
+    # curved edges of tiles and rings lose some smoothing. Boxes with a GPU may set 2 or 4.
+    msaa_samples: int = Field(default=0, ge=0, le=16)
     # 0 = off. The local API is bound to 127.0.0.1 only (tests now, sensors later).
     local_api_port: int = Field(default=0, ge=0, le=65535)
     app_version: str = "0.1.0"
