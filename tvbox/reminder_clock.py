@@ -17,9 +17,9 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from tvbox.job_store import SqliteJobStore
 from tvbox.viewmodels.app import AppViewModel
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class ReminderClock:
         self.jobs_path.parent.mkdir(parents=True, exist_ok=True)
         self.scheduler = AsyncIOScheduler(
             jobstores={
-                "default": SQLAlchemyJobStore(url=f"sqlite:///{self.jobs_path.resolve()}"),
+                "default": SqliteJobStore(self.jobs_path),
                 "memory": MemoryJobStore(),
             },
             timezone=UTC,
