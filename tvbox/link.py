@@ -18,9 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -59,11 +58,14 @@ from tvbox.events import (
 from tvbox.outbox import Outbox
 from tvbox.store import BoxStore
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger(__name__)
 
 REVOKED_CLOSE_CODE = 4401
 PAIRING_CODE_LIFETIME_S = 600.0
-_NETWORK_ERRORS = (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, httpx.HTTPError)
+_NETWORK_ERRORS = (OSError, TimeoutError, ConnectionClosed, InvalidHandshake)
 
 
 class Backoff:
@@ -126,10 +128,15 @@ class ServerLink:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._live_ws: ClientConnection | None = None
+        self._http: httpx.AsyncClient | None = None  # only while unpaired
 
     # -- factories (tests may swap these) ----------------------------------
 
     def _make_http_client(self) -> httpx.AsyncClient:
+        # Imported here: only an unpaired box speaks HTTP, and httpx with its client (TLS
+        # context, httpcore) is ~11 MB that a paired box, i.e. nearly every box, does without.
+        import httpx
+
         return httpx.AsyncClient(
             base_url=self.config.server_url, timeout=self.config.http_timeout_seconds
         )
@@ -183,22 +190,28 @@ class ServerLink:
     async def run(self) -> None:
         """The reconnect loop; returns only when stopped."""
         try:
-            async with self._make_http_client() as http:
-                while not self._stopping:
-                    try:
-                        if self.store.device_token:
-                            await self._paired_session()
-                        else:
-                            await self._pairing_session(http)
-                        continue  # paired or unpaired just now: switch mode at once
-                    except (*_NETWORK_ERRORS, LinkClosed, PairingError) as err:
-                        log.info("server link down: %s", err)
-                    except Exception:  # a box must keep trying whatever the server sent
-                        log.exception("server link failed unexpectedly")
-                    self._set_state(LinkState.OFFLINE)
-                    await asyncio.sleep(self.backoff.next_delay())
+            while not self._stopping:
+                try:
+                    if self.store.device_token:
+                        await self._close_http()
+                        await self._paired_session()
+                    else:
+                        await self._pairing_session()
+                    continue  # paired or unpaired just now: switch mode at once
+                except (*_NETWORK_ERRORS, LinkClosed, PairingError) as err:
+                    log.info("server link down: %s", err)
+                except Exception:  # a box must keep trying whatever the server sent
+                    log.exception("server link failed unexpectedly")
+                self._set_state(LinkState.OFFLINE)
+                await asyncio.sleep(self.backoff.next_delay())
         finally:
             self._set_state(LinkState.OFFLINE)
+            await self._close_http()
+
+    async def _close_http(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
 
     # -- state and events ----------------------------------------------------
 
@@ -215,14 +228,21 @@ class ServerLink:
 
     # -- pairing -------------------------------------------------------------
 
-    async def _pairing_session(self, http: httpx.AsyncClient) -> None:
+    async def _pairing_session(self) -> None:
         self._set_state(LinkState.CONNECTING)
-        if self._pairing is not None and not self._pairing.expired:
-            if await self._check_pairing_status(http):
-                return
-        if self._pairing is None or self._pairing.expired:
-            self._pairing = await self._request_code(http)
-            self._emit(PairingCodeIssued(self._pairing.code, self._pairing.expires_at))
+        if self._http is None:
+            self._http = self._make_http_client()
+        import httpx  # loaded by _make_http_client
+
+        try:
+            if self._pairing is not None and not self._pairing.expired:
+                if await self._check_pairing_status(self._http):
+                    return
+            if self._pairing is None or self._pairing.expired:
+                self._pairing = await self._request_code(self._http)
+                self._emit(PairingCodeIssued(self._pairing.code, self._pairing.expires_at))
+        except httpx.HTTPError as err:  # unreachable, timed out, or a 5xx on status
+            raise PairingError("http", str(err) or type(err).__name__) from err
         pairing = self._pairing
         async with self._make_websocket() as ws:
             hello = Hello(

@@ -18,8 +18,16 @@ from tests.tvbox.waiting import wait_until
 class BoxProcess:
     """One TV box process with its own data directory; can be stopped and started again."""
 
-    def __init__(self, data_dir: Path, server_url: str, lang: str = "zh", **extra_env: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        server_url: str,
+        lang: str = "zh",
+        launcher: tuple[str, ...] = ("-m", "tvbox"),
+        **extra_env: str,
+    ) -> None:
         self.extra_env = extra_env
+        self.launcher = launcher  # interpreter arguments before the box's own options
         self.data_dir = data_dir
         self.server_url = server_url
         self.lang = lang
@@ -51,8 +59,7 @@ class BoxProcess:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "tvbox",
+                *self.launcher,
                 "--server",
                 self.server_url,
                 "--data-dir",

@@ -1,12 +1,9 @@
-"""The box's APScheduler job store on stdlib sqlite3: jobs survive a restart, files written by
-APScheduler's SQLAlchemy store are read as they are, and the box never loads SQLAlchemy."""
+"""The box's APScheduler job store on stdlib sqlite3: jobs survive a restart, and files written
+by APScheduler's SQLAlchemy store (earlier boxes) are read as they are."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +11,6 @@ import pytest
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from tests.live import ROOT
 from tests.tvbox.waiting import async_wait_until
 from tvbox.job_store import SqliteJobStore
 
@@ -110,38 +106,3 @@ def test_reads_jobs_written_by_the_sqlalchemy_store_of_earlier_boxes(tmp_path: P
         assert abs(store.get_next_run_time() - at) < timedelta(milliseconds=1)
     finally:
         store.shutdown()
-
-
-PROBE = """
-import asyncio, sys, tempfile
-from pathlib import Path
-import tvbox.app  # everything the box process imports before its window opens
-from protocol import Lang
-from tvbox.outbox import Outbox
-from tvbox.reminder_clock import ReminderClock
-from tvbox.speech import SilentSpeaker
-from tvbox.store import BoxStore
-from tvbox.viewmodels.app import AppViewModel
-
-async def main():
-    tmp = Path(tempfile.mkdtemp())
-    store = BoxStore(tmp / "box.sqlite3")
-    clock = ReminderClock(AppViewModel(store, Outbox(store), SilentSpeaker(), Lang.EN),
-                          tmp / "reminder_jobs.sqlite3")
-    clock.start()
-    clock.resync()
-    clock.stop()
-    store.close()
-
-asyncio.run(main())
-print("sqlalchemy" in sys.modules)
-"""
-
-
-def test_the_box_runs_its_reminder_clock_without_sqlalchemy() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"},
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["False"]
