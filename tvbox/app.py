@@ -25,6 +25,7 @@ Config.set("kivy", "exit_on_escape", "0")
 from protocol import SosSource  # noqa: E402
 from tvbox.config import BoxConfig  # noqa: E402
 from tvbox.fonts import ui_font  # noqa: E402
+from tvbox.heap import trim_heap_while_running  # noqa: E402
 from tvbox.keys import action_for  # noqa: E402
 from tvbox.link import ServerLink  # noqa: E402
 from tvbox.local_api import LocalApi  # noqa: E402
@@ -257,9 +258,14 @@ async def run_box(config: BoxConfig) -> None:
     link.start()
     if config.local_api_port:
         await api.start()
+    trimmer: list[asyncio.Task[None]] = []
+    # From the first frame on: start-up's freed heap is what the first trim gives back.
+    app.bind(on_start=lambda *_args: trimmer.append(loop.create_task(trim_heap_while_running())))
     try:
         await app.async_run(async_lib="asyncio")
     finally:
+        for task in trimmer:
+            task.cancel()
         if vm.call.active:
             vm.hang_up()  # the other side hears of it before the link goes
         with contextlib.suppress(Exception):
