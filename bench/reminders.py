@@ -9,7 +9,8 @@
    of 1,000 elders in mixed timezones, on SQLite and, if `--pg` / ANXIN_TEST_DATABASE_URL is a
    PostgreSQL URL, on PostgreSQL. Steady-state sweeps, after a first one recorded the backlog.
 3. Box RSS: a real `python -m tvbox` process (offscreen, no server reachable, no Vosk model)
-   with 50 plans in its store, idle for `--idle-s` seconds.
+   with 50 plans in its store, idle for `--idle-s` seconds: VmRSS of the box process and any
+   children it started, the last sample and the largest; issue #3 asks for < 250 MB.
 
 Usage: ``python bench/reminders.py [--doses 200] [--spacing-s 0.6] [--pg URL]``; the last line
 is one JSON object with units in its key names.
@@ -251,18 +252,43 @@ def box_rss(tmp: Path, idle: float) -> dict[str, float]:
     )
     try:
         deadline = time.monotonic() + idle
-        samples = []
+        samples: list[dict[str, float]] = []
         while time.monotonic() < deadline:
             time.sleep(1.0)  # a benchmark sampling RSS, not a test synchronising on it
-            status = Path(f"/proc/{proc.pid}/status").read_text()
-            kb = next(int(line.split()[1]) for line in status.splitlines()
-                      if line.startswith("VmRSS"))
-            samples.append(kb / 1024)
+            samples.append(tree_rss_mb(proc.pid))
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    print(f"box RSS idle with 50 plans: {samples[-1]:.0f} MB (max {max(samples):.0f} MB)")
-    return {"box_idle_rss_mb": round(samples[-1], 1), "box_idle_rss_max_mb": round(max(samples), 1)}
+    last = samples[-1]
+    print(f"box RSS idle with 50 plans: {last['rss']:.0f} MB (max "
+          f"{max(s['rss'] for s in samples):.0f} MB; anon {last['anon']:.0f} MB, file-backed "
+          f"{last['file']:.0f} MB; {last['processes']:.0f} process(es))")
+    return {"box_idle_rss_mb": round(last["rss"], 1),
+            "box_idle_rss_max_mb": round(max(s["rss"] for s in samples), 1),
+            "box_idle_rss_anon_mb": round(last["anon"], 1),
+            "box_idle_rss_file_mb": round(last["file"], 1)}
+
+
+def tree_rss_mb(pid: int) -> dict[str, float]:
+    """VmRSS (and its anonymous / file-backed parts) of `pid` and all its descendants, in MB."""
+    total = {"rss": 0.0, "anon": 0.0, "file": 0.0, "processes": 0.0}
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+            for task in tasks:
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a child that just exited
+        fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines()
+                  if line.startswith(("VmRSS", "RssAnon", "RssFile", "RssShmem"))}
+        total["rss"] += int(fields.get("VmRSS", 0)) / 1024
+        total["anon"] += int(fields.get("RssAnon", 0)) / 1024
+        total["file"] += (int(fields.get("RssFile", 0)) + int(fields.get("RssShmem", 0))) / 1024
+        total["processes"] += 1
+    return total
 
 
 def main() -> None:
