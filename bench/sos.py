@@ -220,11 +220,17 @@ async def page_client(
             async with connect(url, open_timeout=30, ping_interval=None, max_size=2**20) as ws:
                 await ws.send(dump_message(Hello(client=ClientKind.WEB, token=token)))
                 ready.add(index)
+                # Beat on a timer whatever arrives, like live.js: a page that only beats when
+                # idle falls silent while presence pushes keep coming, and the server drops it.
+                next_beat = time.monotonic() + HEARTBEAT_S
                 while True:
                     try:
-                        raw = await asyncio.wait_for(ws.recv(), HEARTBEAT_S)
+                        raw = await asyncio.wait_for(
+                            ws.recv(), max(0.0, next_beat - time.monotonic())
+                        )
                     except TimeoutError:
                         await ws.send(dump_message(Heartbeat()))
+                        next_beat = time.monotonic() + HEARTBEAT_S
                         continue
                     now = time.time()
                     if '"sos_alert"' in raw:
@@ -259,8 +265,13 @@ def page_worker(url: str, tokens: list[str], commands: Any, results: Any) -> Non
 
 
 def start_server(url: str, port: int, data: Path) -> subprocess.Popen[bytes]:
-    import httpx
+    """Start the server and wait until it answers."""
+    proc = launch_server(url, port, data)
+    wait_healthy(proc, port, data)
+    return proc
 
+
+def launch_server(url: str, port: int, data: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO_ROOT),
@@ -278,17 +289,41 @@ def start_server(url: str, port: int, data: Path) -> subprocess.Popen[bytes]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    return proc
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], port: int, data: Path) -> None:
+    import httpx
+
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
+                return
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
             raise RuntimeError("server exited at start; see " + str(data / "server.log"))
         time.sleep(0.1)
     raise RuntimeError("server did not start")
+
+
+def profile(py_spy: str | None, pid: int, out: Path) -> subprocess.Popen[bytes] | None:
+    """Start sampling the server with py-spy (collapsed stacks, GIL and idle shown)."""
+    if py_spy is None:
+        return None
+    return subprocess.Popen(
+        [py_spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(out)]
+        + ["--rate", "200", "--idle", "--gil", "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_profile(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
 
 
 def rss_mb(pid: int) -> float:
@@ -309,6 +344,12 @@ def main() -> None:
         "--connect-rate", type=float, default=100.0, help="boxes switched on per second at first"
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--py-spy",
+        default=None,
+        metavar="PATH",
+        help="py-spy executable: profile the server (connect, SOS, restart) into the data dir",
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 20000)), hard))
@@ -318,7 +359,8 @@ def main() -> None:
     t0 = time.monotonic()
     device_tokens, page_tokens = seed(url, args.boxes, args.pages)
     print(
-        f"seeded {args.boxes} boxes, {args.pages} pages in {time.monotonic() - t0:.1f} s",
+        f"seeded {args.boxes} boxes, {args.pages} pages in {time.monotonic() - t0:.1f} s "
+        f"(server log and profiles in {data})",
         flush=True,
     )
     port = free_port()
@@ -328,6 +370,7 @@ def main() -> None:
 
     procs: list[Any] = []
     servers = [server]
+    spy = profile(args.py_spy, server.pid, data / "profile-connect.txt")
     try:
         page_cmd, page_res = ctx.Queue(), ctx.Queue()
         pages = ctx.Process(target=page_worker, args=(ws_web, page_tokens, page_cmd, page_res))
@@ -373,6 +416,8 @@ def main() -> None:
             f"{args.boxes} boxes connected in {connect_s:.1f} s; pages ready: {ready}", flush=True
         )
         rss_idle = rss_mb(server.pid)
+        stop_profile(spy)
+        spy = profile(args.py_spy, server.pid, data / "profile-sos.txt")
 
         # Raise SOS from distinct boxes at the given rate.
         chosen = random.Random(7).sample(range(args.boxes), args.sos)
@@ -422,15 +467,20 @@ def main() -> None:
         )
 
         # Restart: all boxes must come back.
+        stop_profile(spy)
         server.send_signal(signal.SIGTERM)
         server.wait(60)
         while connected_boxes() > 0:
             time.sleep(0.2)
         t_restart = time.monotonic()
-        server = start_server(url, port, data)
+        server = launch_server(url, port, data)
         servers.append(server)
+        spy = profile(args.py_spy, server.pid, data / "profile-restart.txt")
+        wait_healthy(server, port, data)
         started_s = time.monotonic() - t_restart
         reconnect_s = wait_all_boxes(240)
+        back_s = time.monotonic() - t_restart
+        stop_profile(spy)
         rss_reconnected = rss_mb(server.pid)
         print(
             f"restart: server up in {started_s:.1f} s, all {args.boxes} boxes back "
@@ -473,6 +523,7 @@ def main() -> None:
                 "initial_connect_s": round(connect_s, 1),
                 "server_restart_s": round(started_s, 1),
                 "all_boxes_reconnected_after_restart_s": round(reconnect_s, 1),
+                "restart_to_all_boxes_back_s": round(back_s, 1),
             }
         )
     )

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
-from protocol import Message, Revoked
+from protocol import Message, Revoked, dump_message
 from server.ws.connection import CLOSE_REVOKED, Connection
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,10 @@ class Hub:
         """Whether the box is online now."""
         return bool(self._devices.get(device_id))
 
+    def user_connected(self, user_id: int) -> bool:
+        """Whether the user has a page open now."""
+        return bool(self._users.get(user_id))
+
     def connection_count(self) -> int:
         """How many authenticated sockets are open."""
         return sum(len(s) for s in (*self._devices.values(), *self._users.values()))
@@ -109,5 +113,10 @@ class Hub:
 
 async def _send_all(conns: Iterable[Connection], message: Message) -> int:
     targets = list(conns)
-    results = await asyncio.gather(*(c.send(message) for c in targets))
+    if not targets:
+        return 0
+    text = dump_message(message)  # once, not once per recipient
+    if len(targets) == 1:
+        return int(await targets[0].send_encoded(text))
+    results = await asyncio.gather(*(c.send_encoded(text) for c in targets))
     return sum(results)
