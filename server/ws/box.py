@@ -34,6 +34,7 @@ from server.runtime import Runtime
 from server.ws.connection import Connection
 from server.ws.dispatch import BOX_CONNECTED, BOX_HANDLERS, box_handler
 from server.ws.receive import dispatch_frames
+from server.ws.threads import in_box_thread
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
         return
     beat = rt.settings.ws_heartbeat_seconds
     if hello.device_token:
-        found = await run_in_threadpool(_device_hello, rt, hello)
+        found = await in_box_thread(_device_hello, rt, hello)
         if found is None:
             await conn.send_error(
                 ErrorCode.UNAUTHORIZED,
