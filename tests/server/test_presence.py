@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from starlette.testclient import WebSocketTestSession
 
 from protocol import (
@@ -88,6 +88,30 @@ def test_many_boxes_connecting_reach_a_page_as_one_coalesced_update(
         send(other_family, Heartbeat(id="probe"))
         answer = recv(other_family)
         assert isinstance(answer, Heartbeat) and answer.id == "probe"
+
+
+def test_a_known_box_saying_hello_and_beating_writes_nothing(
+    client: TestClient, rt: Runtime, world: World
+) -> None:
+    [(token, _)] = add_boxes(rt, world.elder_a.id, 1)
+    writes: list[str] = []
+
+    def record(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(rt.db.engine, "before_cursor_execute", record)
+    try:
+        with ExitStack() as stack:
+            box = open_box(client, stack, token)
+            for n in range(3):
+                send(box, Heartbeat(id=f"beat-{n}"))
+                assert recv(box).id == f"beat-{n}"
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", record)
+    # Last seen is written later, in a batch (the offline push does it for this box).
+    assert [w for w in writes if "last_seen_at" not in w] == []
+    assert len(writes) <= 1
 
 
 def test_heartbeats_stay_in_memory_and_pages_still_show_the_last_seen_time(
