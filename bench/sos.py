@@ -178,9 +178,13 @@ async def box_worker_main(
 ) -> None:
     welcomed: dict[int, float] = {}
     sockets: dict[int, Any] = {}
-    for n, token in enumerate(tokens):
-        asyncio.ensure_future(box_client(url, token, first + n, welcomed, sockets))
-        await asyncio.sleep(1 / ramp_per_s)  # boxes are switched on over time, not at once
+
+    async def switch_on() -> None:
+        for n, token in enumerate(tokens):
+            asyncio.ensure_future(box_client(url, token, first + n, welcomed, sockets))
+            await asyncio.sleep(1 / ramp_per_s)  # boxes are switched on over time, not at once
+
+    ramp = asyncio.ensure_future(switch_on())  # answer counts while still switching on
     while True:
         command = await asyncio.to_thread(commands.get)
         if command[0] == "count":
@@ -194,6 +198,7 @@ async def box_worker_main(
                 await ws.send(dump_message(SosRaise(key=key, source=SosSource.RED_KEY)))
             results.put(("sent", key, sent, ws is not None))
         elif command[0] == "stop":
+            ramp.cancel()
             results.put(("stopped",))
             return
 
@@ -220,11 +225,17 @@ async def page_client(
             async with connect(url, open_timeout=30, ping_interval=None, max_size=2**20) as ws:
                 await ws.send(dump_message(Hello(client=ClientKind.WEB, token=token)))
                 ready.add(index)
+                # Beat on a timer whatever arrives, like live.js: a page that only beats when
+                # idle falls silent while presence pushes keep coming, and the server drops it.
+                next_beat = time.monotonic() + HEARTBEAT_S
                 while True:
                     try:
-                        raw = await asyncio.wait_for(ws.recv(), HEARTBEAT_S)
+                        raw = await asyncio.wait_for(
+                            ws.recv(), max(0.0, next_beat - time.monotonic())
+                        )
                     except TimeoutError:
                         await ws.send(dump_message(Heartbeat()))
+                        next_beat = time.monotonic() + HEARTBEAT_S
                         continue
                     now = time.time()
                     if '"sos_alert"' in raw:
@@ -259,8 +270,13 @@ def page_worker(url: str, tokens: list[str], commands: Any, results: Any) -> Non
 
 
 def start_server(url: str, port: int, data: Path) -> subprocess.Popen[bytes]:
-    import httpx
+    """Start the server and wait until it answers."""
+    proc = launch_server(url, port, data)
+    wait_healthy(proc, port, data)
+    return proc
 
+
+def launch_server(url: str, port: int, data: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO_ROOT),
@@ -278,17 +294,49 @@ def start_server(url: str, port: int, data: Path) -> subprocess.Popen[bytes]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 60
+    return proc
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], port: int, data: Path) -> None:
+    import httpx
+
+    # Generous: after a restart the server answers while thousands of boxes reconnect.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
+                return
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
             raise RuntimeError("server exited at start; see " + str(data / "server.log"))
         time.sleep(0.1)
     raise RuntimeError("server did not start")
+
+
+def profile(py_spy: str | None, pid: int, out: Path) -> subprocess.Popen[bytes] | None:
+    """Start sampling the server with py-spy (collapsed stacks of busy threads)."""
+    if py_spy is None:
+        return None
+    return subprocess.Popen(
+        [py_spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(out)]
+        + ["--rate", "50", "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_profile(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used: on a shared machine this says more
+    about the server's own cost than wall-clock figures do."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -309,16 +357,24 @@ def main() -> None:
         "--connect-rate", type=float, default=100.0, help="boxes switched on per second at first"
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--py-spy",
+        default=None,
+        metavar="PATH",
+        help="py-spy executable: profile the server (connect, SOS, restart) into the data dir",
+    )
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 20000)), hard))
 
+    load_at_start = round(os.getloadavg()[0], 1)  # the machine is shared: say how busy it was
     data = Path(tempfile.mkdtemp(prefix="anxin-bench-sos-"))
     url = args.database_url or f"sqlite:///{data / 'bench.sqlite3'}"
     t0 = time.monotonic()
     device_tokens, page_tokens = seed(url, args.boxes, args.pages)
     print(
-        f"seeded {args.boxes} boxes, {args.pages} pages in {time.monotonic() - t0:.1f} s",
+        f"seeded {args.boxes} boxes, {args.pages} pages in {time.monotonic() - t0:.1f} s "
+        f"(server log and profiles in {data})",
         flush=True,
     )
     port = free_port()
@@ -328,6 +384,7 @@ def main() -> None:
 
     procs: list[Any] = []
     servers = [server]
+    spy = profile(args.py_spy, server.pid, data / "profile-connect.txt")
     try:
         page_cmd, page_res = ctx.Queue(), ctx.Queue()
         pages = ctx.Process(target=page_worker, args=(ws_web, page_tokens, page_cmd, page_res))
@@ -350,7 +407,7 @@ def main() -> None:
         def connected_boxes() -> int:
             for cmd in box_cmds:
                 cmd.put(("count",))
-            return sum(res.get(timeout=30)[1] for res in box_res)
+            return sum(res.get(timeout=120)[1] for res in box_res)
 
         def wait_all_boxes(limit_s: float) -> float:
             start = time.monotonic()
@@ -367,12 +424,20 @@ def main() -> None:
 
         wait_all_boxes(60 + args.boxes / args.connect_rate * 3)
         connect_s = time.monotonic() - t_connect
+        cpu_connected = cpu_s(server.pid)
         page_cmd.put(("count",))
         ready = page_res.get(timeout=30)[1]
         print(
             f"{args.boxes} boxes connected in {connect_s:.1f} s; pages ready: {ready}", flush=True
         )
         rss_idle = rss_mb(server.pid)
+        # What the connected boxes cost at rest (heartbeats, watchdogs, presence flushes).
+        cpu_before, idle_start = cpu_s(server.pid), time.monotonic()
+        time.sleep(10)
+        cpu_idle_pct = (cpu_s(server.pid) - cpu_before) / (time.monotonic() - idle_start) * 100
+        cpu_sos_start = cpu_s(server.pid)
+        stop_profile(spy)
+        spy = profile(args.py_spy, server.pid, data / "profile-sos.txt")
 
         # Raise SOS from distinct boxes at the given rate.
         chosen = random.Random(7).sample(range(args.boxes), args.sos)
@@ -392,11 +457,15 @@ def main() -> None:
                     got += 1 if item[0] == "sent" else 0
             time.sleep(0.05)
         operators = (args.pages + 1) // 2
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        # Family member n is linked to the elders whose box index ≡ n (mod pages).
+        family_expected = sum(
+            1 for key in sent if int(key.rsplit("-", 1)[1]) % args.pages >= operators
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # every receipt, family ones too, or the deadline
             page_cmd.put(("count",))
             _, _, receipts = page_res.get(timeout=30)
-            if receipts >= len(sent) * operators:
+            if receipts >= len(sent) * operators + family_expected:
                 break
             time.sleep(0.2)
         page_cmd.put(("receipts",))
@@ -407,11 +476,8 @@ def main() -> None:
             if key in sent and index < operators
         )
         family_got = sum(1 for index, key, _ in receipts if index >= operators and key in sent)
-        # Family member n is linked to the elders whose box index ≡ n (mod pages).
-        family_expected = sum(
-            1 for key in sent if int(key.rsplit("-", 1)[1]) % args.pages >= operators
-        )
         rss_after = rss_mb(server.pid)
+        cpu_sos = cpu_s(server.pid) - cpu_sos_start
         p50 = statistics.median(latencies) if latencies else None
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None
         print(
@@ -422,15 +488,21 @@ def main() -> None:
         )
 
         # Restart: all boxes must come back.
+        stop_profile(spy)
         server.send_signal(signal.SIGTERM)
         server.wait(60)
         while connected_boxes() > 0:
             time.sleep(0.2)
         t_restart = time.monotonic()
-        server = start_server(url, port, data)
+        server = launch_server(url, port, data)
         servers.append(server)
+        spy = profile(args.py_spy, server.pid, data / "profile-restart.txt")
+        wait_healthy(server, port, data)
         started_s = time.monotonic() - t_restart
         reconnect_s = wait_all_boxes(240)
+        back_s = time.monotonic() - t_restart
+        cpu_restart = cpu_s(server.pid)
+        stop_profile(spy)
         rss_reconnected = rss_mb(server.pid)
         print(
             f"restart: server up in {started_s:.1f} s, all {args.boxes} boxes back "
@@ -473,6 +545,12 @@ def main() -> None:
                 "initial_connect_s": round(connect_s, 1),
                 "server_restart_s": round(started_s, 1),
                 "all_boxes_reconnected_after_restart_s": round(reconnect_s, 1),
+                "restart_to_all_boxes_back_s": round(back_s, 1),
+                "server_cpu_s_start_and_connect": round(cpu_connected, 1),
+                "server_cpu_pct_at_rest_with_all_boxes": round(cpu_idle_pct, 1),
+                "server_cpu_s_sos_phase": round(cpu_sos, 1),
+                "server_cpu_s_restart_until_all_back": round(cpu_restart, 1),
+                "load_average_at_start": load_at_start,
             }
         )
     )

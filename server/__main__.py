@@ -81,7 +81,15 @@ def main(argv: list[str] | None = None) -> int:
             box = _start_box(base)
     try:
         uvicorn.run(
-            create_app(runtime=rt), host=settings.host, port=settings.port, log_level="info"
+            create_app(runtime=rt),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            # Sockets: the protocol's own heartbeats find dead peers, so no extra pings;
+            # messages are small JSON, and per-socket deflate state costs ~100 kB of memory
+            # and CPU per message for thousands of boxes.
+            ws_ping_interval=None,
+            ws_per_message_deflate=False,
         )
     finally:
         if box is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,8 +13,12 @@ from server.core.security import hash_password, new_token, token_hash, verify_pa
 from server.errors import Unauthorized
 from server.models import Device, SessionKind, User, UserSession, utcnow
 
-# Verifying against a real hash when the e-mail is unknown keeps timing from revealing accounts.
-_DUMMY_HASH = hash_password("no-such-user-password")
+
+@cache
+def _dummy_hash() -> str:
+    # Verifying against a real hash when the e-mail is unknown keeps timing from revealing
+    # accounts. Made on first use, not at import: argon2 would slow every server start.
+    return hash_password("no-such-user-password")
 
 
 def normalise_email(email: str) -> str:
@@ -25,7 +30,7 @@ def authenticate(db: Session, email: str, password: str) -> User:
     """The active user with these credentials, or `Unauthorized`."""
     user = db.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         raise Unauthorized("wrong e-mail or password")
     if not verify_password(user.password_hash, password) or not user.is_active:
         raise Unauthorized("wrong e-mail or password")

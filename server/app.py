@@ -101,11 +101,23 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         await rt.hub.drain()
+        await asyncio.to_thread(rt.presence.flush)  # last seen of every box, once
         rt.db.dispose()
 
     app = FastAPI(title="Anxin", version="0.1.0", lifespan=lifespan)
     app.state.rt = rt
     install_error_handlers(app)
+
+    # The sockets come first: thousands of boxes reconnect at once after a restart, and
+    # every route listed before these would be tried against each of them.
+    @app.websocket("/ws/box")
+    async def ws_box(ws: WebSocket) -> None:
+        await box_socket(ws, rt)
+
+    @app.websocket("/ws/web")
+    async def ws_web(ws: WebSocket) -> None:
+        await web_socket(ws, rt)
+
     for router in (
         health.router,
         auth.router,
@@ -122,13 +134,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.websocket("/ws/box")
-    async def ws_box(ws: WebSocket) -> None:
-        await box_socket(ws, rt)
-
-    @app.websocket("/ws/web")
-    async def ws_web(ws: WebSocket) -> None:
-        await web_socket(ws, rt)
 
     return app

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server import audit
@@ -103,14 +103,22 @@ def claim(db: Session, user: User, code: str, elder_id: int) -> tuple[PairingReq
     return request, device
 
 
-def mark_collected(db: Session, device: Device) -> None:
-    """The box connected with its token: its pairing is complete."""
-    for request in db.scalars(
-        select(PairingRequest).where(
-            PairingRequest.device_id == device.id, PairingRequest.collected_at.is_(None)
+def mark_collected(db: Session, device_id: int) -> None:
+    """The box connected with its token: its pairing is complete.
+
+    Every hello calls this: an indexed read, and a write only the first time.
+    """
+    pending = (
+        PairingRequest.device_id == device_id,
+        PairingRequest.collected_at.is_(None),
+    )
+    if db.scalar(select(PairingRequest.id).where(*pending).limit(1)) is not None:
+        db.execute(
+            update(PairingRequest)
+            .where(*pending)
+            .values(collected_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
-    ):
-        request.collected_at = utcnow()
 
 
 def elder_of(db: Session, device: Device) -> Elder:

@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, false, select
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import Select, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from protocol import Role
@@ -59,19 +62,64 @@ def elder_for_device_management(db: Session, user: User, elder_id: int) -> Elder
 
 def users_who_see_elder(db: Session, elder: Elder) -> set[int]:
     """Ids of every active user who may see ``elder`` (for live pushes)."""
-    family = db.scalars(select(CareLink.user_id).where(CareLink.elder_id == elder.id)).all()
-    ids = set(family)
-    others = select(User.id).where(User.is_active.is_(True))
-    ids.update(db.scalars(others.where(User.role == Role.ADMIN)).all())
-    if elder.clinic_id is not None:
-        doctors = others.where(User.role == Role.DOCTOR, User.clinic_id == elder.clinic_id)
-        ids.update(db.scalars(doctors).all())
-    if elder.service_area_id is not None:
-        ops = others.where(
-            User.role == Role.OPERATOR, User.service_area_id == elder.service_area_id
+    return users_who_see_elders(db, {elder.id}).get(elder.id, set())
+
+
+_IN_CHUNK = 500  # SQLite caps bound parameters per statement
+
+
+def users_who_see_elders(db: Session, elder_ids: Iterable[int]) -> dict[int, set[int]]:
+    """For many elders at once: elder id -> ids of the users who may see them.
+
+    A handful of queries whatever the number of elders (thousands of boxes reconnecting
+    after a restart must not cost four queries each).
+    """
+    wanted = sorted(set(elder_ids))
+    if not wanted:
+        return {}
+    places: dict[int, tuple[int | None, int | None]] = {}
+    family: dict[int, set[int]] = defaultdict(set)
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        for elder_id, clinic_id, area_id in db.execute(
+            select(Elder.id, Elder.clinic_id, Elder.service_area_id).where(Elder.id.in_(chunk))
+        ):
+            places[elder_id] = (clinic_id, area_id)
+        for elder_id, user_id in db.execute(
+            select(CareLink.elder_id, CareLink.user_id).where(CareLink.elder_id.in_(chunk))
+        ):
+            family[elder_id].add(user_id)
+    clinics = {c for c, _ in places.values() if c is not None}
+    areas = {a for _, a in places.values() if a is not None}
+    active = select(User.id, User.role, User.clinic_id, User.service_area_id).where(
+        User.is_active.is_(True)
+    )
+    admins: set[int] = set()
+    doctors: dict[int, set[int]] = defaultdict(set)
+    operators: dict[int, set[int]] = defaultdict(set)
+    staff = active.where(
+        or_(
+            User.role == Role.ADMIN,
+            (User.role == Role.DOCTOR) & User.clinic_id.in_(clinics or {-1}),
+            (User.role == Role.OPERATOR) & User.service_area_id.in_(areas or {-1}),
         )
-        ids.update(db.scalars(ops).all())
-    return ids
+    )
+    for user_id, role, clinic_id, area_id in db.execute(staff):
+        if role is Role.ADMIN:
+            admins.add(user_id)
+        elif role is Role.DOCTOR:
+            doctors[clinic_id].add(user_id)
+        else:
+            operators[area_id].add(user_id)
+    out = {}
+    for elder_id, (clinic_id, area_id) in places.items():
+        ids = family[elder_id] | admins
+        if clinic_id is not None:
+            ids |= doctors[clinic_id]
+        if area_id is not None:
+            ids |= operators[area_id]
+        out[elder_id] = ids
+    return out
 
 
 SOS_ACTORS = (Role.FAMILY, Role.OPERATOR, Role.ADMIN)

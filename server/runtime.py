@@ -9,6 +9,7 @@ from server.core.db import Database
 from server.notify import LogTextGateway, Notifier, TextGateway, make_notifier
 from server.ratelimit import RateLimiter
 from server.ws.hub import Hub
+from server.ws.presence import Presence
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Runtime:
     settings: Settings
     db: Database
     hub: Hub = field(default_factory=Hub)
+    presence: Presence = field(init=False)
     notifier: Notifier | None = None
     texts: TextGateway = field(default_factory=LogTextGateway)
     login_limiter: RateLimiter = field(init=False)
@@ -27,6 +29,7 @@ class Runtime:
     def __post_init__(self) -> None:
         if self.notifier is None:
             self.notifier = make_notifier(self.settings)
+        self.presence = Presence(self.db, self.hub, self.settings.presence_push_seconds)
         self.login_limiter = RateLimiter(self.settings.login_attempts_per_minute)
         self.pairing_limiter = RateLimiter(self.settings.pairing_attempts_per_minute)
         self.pairing_request_limiter = RateLimiter(self.settings.pairing_requests_per_minute)

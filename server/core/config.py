@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     scheduler_enabled: bool = True
+    presence_push_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="at most one box online/offline push per page per this many seconds",
+    )
     sos_escalation_seconds: float = Field(
         default=60.0, gt=0, description="SOS: seconds without acknowledgement before escalating"
     )

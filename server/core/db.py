@@ -15,6 +15,10 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        # Keep enough connections for every worker thread: an overflow connection is closed
+        # when returned, and each new one pays its PRAGMAs and a cold page cache.
+        if ":memory:" not in url and url.rstrip("/") != "sqlite:":  # a file: QueuePool
+            kwargs["pool_size"], kwargs["max_overflow"] = 20, 40
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)

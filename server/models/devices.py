@@ -44,7 +44,9 @@ class PairingRequest(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), index=True
+    )
     collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

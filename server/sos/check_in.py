@@ -11,7 +11,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from protocol import CheckInRuleSet
 from server import audit
@@ -21,6 +20,7 @@ from server.permissions import elder_for_sos_action, elder_for_viewing
 from server.runtime import Runtime
 from server.ws.connection import Connection
 from server.ws.dispatch import on_box_connected
+from server.ws.threads import in_box_thread
 
 router = APIRouter(tags=["sos"])
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -91,15 +91,17 @@ def update_check_in(
 @on_box_connected
 async def send_rule_on_connect(conn: Connection, rt: Runtime) -> None:
     """A box that connects gets the rule, if one was ever set (it may have been off then)."""
-    device_id = conn.device_id
-    assert device_id is not None
+    elder_id = conn.elder_id
+    assert elder_id is not None
 
     def lookup() -> CheckInRuleSet | None:
+        # Every box runs this on connect (thousands after a restart): one primary-key read.
         with rt.db.session() as db:
-            device = db.get(Device, device_id)
-            row = rule_of(db, device.elder_id) if device is not None else None
-            return CheckInRuleSet(time_local=row.local_time) if row is not None else None
+            found = db.execute(
+                select(CheckInRule.local_time).where(CheckInRule.elder_id == elder_id)
+            ).one_or_none()
+            return CheckInRuleSet(time_local=found[0]) if found is not None else None
 
-    rule = await run_in_threadpool(lookup)
+    rule = await in_box_thread(lookup)
     if rule is not None:
         await conn.send(rule)

@@ -177,7 +177,7 @@ def _family_page(
     elders = list(db.scalars(visible_elders(user)))
     for elder in elders:
         audit.record(db, "elder.viewed_on_family_page", elder.id, user=user)
-    cards = elder_cards(db, rt.hub, elders, user)
+    cards = elder_cards(db, rt.presence, elders, user)
     extra.setdefault("sections", build_sections("family", db, rt, user, elders))
     notice = {"paired": "pair.done", "revoked": "revoke.done"}.get(
         request.query_params.get("done", "")
@@ -251,7 +251,7 @@ def doctor_home(request: Request, db: SessionDep, rt: RuntimeDep) -> Response:
         request,
         "doctor.html",
         user,
-        cards=elder_cards(db, rt.hub, elders, user),
+        cards=elder_cards(db, rt.presence, elders, user),
         sections=build_sections("doctor", db, rt, user, elders),
     )
 
@@ -271,7 +271,7 @@ def operator_home(request: Request, db: SessionDep, rt: RuntimeDep) -> Response:
         request,
         "operator.html",
         user,
-        cards=elder_cards(db, rt.hub, elders, user),
+        cards=elder_cards(db, rt.presence, elders, user),
         points=points,
         marks=area_map(elders, points),
         sections=build_sections("operator", db, rt, user, elders),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import CareLink, Clinic, Device, Elder, ServicePoint, User
-from server.ws.hub import Hub
+from server.ws.presence import Presence
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,9 @@ class ElderCard:
     clinic: str
 
 
-def elder_cards(db: Session, hub: Hub, elders: list[Elder], viewer: User) -> list[ElderCard]:
+def elder_cards(
+    db: Session, presence: Presence, elders: list[Elder], viewer: User
+) -> list[ElderCard]:
     """Cards for ``elders``, with the viewer's relation and each box's live state."""
     now_year = datetime.now().year
     cards = []
@@ -52,9 +54,9 @@ def elder_cards(db: Session, hub: Hub, elders: list[Elder], viewer: User) -> lis
             DeviceRow(
                 id=d.id,
                 name=d.name,
-                online=d.revoked_at is None and hub.device_connected(d.id),
+                online=d.revoked_at is None and presence.hub.device_connected(d.id),
                 revoked=d.revoked_at is not None,
-                last_seen_at=d.last_seen_at,
+                last_seen_at=presence.shown_last_seen(d.id, d.last_seen_at),
                 paired_at=d.paired_at,
             )
             for d in rows

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import time
 from datetime import timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket
@@ -26,15 +27,16 @@ from protocol import (
 )
 from server import audit, pairing
 from server.accounts import device_for_token
+from server.core.security import token_hash
 from server.models import Device, Elder, ReceivedMessage, utcnow
 from server.push import elder_audience, elder_data, elder_info, push_change
 from server.runtime import Runtime
 from server.ws.connection import Connection
 from server.ws.dispatch import BOX_CONNECTED, BOX_DISCONNECTED, BOX_HANDLERS, box_handler
 from server.ws.receive import dispatch_frames
+from server.ws.threads import in_box_thread
 
 log = logging.getLogger(__name__)
-LAST_SEEN_EVERY = timedelta(seconds=60)
 
 
 async def box_socket(ws: WebSocket, rt: Runtime) -> None:
@@ -46,18 +48,15 @@ async def box_socket(ws: WebSocket, rt: Runtime) -> None:
         await dispatch_frames(conn, lambda message: _handle(conn, rt, message))
     finally:
         rt.hub.unregister(conn)
-        if conn.device_id is not None and not rt.hub.device_connected(conn.device_id):
-            # Started before any other await and shielded: the handler may be cancelled as
-            # the peer vanishes, but the family page must still learn the box went offline.
-            offline = rt.hub.track(
-                asyncio.ensure_future(
-                    run_in_threadpool(_announce_online, rt, conn.device_id, False)
-                )
-            )
-            for hook in BOX_DISCONNECTED:
-                rt.hub.track(asyncio.ensure_future(hook(conn.device_id, rt)))
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.shield(offline)
+        if conn.device_id is not None and conn.elder_id is not None:
+            silent = time.monotonic() - conn.last_heard
+            rt.presence.seen(conn.device_id, utcnow() - timedelta(seconds=silent))
+            if not rt.hub.device_connected(conn.device_id):
+                # No database work here: a restart drops thousands of boxes at once. The
+                # presence push writes their last seen and tells the pages, in one batch.
+                rt.presence.changed(conn.device_id, conn.elder_id)
+                for hook in BOX_DISCONNECTED:
+                    rt.hub.track(asyncio.ensure_future(hook(conn.device_id, rt)))
         watchdog.cancel()
         await conn.close(1000)
 
@@ -72,7 +71,7 @@ async def _handle(conn: Connection, rt: Runtime, message: Message) -> None:
     elif isinstance(message, Heartbeat):
         await conn.send(Heartbeat(id=message.id))
         if conn.device_id is not None:
-            await run_in_threadpool(_touch, rt, conn.device_id, None)
+            rt.presence.seen(conn.device_id)  # in memory; written in batches
     elif (handler := BOX_HANDLERS.get(type(message))) is None:
         await conn.send_error(
             ErrorCode.INVALID, f"a box may not send {message.type!r} messages", message.id
@@ -94,7 +93,7 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
         return
     beat = rt.settings.ws_heartbeat_seconds
     if hello.device_token:
-        found = await run_in_threadpool(_device_hello, rt, hello)
+        found = await in_box_thread(_device_hello, rt, hello)
         if found is None:
             await conn.send_error(
                 ErrorCode.UNAUTHORIZED,
@@ -103,8 +102,10 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
             )
             return
         device_id, info = found
-        conn.device_id = device_id
+        conn.device_id, conn.elder_id = device_id, info.id
+        was_online = rt.hub.device_connected(device_id)
         rt.hub.register(conn)
+        rt.presence.seen(device_id)
         await conn.send(
             Welcome(
                 client=ClientKind.BOX,
@@ -114,7 +115,8 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
                 id=hello.id,
             )
         )
-        await run_in_threadpool(_announce_online, rt, device_id, True)
+        if not was_online:
+            rt.presence.changed(device_id, info.id)
         for hook in BOX_CONNECTED:
             await hook(conn, rt)
         return
@@ -141,15 +143,31 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
 
 
 def _device_hello(rt: Runtime, hello: Hello) -> tuple[int, ElderInfo] | None:
+    # Runs for every box after a restart, thousands at once: one indexed lookup by token
+    # hash, plain columns (no ORM objects, no eager loads), and a write only when something
+    # really changed (a new app version, the first hello after pairing).
     with rt.db.session() as db:
-        device = device_for_token(db, hello.device_token)
-        if device is None:
+        row = db.execute(
+            select(
+                Device.id,
+                Device.app_version,
+                Elder.id,
+                Elder.name,
+                Elder.lang,
+                Elder.timezone,
+            )
+            .join(Elder, Elder.id == Device.elder_id)
+            .where(Device.token_hash == token_hash(hello.device_token or ""))
+            .where(Device.revoked_at.is_(None))
+        ).one_or_none()
+        if row is None:
             return None
-        device.last_seen_at = utcnow()
-        if hello.app_version:
-            device.app_version = hello.app_version[:64]
-        pairing.mark_collected(db, device)
-        return device.id, elder_info(pairing.elder_of(db, device))
+        device_id, app_version, elder_id, name, lang, timezone = row
+        version = (hello.app_version or "")[:64]
+        if version and version != app_version:
+            db.execute(update(Device).where(Device.id == device_id).values(app_version=version))
+        pairing.mark_collected(db, device_id)
+        return device_id, ElderInfo(id=elder_id, name=name, lang=lang, timezone=timezone)
 
 
 def _pairing_hello(rt: Runtime, secret: str) -> tuple[int, Paired | None] | None:
@@ -169,29 +187,6 @@ def _pairing_hello(rt: Runtime, secret: str) -> tuple[int, Paired | None] | None
                 device_id=device.id, device_token=secret, elder=elder_info(elder)
             )
         return request.id, None
-
-
-def _touch(rt: Runtime, device_id: int, _: object) -> None:
-    with rt.db.session() as db:
-        device = db.get(Device, device_id)
-        now = utcnow()
-        if device is not None and (
-            device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_EVERY
-        ):
-            device.last_seen_at = now
-
-
-def _announce_online(rt: Runtime, device_id: int, online: bool) -> None:
-    with rt.db.session() as db:
-        device = db.get(Device, device_id)
-        if device is None:
-            return
-        elder = db.get(Elder, device.elder_id)
-        if elder is None:
-            return
-        users, _ = elder_audience(db, elder)
-    data = {"device_id": device_id, "online": online}
-    rt.hub.run_from_thread(push_change(rt.hub, Topic.DEVICE, elder.id, data, users))
 
 
 @box_handler(BoxSettings)

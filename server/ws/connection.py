@@ -26,6 +26,7 @@ class Connection:
     kind: ClientKind
     user_id: int | None = None
     device_id: int | None = None
+    elder_id: int | None = None  # the elder a paired box serves
     pairing_request_id: int | None = None
     pairing_secret: str | None = None
     last_heard: float = field(default_factory=time.monotonic)
@@ -47,11 +48,15 @@ class Connection:
 
     async def send(self, message: Message) -> bool:
         """Send one message; False when the socket is already gone."""
+        return await self.send_encoded(dump_message(message))
+
+    async def send_encoded(self, text: str) -> bool:
+        """Send a message already encoded (a fan-out encodes once for every recipient)."""
         if self.closed.is_set():
             return False
         async with self._send_lock:
             try:
-                await self.ws.send_text(dump_message(message))
+                await self.ws.send_text(text)
                 return True
             except Exception:  # noqa: BLE001 - a broken socket is just a closed one
                 self.closed.set()
@@ -71,13 +76,16 @@ class Connection:
                 await self.ws.close(code=code, reason=reason)
 
     async def watch(self, dead_after: float) -> None:
-        """Close the socket when the peer has been silent for ``dead_after`` seconds."""
-        check = min(1.0, dead_after / 4)
+        """Close the socket when the peer has been silent for ``dead_after`` seconds.
+
+        Wakes only when the peer could first be dead, not on a fixed tick: with thousands of
+        boxes a 1 s tick (and its `wait_for`) was a visible share of the server's loop. The
+        socket's handler cancels this task when the socket ends.
+        """
         while not self.closed.is_set():
             silent = time.monotonic() - self.last_heard
             if silent > dead_after:
                 log.info("closing silent %s connection after %.1f s", self.kind, silent)
                 await self.close(CLOSE_DEAD, "heartbeat timeout")
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.closed.wait(), check)
+            await asyncio.sleep(dead_after - silent + 0.05)

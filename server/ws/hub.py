@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
-from protocol import Message, Revoked
+from protocol import Message, Revoked, dump_message
 from server.ws.connection import CLOSE_REVOKED, Connection
 
 log = logging.getLogger(__name__)
@@ -113,5 +113,10 @@ class Hub:
 
 async def _send_all(conns: Iterable[Connection], message: Message) -> int:
     targets = list(conns)
-    results = await asyncio.gather(*(c.send(message) for c in targets))
+    if not targets:
+        return 0
+    text = dump_message(message)  # once, not once per recipient
+    if len(targets) == 1:
+        return int(await targets[0].send_encoded(text))
+    results = await asyncio.gather(*(c.send_encoded(text) for c in targets))
     return sum(results)

@@ -87,9 +87,14 @@ def test_family_page_hears_the_box_come_online(client: TestClient, world: World)
             recv(box)
             online = recv(page)
             assert isinstance(online, Changed) and online.topic is Topic.DEVICE
-            assert online.data == {"device_id": device_id, "online": True}
+            assert online.elder_id == world.elder_a.id
+            assert online.data == {
+                "devices": [{"device_id": device_id, "elder_id": world.elder_a.id, "online": True}]
+            }
         offline = recv(page)
-        assert offline.data == {"device_id": device_id, "online": False}
+        assert offline.data == {
+            "devices": [{"device_id": device_id, "elder_id": world.elder_a.id, "online": False}]
+        }
 
 
 @pytest.mark.parametrize(

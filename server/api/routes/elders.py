@@ -58,7 +58,11 @@ def list_devices(
     out = []
     for device in rows:
         public = DevicePublic.model_validate(device)
-        out.append(public.model_copy(update={"online": rt.hub.device_connected(device.id)}))
+        live = {
+            "online": rt.hub.device_connected(device.id),
+            "last_seen_at": rt.presence.shown_last_seen(device.id, device.last_seen_at),
+        }
+        out.append(public.model_copy(update=live))
     return out
 
 
