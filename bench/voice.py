@@ -5,9 +5,12 @@ in the screen context where it is listened for, plus ordinary sentences (TV talk
 greetings), clean, with white noise and with TV-like background (other speech +
 brown noise). Streams are decoded through the real PhraseRecognizer pipeline.
 
-Prints detection rate per intent, false SOS on non-SOS utterances, end of speech
--> intent latency (a real-time pass), real-time factor and peak RSS. The last line
-is one JSON object with units in its key names.
+Prints detection rate per intent, false SOS on non-SOS utterances (each one with
+text, voice, speed, background, the recognizer's words, confidences and what the SOS
+check heard), end of speech -> intent latency (a real-time pass), real-time factor
+and peak RSS. The last line is one JSON object with units in its key names.
+--details lists every SOS phrase heard and why it was accepted or rejected;
+--no-sos-check measures the same corpus without the SOS check (before/after).
 
     cd <repo> && python -m bench.voice    # ~3-4 min on 2 cores; run with -m: as a
                                           # script, bench/voice.py would shadow voice/
@@ -16,6 +19,7 @@ is one JSON object with units in its key names.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import math
@@ -76,12 +80,35 @@ ORDINARY = [
     "뉴스에서 태풍이 온대요", "선수가 골을 넣었습니다", "채널을 바꿔 볼까요",
     "이 프로그램 재미없네", "내일 병원 예약이 있어요", "조용히 좀 해 줄래",
 ]  # fmt: skip
+# Hard cases: sentences that share sounds with the SOS phrases (도와…, …주세요), polite
+# requests and TV lines about help. Counted with the ordinary sentences.
+CONFUSABLE = [
+    "도와줘서 고마워요", "제가 도와드릴게요", "도와주셔서 감사합니다", "물 좀 주세요",
+    "사과 좀 주세요", "살살 해 주세요", "잠깐만 기다려 주세요", "리모컨 좀 주세요",
+    "소리 좀 키워 주세요", "다 왔어요", "살 빼야 해요", "조심하세요", "어서 오세요",
+    "안녕히 주무세요", "좋은 하루 보내세요", "천천히 드세요", "지금 바로 전화 주세요",
+    "시청해 주셔서 감사합니다", "채널 고정해 주세요", "경찰은 시민들의 도움을 요청했습니다",
+    "구조대가 현장에 도착했습니다", "도와줄 사람이 있어요", "세탁기 좀 돌려 주세요",
+    "약국에 다녀왔어요",
+]  # fmt: skip
 TV_TEXTS = [
     ("en", "Good evening, here is the news. The markets closed higher today."),
     ("ko+m1", "오늘 국회에서는 새로운 법안이 통과되었습니다 자세한 소식 전해 드립니다"),
     ("en+f2", "And now the weather: sunny in the south, with rain later in the week."),
     ("ko+f2", "이번 경기에서 우리 팀이 이 대 일로 승리했습니다 관중들이 환호했습니다"),
 ]
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One synthesized utterance of the corpus."""
+
+    context: str
+    intent: Intent | None  # None: ordinary talk
+    text: str
+    voice: str
+    speed: int
+    path: Path
 
 
 @dataclass
@@ -91,6 +118,8 @@ class Segment:
     context: str
     intent: Intent | None  # None: ordinary talk
     text: str
+    voice: str
+    speed: int
     start_s: float
     speech_end_s: float
     end_s: float
@@ -151,9 +180,7 @@ def speech_span_s(path: Path) -> tuple[float, float]:
     return len(samples) / 16000, last / 16000
 
 
-def build_stream(
-    workdir: Path, name: str, items: list[tuple[str, Intent | None, str, Path]]
-) -> tuple[Path, list[Segment]]:
+def build_stream(workdir: Path, name: str, items: list[Utterance]) -> tuple[Path, list[Segment]]:
     """Concatenate utterances with GAP_S of silence; return the WAV and its segments."""
     silence = workdir / "gap.wav"
     if not silence.exists():
@@ -174,11 +201,14 @@ def build_stream(
             ]
         )
     segments, parts, clock = [], [], 0.0
-    for context, intent, text, path in items:
-        duration, speech_end = speech_span_s(path)
-        parts += [str(silence), str(path)]
+    for item in items:
+        duration, speech_end = speech_span_s(item.path)
+        parts += [str(silence), str(item.path)]
         start = clock + GAP_S
-        segments.append(Segment(context, intent, text, start, start + speech_end, start + duration))
+        segments.append(
+            Segment(item.context, item.intent, item.text, item.voice, item.speed,
+                    start, start + speech_end, start + duration)
+        )  # fmt: skip
         clock = start + duration
     parts.append(str(silence))
     out = workdir / f"{name}.wav"
@@ -247,6 +277,29 @@ def rms_dbfs(path: Path, loud_only: bool = False, seconds: float = 30.0) -> floa
     return 10 * math.log10(max(total / max(1, count), 1e-9) / 32768**2)
 
 
+def describe_heard(segment: Segment | None, condition: str, heard: HeardUtterance) -> str:
+    """Who said what, and what the recognizer made of it (for false and rejected SOS)."""
+    if segment is None:
+        said = f"(between utterances) {condition}"
+    else:
+        said = f"{segment.text!r} voice={segment.voice} speed={segment.speed} {condition}"
+    confidences = " ".join(f"{c:.2f}" for c in heard.word_confidences)
+    line = f"{said}: heard {heard.text!r} conf [{confidences}]"
+    line += f" words {heard.words_s:.2f} s of {heard.speech_s:.2f} s speech"
+    if heard.sos_check_text or heard.sos_check_confidences:
+        check = " ".join(f"{c:.2f}" for c in heard.sos_check_confidences)
+        line += f", SOS check heard {heard.sos_check_text!r} conf [{check}]"
+    return f"{line} -> {heard.reason}"
+
+
+def describe_false_sos(
+    segment: Segment | None, condition: str, heard: HeardUtterance | None
+) -> str:
+    if heard is None:
+        return f"{segment.text if segment else '(between utterances)'} {condition}"
+    return describe_heard(segment, condition, heard)
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
@@ -258,6 +311,10 @@ def main() -> None:
     parser.add_argument("--latency-utterances", type=int, default=26)
     parser.add_argument("--grammar", type=Path, help="grammar JSON to try instead of ko.json")
     parser.add_argument("--quick", action="store_true", help="clean+noise only, no latency")
+    parser.add_argument(
+        "--no-sos-check", action="store_true", help="drop the SOS check (before/after)"
+    )
+    parser.add_argument("--details", action="store_true", help="print every rejected SOS phrase")
     args = parser.parse_args()
     bench_started = time.monotonic()
     rng = random.Random(20261122)
@@ -266,6 +323,8 @@ def main() -> None:
     model = load_model(ModelSetting("ko"), allow_download=False)
     load_s = time.monotonic() - load_started
     grammar = load_grammar_file(args.grammar) if args.grammar else load_grammar("ko")
+    if args.no_sos_check:
+        grammar = dataclasses.replace(grammar, sos_check_words=())
     report = model.check_grammar(grammar)
     print(f"model loaded in {load_s:.1f} s; {report.describe()}")
 
@@ -275,15 +334,17 @@ def main() -> None:
         tv_track = make_tv_track(workdir)
         streams: list[tuple[str, str, Path, list[Segment]]] = []
         for context, phrases in PHRASES.items():
-            items: list[tuple[str, Intent | None, str, Path]] = []
+            items: list[Utterance] = []
             for intent, text in phrases:
                 for voice in VOICES:
                     for speed in SPEEDS:
-                        items.append((context, intent, text, synth(workdir, text, voice, speed)))
-            for index, text in enumerate(ORDINARY):
+                        path = synth(workdir, text, voice, speed)
+                        items.append(Utterance(context, intent, text, voice, speed, path))
+            for index, text in enumerate(ORDINARY + CONFUSABLE):
                 voice = VOICES[index % len(VOICES)]
                 speed = SPEEDS[index % len(SPEEDS)]
-                items.append((context, None, text, synth(workdir, text, voice, speed)))
+                path = synth(workdir, text, voice, speed)
+                items.append(Utterance(context, None, text, voice, speed, path))
             rng.shuffle(items)
             clean, segments = build_stream(workdir, f"{context}", items)
             streams.append((context, "clean", clean, segments))
@@ -305,6 +366,8 @@ def main() -> None:
         phrase_totals: Counter[str] = Counter()
         false_sos = 0
         false_sos_texts: list[str] = []
+        near_false_sos: list[str] = []  # non-SOS heard as an SOS phrase, then rejected
+        sos_rejected: list[str] = []  # SOS heard as an SOS phrase, then rejected
         false_other = 0
         non_sos_utterances = 0
         ordinary_utterances = 0
@@ -313,17 +376,32 @@ def main() -> None:
         for context, condition, path, segments in streams:
             source = OffsetClockSource(path)
             audio_s += len(source.pcm) / 32000
-            events, _heard, wall = decode(model, grammar, context, source)
+            events, heard, wall = decode(model, grammar, context, source)
             decode_s += wall
+            heard_at = {h.decided_at: h for h in heard}
             by_segment: dict[int, list[Intent]] = defaultdict(list)
             for event in events:
                 segment = attribute(event.utterance_end_at, segments)
+                if event.intent == Intent.SOS and (segment is None or segment.intent != Intent.SOS):
+                    false_sos_texts.append(
+                        describe_false_sos(segment, condition, heard_at.get(event.decided_at))
+                    )
                 if segment is None:
-                    if event.intent == Intent.SOS:
-                        false_sos += 1
-                        false_sos_texts.append(f"(between utterances, {condition})")
+                    false_sos += event.intent == Intent.SOS
                     continue
                 by_segment[id(segment)].append(event.intent)
+            for h in heard:
+                words = h.text.split()
+                as_sos = grammar.match(words, [1.0] * len(words), {Intent.SOS})
+                if as_sos is not None and args.details:
+                    segment = attribute(h.utterance_end_at, segments)
+                    print(f"  SOS PHRASE {describe_heard(segment, condition, h)}")
+                if h.intent is None and as_sos is not None:
+                    segment = attribute(h.utterance_end_at, segments)
+                    said_sos = segment is not None and segment.intent == Intent.SOS
+                    (sos_rejected if said_sos else near_false_sos).append(
+                        describe_heard(segment, condition, h)
+                    )
             for segment in segments:
                 got = by_segment.get(id(segment), [])
                 if segment.intent is not None:
@@ -336,8 +414,6 @@ def main() -> None:
                 if segment.intent != Intent.SOS:
                     non_sos_utterances += 1
                     false_sos += got.count(Intent.SOS)
-                    if Intent.SOS in got:
-                        false_sos_texts.append(f"{segment.text} ({condition})")
                 if segment.intent is None:
                     ordinary_utterances += 1
                     false_other += sum(1 for i in got if i != Intent.SOS)
@@ -351,11 +427,11 @@ def main() -> None:
                 for intent, text in phrases:
                     if intent != Intent.SOS or text == "도와주세요":
                         path = synth(workdir, text, voice, 160)
-                        latency_items.append((context, intent, text, path))
+                        latency_items.append(Utterance(context, intent, text, voice, 160, path))
         latency_items = latency_items[: 0 if args.quick else args.latency_utterances]
         latencies_ms: list[float] = []
         for context in PHRASES:
-            items = [item for item in latency_items if item[0] == context]
+            items = [item for item in latency_items if item.context == context]
             if not items:
                 continue
             path, segments = build_stream(workdir, f"rt-{context}", items)
@@ -399,8 +475,14 @@ def main() -> None:
     print(f"false SOS: {false_sos} on {non_sos_utterances} non-SOS utterances "
           f"({ordinary_utterances} ordinary sentences); other false intents on ordinary talk: "
           f"{false_other}")  # fmt: skip
-    if false_sos_texts:
-        print("  false SOS on:", "; ".join(false_sos_texts))
+    for line in false_sos_texts:
+        print(f"  FALSE SOS {line}")
+    print(f"non-SOS heard as an SOS phrase but rejected: {len(near_false_sos)}")
+    for line in near_false_sos if args.details else ():
+        print(f"  near miss {line}")
+    print(f"SOS heard as an SOS phrase but rejected: {len(sos_rejected)}")
+    for line in sos_rejected if args.details else ():
+        print(f"  rejected SOS {line}")
     print(f"latency end of speech -> intent (real time, n={len(latencies_ms)}): "
           f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")  # fmt: skip
     print(f"real-time factor {rtf:.3f} ({audio_s:.0f} s audio in {decode_s:.1f} s); "

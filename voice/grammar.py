@@ -7,11 +7,20 @@ sound comes out as some sequence of grammar words; hence the strict rule in
 `PhraseGrammar.match`: the whole utterance must be one phrase (optionally repeated,
 as people repeat a cry for help) and every word must be heard with high confidence.
 
+A confident SOS is not yet proof: with nothing else in the grammar, the model is
+sure of "도와주 세요" for "도와줘서 고마워요" or "다 왔어요" (confidence 1.00 on both
+words in bench/voice.py). When the file lists `sos_check_words`, an SOS match is
+decoded a second time against the SOS phrases plus those words, a garbage path of
+everyday words and endings the model can use for what is not a cry for help
+(`voice/sos_check.py`).
+
 File format::
 
     {"lang": "ko", "min_word_confidence": 0.9,
      "intents": {"sos": ["도와주 세요", ...], "yes": ["네"], ...},
-     "filler": ["오늘", ...]}      # optional: words that mean nothing
+     "filler": ["오늘", ...],      # optional: words that mean nothing
+     "sos_check_words": ["여기", "어요", ...],   # optional: garbage path for the SOS check
+     "sos_check_min_word_confidence": 0.9}      # optional: floor for the SOS's last word
 """
 
 from __future__ import annotations
@@ -48,6 +57,9 @@ class PhraseGrammar:
     # Words that mean nothing but give other speech somewhere to go: the model has
     # no [unk], so without them any sound is decoded as intent words.
     filler: tuple[str, ...] = ()
+    # Competitors for the second decode of an SOS (see the module docstring).
+    sos_check_words: tuple[str, ...] = ()
+    sos_check_min_word_confidence: float = DEFAULT_MIN_WORD_CONFIDENCE
 
     @property
     def all_phrases(self) -> tuple[str, ...]:
@@ -57,7 +69,7 @@ class PhraseGrammar:
     @property
     def words(self) -> frozenset[str]:
         """Every word (vocabulary piece) the grammar uses."""
-        every = (*self.all_phrases, *self.filler)
+        every = (*self.all_phrases, *self.filler, *self.sos_check_words)
         return frozenset(word for phrase in every for word in phrase.split())
 
     def vosk_phrases(self, intents: Iterable[Intent] = ALL_INTENTS) -> list[str]:
@@ -65,6 +77,19 @@ class PhraseGrammar:
         wanted = set(intents) | {Intent.SOS}
         phrases = [p for intent, group in self.phrases.items() if intent in wanted for p in group]
         return phrases + [word for word in self.filler if word not in phrases]
+
+    def sos_check_phrases(self) -> list[str]:
+        """Phrase list for the SOS check: SOS phrases, every other intent's words, garbage."""
+        sos = list(self.phrases[Intent.SOS])
+        others = [
+            word
+            for intent, phrases in self.phrases.items()
+            if intent is not Intent.SOS
+            for phrase in phrases
+            for word in phrase.split()
+        ]
+        garbage = [*others, *self.sos_check_words]
+        return sos + [word for word in dict.fromkeys(garbage) if word not in sos]
 
     def intent_of(self, phrase: str) -> Intent | None:
         """The intent a phrase belongs to, if any."""
@@ -173,9 +198,21 @@ def parse_grammar(data: object, *, source: str = "<grammar>") -> PhraseGrammar:
     clashing = sorted(set(filler) & set(seen))
     if clashing:
         raise invalid(f"filler words are also phrases: {', '.join(clashing)}")
+    check_words = data.get("sos_check_words", [])
+    if not isinstance(check_words, list) or not all(
+        isinstance(w, str) and w.strip() for w in check_words
+    ):
+        raise invalid("'sos_check_words' must be a list of words")
+    if any(len(w.split()) != 1 for w in check_words):
+        raise invalid("'sos_check_words' must be single words")
+    check_threshold = data.get("sos_check_min_word_confidence", threshold)
+    if not isinstance(check_threshold, int | float) or not 0.0 <= check_threshold <= 1.0:
+        raise invalid("'sos_check_min_word_confidence' must be a number within 0-1")
     return PhraseGrammar(
         lang=lang,
         phrases=MappingProxyType(phrases),
         min_word_confidence=float(threshold),
         filler=tuple(" ".join(w.split()) for w in filler),
+        sos_check_words=tuple(w.strip() for w in check_words),
+        sos_check_min_word_confidence=float(check_threshold),
     )

@@ -64,6 +64,13 @@ class HeardUtterance:
     lang: str
     word_confidences: tuple[float, ...]
     intent: Intent | None  # None when rejected
-    reason: str  # "accepted", "no_phrase", "low_confidence", "empty"
+    # "accepted", "accepted_repeated" (an SOS heard twice), "no_phrase", "low_confidence",
+    # "sos_unconfirmed" (the SOS check heard something else)
+    reason: str
     utterance_end_at: float
     decided_at: float
+    speech_s: float = 0.0  # how long the level detector heard speech in the utterance
+    words_s: float = 0.0  # from the start of the first word to the end of the last
+    # What the SOS check's second decode heard (voice/sos_check.py), when it ran.
+    sos_check_text: str = ""
+    sos_check_confidences: tuple[float, ...] = ()

@@ -135,7 +135,7 @@ class LoadedModel:
         """Report grammar words missing from this model's vocabulary."""
         # Streams the vocabulary: holding all ~500k Korean entries costs ~160 MB.
         known = known_words(self.model_dir, grammar.words)
-        every = (*grammar.all_phrases, *grammar.filler)
+        every = (*grammar.all_phrases, *grammar.filler, *grammar.sos_check_words)
         return check_vocabulary(grammar.lang, every, known)
 
     def warm_up(self) -> None:

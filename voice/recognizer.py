@@ -5,8 +5,10 @@ Audio chunks from an AudioSource are fed to a grammar-restricted KaldiRecognizer
 slow for an elder answering "네", so a small energy detector ends the utterance
 after `endpoint_silence_s` of quiet and asks Vosk for its final result then. Each
 final result is matched strictly against the grammar (whole utterance = one
-phrase, every word confident); accepted ones become IntentEvents for the callback,
-everything else is ignored. Audio captured while the box speaks is dropped.
+phrase, every word confident); an SOS must also survive a second decode of its
+audio against a garbage path (`voice/sos_check.py`). Accepted ones become
+IntentEvents for the callback, everything else is ignored. Audio captured while
+the box speaks is dropped.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from voice.errors import VoiceError, VoiceErrorCode
 from voice.grammar import PhraseGrammar
 from voice.intents import ALL_INTENTS, HeardUtterance, Intent, IntentEvent
 from voice.models import LoadedModel
+from voice.sos_check import SosCheck, SosVerdict
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,16 @@ _END_BELOW_PEAK = 0.2  # speech ends ~14 dB below the utterance's loudest slice
 _MIN_SPEECH_RMS = 300.0  # absolute floor for a quiet room (16-bit full scale 32767)
 _BACKGROUND_WINDOW_SLICES = 100  # 5 s
 _TIMELINE_SLICES = 2400  # two minutes of slices to map word times back to capture times
+_KEPT_AUDIO_S = 2 * MAX_UTTERANCE_S  # recent audio kept for the SOS check
+_SOS_CHECK_LEAD_S = 0.3  # audio before the SOS words given to the check
+_SOS_CHECK_TAIL_S = 0.15  # and after them (more lets a TV behind add words at the end)
+# Speech less than this apart is one sentence for the SOS check: the endpointer cuts
+# sentences at short pauses for quick answers, and "버스가 늦게 [pause] 왔어요" must
+# not leave a "왔어요" that the grammar can only hear as "도와주 세요".
+_SENTENCE_PAUSE_S = 0.6
+_MAX_SENTENCE_CONTEXT_S = 3.0  # enough to judge, and bounds the check's work
+# An SOS the check doubts still counts when the SOS phrase is heard again this soon.
+SOS_REPEAT_WINDOW_S = 8.0
 
 
 class RecognizerState(Enum):
@@ -234,6 +247,16 @@ class _Decoder:
         self.silence_s = 0.0
         self.speech_s = 0.0
         self.last_speech_at: float | None = None  # capture time of the last loud slice
+        self.sos_check = SosCheck(owner.model, owner.grammar)
+        # Recent audio and the Vosk sample index of its first byte, for the SOS check.
+        self.audio = bytearray()
+        self.audio_first_sample = 0
+        # Vosk sample indices: where the current sentence's speech began, and where
+        # the last loud slice ended.
+        self.sentence_start_sample = 0
+        self.speech_end_sample = -(10**9)
+        # Vosk-clock end of the last SOS the check did not confirm (see _sos_decision).
+        self.unconfirmed_sos_at: float | None = None
 
     def run(self, source: AudioSource) -> None:
         self._new_recognizer()
@@ -259,6 +282,11 @@ class _Decoder:
         self.recognizer.SetWords(True)
         self.fed_samples = 0
         self.timeline.clear()
+        self.audio.clear()
+        self.audio_first_sample = 0
+        self.sentence_start_sample = 0
+        self.speech_end_sample = -(10**9)
+        self.unconfirmed_sos_at = None
         self._reset_utterance()
 
     def _reset_utterance(self) -> None:
@@ -292,11 +320,16 @@ class _Decoder:
         speech = self.detector.is_speech(piece, self.in_speech)
         self.fed_samples += len(piece) // BYTES_PER_SAMPLE
         self.timeline.append((self.fed_samples, piece_end_at))
+        self._keep_audio(piece)
         self.heard_audio = True
         if self.recognizer.AcceptWaveform(piece):
             self._finish(self.recognizer.Result())
             return
         if speech:
+            onset = self.fed_samples - len(piece) // BYTES_PER_SAMPLE
+            if onset - self.speech_end_sample > _SENTENCE_PAUSE_S * SAMPLE_RATE_HZ:
+                self.sentence_start_sample = onset
+            self.speech_end_sample = self.fed_samples
             self.in_speech = True
             self.silence_s = 0.0
             self.speech_s += duration_s
@@ -310,6 +343,7 @@ class _Decoder:
 
     def _finish(self, result_json: str) -> None:
         last_speech_at = self.last_speech_at
+        speech_s = self.speech_s
         self._reset_utterance()
         result = json.loads(result_json)
         words_info = result.get("result") or []
@@ -325,9 +359,17 @@ class _Decoder:
             end_at = max(end_at, last_speech_at)
         owner = self.owner
         match = owner.grammar.match(words, confidences, self.intents)
+        check_text = ""  # what the SOS check heard, when it ran
+        check_confidences: tuple[float, ...] = ()
         if match is None:
             in_grammar = owner.grammar.match(words, [1.0] * len(words), self.intents)
             reason = "low_confidence" if in_grammar else "no_phrase"
+        elif match.intent is Intent.SOS and self.sos_check.enabled:
+            verdict = self._check_sos(words_info)
+            check_text, check_confidences = verdict.text, verdict.word_confidences
+            reason = self._sos_decision(verdict.confirmed, float(words_info[-1].get("end", 0.0)))
+            if reason == "sos_unconfirmed":
+                match = None
         else:
             reason = "accepted"
         decided_at = time.monotonic()
@@ -339,6 +381,10 @@ class _Decoder:
             reason=reason,
             utterance_end_at=end_at,
             decided_at=decided_at,
+            speech_s=speech_s,
+            words_s=float(words_info[-1].get("end", 0.0)) - float(words_info[0].get("start", 0.0)),
+            sos_check_text=check_text,
+            sos_check_confidences=check_confidences,
         )
         owner._deliver(owner._on_heard, heard)
         if match is not None:
@@ -351,6 +397,46 @@ class _Decoder:
                 decided_at=decided_at,
             )
             owner._deliver(owner._on_intent, event)
+
+    def _check_sos(self, words_info: list[dict[str, Any]]) -> SosVerdict:
+        """Second decode of an SOS candidate's sentence against the garbage path."""
+        start_s = float(words_info[0].get("start", 0.0))
+        end_s = float(words_info[-1].get("end", 0.0))
+        # From the start of the sentence the words belong to: see _SENTENCE_PAUSE_S.
+        sentence_start_s = self.sentence_start_sample / SAMPLE_RATE_HZ
+        start_s = max(start_s - _MAX_SENTENCE_CONTEXT_S, min(start_s, sentence_start_s))
+        return self.sos_check.verdict(self._audio_between(start_s, end_s))
+
+    def _sos_decision(self, confirmed: bool, end_s: float) -> str:
+        """Accept a confirmed SOS, or an unconfirmed one heard again soon after another.
+
+        Times are on Vosk's clock (seconds of audio fed), which files decoded faster
+        than real time share with a microphone.
+        """
+        previous = self.unconfirmed_sos_at
+        if confirmed:
+            self.unconfirmed_sos_at = None
+            return "accepted"
+        if previous is not None and 0.0 <= end_s - previous <= SOS_REPEAT_WINDOW_S:
+            # People repeat a cry for help; two doubtful SOS this close are one real one.
+            self.unconfirmed_sos_at = None
+            return "accepted_repeated"
+        self.unconfirmed_sos_at = end_s
+        return "sos_unconfirmed"
+
+    def _keep_audio(self, piece: bytes) -> None:
+        self.audio += piece
+        excess = len(self.audio) - int(_KEPT_AUDIO_S * SAMPLE_RATE_HZ) * BYTES_PER_SAMPLE
+        if excess > len(self.audio) // 2:  # trim now and then, not on every slice
+            del self.audio[:excess]
+            self.audio_first_sample += excess // BYTES_PER_SAMPLE
+
+    def _audio_between(self, start_s: float, end_s: float) -> bytes:
+        """Kept audio from `start_s` to `end_s` on Vosk's clock, with margins."""
+        first = int((start_s - _SOS_CHECK_LEAD_S) * SAMPLE_RATE_HZ) - self.audio_first_sample
+        last = int((end_s + _SOS_CHECK_TAIL_S) * SAMPLE_RATE_HZ) - self.audio_first_sample
+        first, last = max(0, first), max(0, last)
+        return bytes(self.audio[first * BYTES_PER_SAMPLE : last * BYTES_PER_SAMPLE])
 
     def _captured_at(self, stream_time_s: float) -> float:
         """Capture time of the sample Vosk reports at `stream_time_s` into the stream."""

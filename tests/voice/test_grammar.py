@@ -160,3 +160,23 @@ def test_filler_words_are_decoded_but_never_an_intent() -> None:
     assert grammar.match(["오늘"], [1.0]) is None
     with pytest.raises(GrammarError):
         parse_grammar({"lang": "ko", "intents": {"sos": ["살려 줘"]}, "filler": ["살려 줘"]})
+
+
+def test_sos_check_words_are_only_in_the_sos_check() -> None:
+    grammar = parse_grammar(
+        {
+            "lang": "ko",
+            "intents": {"sos": ["도와주 세요"], "yes": ["네"]},
+            "sos_check_words": ["오늘", "커피", "네"],
+            "sos_check_min_word_confidence": 0.8,
+        }
+    )
+    assert grammar.vosk_phrases() == ["도와주 세요", "네"]  # the everyday grammar is unchanged
+    # The SOS competes with every other intent's words and the garbage path.
+    assert grammar.sos_check_phrases() == ["도와주 세요", "네", "오늘", "커피"]
+    assert grammar.sos_check_min_word_confidence == 0.8
+    assert {"오늘", "커피"} <= grammar.words  # checked against the model's vocabulary
+    for bad in ({"sos_check_words": "오늘"}, {"sos_check_words": ["오늘 저녁"]},
+                {"sos_check_min_word_confidence": 2}):  # fmt: skip
+        with pytest.raises(GrammarError):
+            parse_grammar({"lang": "ko", "intents": {"sos": ["도와주 세요"]}, **bad})

@@ -1,0 +1,87 @@
+"""An SOS must survive a second decode against everyday speech before the box calls for help.
+
+Real espeak-ng Korean through the real Korean Vosk model. On the call and SOS screens the
+box listens only for SOS and "repeat", so almost any sentence comes out as SOS words:
+"다 왔어요" ("we're here") is heard as "도와주 세요" with full confidence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from tests.voice.conftest import joined_wav, spoken_wav
+from tests.voice.test_recognizer import IntentLog, make_recognizer, run_to_end
+from voice.audio import WavFileSource
+from voice.grammar import PhraseGrammar
+from voice.intents import Intent
+from voice.recognizer import SOS_REPEAT_WINDOW_S
+from voice.sos_check import SosCheck
+
+SOS_AND_REPEAT = frozenset({Intent.SOS, Intent.REPEAT})  # the call and SOS screens
+LOOKALIKE = "다 왔어요"  # "we're here": to this grammar, a cry for help
+
+
+def test_a_lookalike_sentence_is_not_an_sos_and_a_clear_sos_still_is(
+    ko_model, ko_grammar: PhraseGrammar, speech_dir: Path
+) -> None:
+    lookalike = spoken_wav(speech_dir, LOOKALIKE)
+
+    # Without the check, the sentence would call for help.
+    unchecked = dataclasses.replace(ko_grammar, sos_check_words=())
+    log = IntentLog()
+    run_to_end(make_recognizer(ko_model, unchecked, log, intents=SOS_AND_REPEAT),
+               WavFileSource(lookalike))  # fmt: skip
+    assert log.kinds() == [Intent.SOS], [h.text for h in log.heard]
+
+    # With it, the sentence is heard as what it is and nothing happens.
+    log = IntentLog()
+    run_to_end(make_recognizer(ko_model, ko_grammar, log, intents=SOS_AND_REPEAT),
+               WavFileSource(lookalike))  # fmt: skip
+    assert log.kinds() == []
+    assert [h.reason for h in log.heard] == ["sos_unconfirmed"]
+    assert log.heard[0].text == "도와주 세요"
+    assert log.heard[0].sos_check_text.endswith("어요")  # "왔 어요"
+
+    # A real cry for help passes the same check, in real time.
+    log = IntentLog()
+    recognizer = make_recognizer(ko_model, ko_grammar, log, intents=SOS_AND_REPEAT)
+    run_to_end(recognizer, WavFileSource(spoken_wav(speech_dir, "도와주세요"), realtime=True))
+    assert log.kinds() == [Intent.SOS]
+    assert [h.reason for h in log.heard] == ["accepted"]
+    assert log.heard[0].sos_check_text.endswith("세요")
+    assert 0.0 < log.intents[0].latency_s < 1.0
+
+
+def test_a_doubtful_sos_heard_twice_within_seconds_calls_for_help(
+    ko_model, ko_grammar: PhraseGrammar, speech_dir: Path
+) -> None:
+    # What the check doubts is not thrown away for good: people repeat a cry for help,
+    # and two doubtful SOS a few seconds apart raise one (the TV's cancel window follows).
+    once = spoken_wav(speech_dir, LOOKALIKE, lead_s=0.5, tail_s=1.5)
+    log = IntentLog()
+    run_to_end(make_recognizer(ko_model, ko_grammar, log, intents=SOS_AND_REPEAT),
+               WavFileSource(joined_wav(speech_dir, [once, once], "twice-close.wav")))  # fmt: skip
+    assert log.kinds() == [Intent.SOS]
+    assert [h.reason for h in log.heard] == ["sos_unconfirmed", "accepted_repeated"]
+
+    # Further apart than the window, each is doubted on its own.
+    apart = spoken_wav(speech_dir, LOOKALIKE, lead_s=0.5, tail_s=SOS_REPEAT_WINDOW_S + 1)
+    log = IntentLog()
+    run_to_end(make_recognizer(ko_model, ko_grammar, log, intents=SOS_AND_REPEAT),
+               WavFileSource(joined_wav(speech_dir, [apart, once], "twice-apart.wav")))  # fmt: skip
+    assert log.kinds() == []
+    assert [h.reason for h in log.heard] == ["sos_unconfirmed", "sos_unconfirmed"]
+
+
+def test_sos_check_judges_real_audio(ko_model, ko_grammar: PhraseGrammar, speech_dir: Path) -> None:
+    from voice.audio import read_pcm16k
+
+    check = SosCheck(ko_model, ko_grammar)
+    assert check.enabled
+    assert check.verdict(read_pcm16k(spoken_wav(speech_dir, "도와주세요"))).confirmed
+    doubted = check.verdict(read_pcm16k(spoken_wav(speech_dir, LOOKALIKE)))
+    assert not doubted.confirmed and doubted.text
+    # Without a garbage path in the grammar there is nothing to check against.
+    plain = SosCheck(ko_model, dataclasses.replace(ko_grammar, sos_check_words=()))
+    assert not plain.enabled
