@@ -10,9 +10,18 @@
     if (badge) badge.textContent = on ? badge.dataset.on : badge.dataset.off;
   }
 
+  // One refresh at a time: a push that arrives while one is in flight asks for one more after
+  // it. Two fetches in flight could land out of order and leave the older page showing.
+  var refreshing = false, refreshAgain = false;
+
   function refresh() {
+    if (refreshing) { refreshAgain = true; return; }
+    refreshing = true;
     fetch(location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" })
-      .then(function (r) { return r.text(); })
+      .then(function (r) {
+        if (!r.ok) throw new Error("refresh: HTTP " + r.status);
+        return r.text();
+      })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
         document.querySelectorAll("[data-live]").forEach(function (region) {
@@ -29,6 +38,11 @@
         });
         document.body.dataset.liveUpdates = String(Number(document.body.dataset.liveUpdates) + 1);
         document.dispatchEvent(new CustomEvent("anxin:changed"));
+      })
+      .catch(function (err) { console.warn(err); })
+      .then(function () {
+        refreshing = false;
+        if (refreshAgain) { refreshAgain = false; refresh(); }
       });
   }
 
