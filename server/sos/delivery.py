@@ -51,6 +51,8 @@ from server.sos.alerts import acknowledger_for_box, add_step
 
 log = logging.getLogger(__name__)
 FANOUT_LEASE = timedelta(seconds=15)
+# The sweep takes over a fan-out its socket has not claimed within this time (crash, restart).
+FRESH_GRACE = timedelta(seconds=2)
 
 
 @dataclass
@@ -324,6 +326,9 @@ def deliver_pending(rt: Runtime, now_fn: Callable[[], datetime] = utcnow) -> int
         waiting = db.scalars(
             select(SosAlert.id).where(
                 SosAlert.fanout_done_at.is_(None),
+                # A fresh alert is being fanned out by the socket that stored it: leave it
+                # alone for a moment rather than race that socket for the write lock.
+                SosAlert.stored_at < now - FRESH_GRACE,
                 or_(
                     SosAlert.fanout_claimed_at.is_(None),
                     SosAlert.fanout_claimed_at < now - FANOUT_LEASE,
