@@ -107,9 +107,15 @@ def _linked(db: Session, user: User, elder_id: int) -> bool:
     )
 
 
-def _elder_call_for(db: Session, user_id: int, call_id: int) -> tuple[Call, User]:
-    """The elder's call, if ``user_id`` is linked family of that elder; NotFound otherwise."""
-    call = db.get(Call, call_id)
+def _elder_call_for(
+    db: Session, user_id: int, call_id: int, lock: bool = False
+) -> tuple[Call, User]:
+    """The elder's call, if ``user_id`` is linked family of that elder; NotFound otherwise.
+
+    ``lock`` holds the call's row until the transaction ends (PostgreSQL; SQLite writes are
+    serialised anyway), so answers and declines of one call are decided one after another.
+    """
+    call = db.get(Call, call_id, with_for_update=lock)
     user = db.get(User, user_id)
     if call is None or user is None or not call.from_elder or not _linked(db, user, call.elder_id):
         raise NotFound(f"no call {call_id} of yours")
@@ -190,7 +196,7 @@ def pick_up(db_: Database, user_id: int, call_id: int) -> Sends:
 def decline(db_: Database, user_id: int, call_id: int) -> bool:
     """A family member declines; True when everyone rung has now declined."""
     with db_.session() as db:
-        call, user = _elder_call_for(db, user_id, call_id)
+        call, user = _elder_call_for(db, user_id, call_id, lock=True)
         if call.status is not CallStatus.RINGING:
             raise Conflict("this call is no longer ringing")
         ring = db.scalar(
@@ -202,8 +208,7 @@ def decline(db_: Database, user_id: int, call_id: int) -> bool:
         ring.declined_at = utcnow()
         db.flush()
         audit.record(db, "call.family_declined", call.elder_id, user=user, detail=str(call.id))
-        # Two last declines racing may each see the other still ringing; the ring
-        # timeout then ends the call, so it is only late, never stuck.
+        # The call's row is locked: the last of two racing declines sees the first one.
         waiting = db.scalar(
             select(exists().where(CallRing.call_id == call.id, CallRing.declined_at.is_(None)))
         )
