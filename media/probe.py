@@ -7,6 +7,7 @@ loudness and pitch of every received audio frame. Both consume their track until
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 
@@ -15,7 +16,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from media.synthetic import FrameStamp, ToneMeasure, measure_tone, read_stamp
 
 
-class _Probe:
+class _Probe(abc.ABC):
     def __init__(self, track: MediaStreamTrack) -> None:
         self.track = track
         self.frames = 0
@@ -33,8 +34,9 @@ class _Probe:
         finally:
             self.ended.set()
 
+    @abc.abstractmethod
     def _inspect(self, frame) -> None:  # type: ignore[no-untyped-def]
-        raise NotImplementedError
+        """Read one frame (each probe knows what it looks for)."""
 
     async def stop(self) -> None:
         """Stop consuming (the track is left to its owner)."""

@@ -43,12 +43,10 @@ from server.calls.store import Sends
 from server.core.db import Database
 from server.errors import Conflict, NotFound
 from server.models import (
-    LIVE_STATUSES,
     Call,
     CallRing,
     CallStatus,
     CareLink,
-    Device,
     Elder,
     User,
     utcnow,
@@ -126,15 +124,8 @@ def place_call(db_: Database, online: Callable[[int], bool], device_id: int) -> 
     """The box asks to call the family: ring every linked family member who has a page open."""
     settings = call_settings()
     with db_.session() as db:
-        device = db.get(Device, device_id)
-        if device is None or device.revoked_at is not None:
-            raise NotFound("no such TV box")
-        elder = db.get(Elder, device.elder_id)
-        assert elder is not None
-        busy = db.scalar(
-            select(Call.id).where(Call.device_id == device_id, Call.status.in_(LIVE_STATUSES))
-        )
-        if busy is not None:
+        device, elder = store.paired_elder(db, device_id)
+        if store.live_call_of_device(db, device_id) is not None:
             raise Conflict("a call is already going on on this TV")
         family = _family(db, elder.id)
         if not family:

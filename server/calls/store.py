@@ -128,21 +128,28 @@ def queue_push(db: Session, clinic_id: int, settings: CallSettings | None = None
     return QueuePush(set(doctors), ConsultQueue(entries=entries), boxes)
 
 
-def _live_call_of_device(db: Session, device_id: int) -> Call | None:
+def live_call_of_device(db: Session, device_id: int) -> Call | None:
+    """The call going on (or ringing, or queued) on this TV, if any."""
     return db.scalar(
         select(Call).where(Call.device_id == device_id, Call.status.in_(LIVE_STATUSES))
     )
 
 
+def paired_elder(db: Session, device_id: int) -> tuple[Device, Elder]:
+    """A box that is still paired, and its elder; NotFound for a revoked or unknown box."""
+    device = db.get(Device, device_id)
+    if device is None or device.revoked_at is not None:
+        raise NotFound("no such TV box")
+    elder = db.get(Elder, device.elder_id)
+    assert elder is not None
+    return device, elder
+
+
 def request_consult(db_: Database, device_id: int) -> Sends:
     """A box asks for a doctor: queue a consult (or report the one already live)."""
     with db_.session() as db:
-        device = db.get(Device, device_id)
-        if device is None or device.revoked_at is not None:
-            raise NotFound("no such TV box")
-        elder = db.get(Elder, device.elder_id)
-        assert elder is not None
-        existing = _live_call_of_device(db, device_id)
+        device, elder = paired_elder(db, device_id)
+        existing = live_call_of_device(db, device_id)
         if existing is not None and existing.kind is not CallKind.CONSULT:
             raise Conflict("a call is already going on on this TV")
         if existing is None:
@@ -261,7 +268,7 @@ def invite(
         if not live:
             raise Conflict("the elder's TV is not connected right now")
         device_id = live[0]
-        if _live_call_of_device(db, device_id) is not None:
+        if live_call_of_device(db, device_id) is not None:
             raise Conflict("the elder is already in a call")
         pref = db.get(CallPreference, elder.id)
         auto_answer = bool(pref and pref.auto_answer) or (auto and may_force_auto_answer(user))
