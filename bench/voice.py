@@ -10,7 +10,8 @@ text, voice, speed, background, the recognizer's words, confidences and what the
 check heard), end of speech -> intent latency (a real-time pass), real-time factor
 and peak RSS. The last line is one JSON object with units in its key names.
 --details lists every SOS phrase heard and why it was accepted or rejected;
---no-sos-check measures the same corpus without the SOS check (before/after).
+--no-sos-check measures the same corpus without the SOS check (before/after);
+--lookalikes adds 30 near look-alikes of the SOS phrases ("또 와 주세요"), counted apart.
 
     cd <repo> && python -m bench.voice    # ~3-4 min on 2 cores; run with -m: as a
                                           # script, bench/voice.py would shadow voice/
@@ -90,6 +91,17 @@ CONFUSABLE = [
     "시청해 주셔서 감사합니다", "채널 고정해 주세요", "경찰은 시민들의 도움을 요청했습니다",
     "구조대가 현장에 도착했습니다", "도와줄 사람이 있어요", "세탁기 좀 돌려 주세요",
     "약국에 다녀왔어요",
+]  # fmt: skip
+# Near look-alikes of the SOS phrases ("또 와 주세요" against "도와주세요"), kept out of
+# the corpus above: `--lookalikes` reports the false SOS they raise on their own line,
+# as a check that the SOS check was not tuned to the benchmark's own sentences.
+LOOKALIKES = [
+    "도와줘 봐요", "다 됐어요", "다 왔네요", "도와드려요", "살았어요",
+    "사려 주세요", "돈 좀 주세요", "도와주면 좋겠어요", "잘 봐 주세요", "다 봤어요",
+    "도와줬어요", "살펴 주세요", "좋아요", "도서관에 가요", "말씀해 주세요",
+    "뭐 하세요", "앉으세요", "오세요", "가세요", "다 와 가요",
+    "도와 달라고 했어요", "살짝 주세요", "또 와 주세요", "다음에 또 와요", "돼지고기 주세요",
+    "그만 하세요", "보세요", "도마 주세요", "토마토 주세요", "어디 가세요",
 ]  # fmt: skip
 TV_TEXTS = [
     ("en", "Good evening, here is the news. The markets closed higher today."),
@@ -315,6 +327,9 @@ def main() -> None:
         "--no-sos-check", action="store_true", help="drop the SOS check (before/after)"
     )
     parser.add_argument("--details", action="store_true", help="print every rejected SOS phrase")
+    parser.add_argument(
+        "--lookalikes", action="store_true", help="also count false SOS on LOOKALIKES"
+    )
     args = parser.parse_args()
     bench_started = time.monotonic()
     rng = random.Random(20261122)
@@ -420,6 +435,29 @@ def main() -> None:
             print(f"decoded {context}/{condition}: {len(segments)} utterances, "
                   f"{len(source.pcm) / 32000:.0f} s audio in {wall:.1f} s")  # fmt: skip
 
+        lookalike_false: list[str] = []
+        lookalike_count = 0
+        for context in PHRASES if args.lookalikes else ():
+            items = []
+            for index, text in enumerate(LOOKALIKES):
+                for voice in VOICES:
+                    speed = SPEEDS[index % len(SPEEDS)]
+                    path = synth(workdir, text, voice, speed)
+                    items.append(Utterance(context, None, text, voice, speed, path))
+            rng.shuffle(items)
+            clean, segments = build_stream(workdir, f"lookalike-{context}", items)
+            for kind in ("clean", "noise", "tv"):
+                path = clean if kind == "clean" else with_background(workdir, clean, kind, tv_track)
+                events, heard, _ = decode(model, grammar, context, OffsetClockSource(path))
+                heard_at = {h.decided_at: h for h in heard}
+                lookalike_count += len(segments)
+                for event in events:
+                    if event.intent == Intent.SOS:
+                        segment = attribute(event.utterance_end_at, segments)
+                        lookalike_false.append(
+                            describe_false_sos(segment, kind, heard_at.get(event.decided_at))
+                        )
+
         # Real-time pass: chunks arrive at the pace of speech, as from a microphone.
         latency_items = []
         for voice in ("ko", "ko+f3"):
@@ -483,6 +521,10 @@ def main() -> None:
     print(f"SOS heard as an SOS phrase but rejected: {len(sos_rejected)}")
     for line in sos_rejected if args.details else ():
         print(f"  rejected SOS {line}")
+    if args.lookalikes:
+        print(f"look-alikes: {len(lookalike_false)} false SOS on {lookalike_count} utterances")
+        for line in lookalike_false:
+            print(f"  LOOK-ALIKE SOS {line}")
     print(f"latency end of speech -> intent (real time, n={len(latencies_ms)}): "
           f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")  # fmt: skip
     print(f"real-time factor {rtf:.3f} ({audio_s:.0f} s audio in {decode_s:.1f} s); "
@@ -501,6 +543,9 @@ def main() -> None:
         "model_load_s": round(load_s, 2),
         "runtime_s": round(time.monotonic() - bench_started, 1),
     }
+    if args.lookalikes:
+        summary["lookalike_false_sos_count"] = len(lookalike_false)
+        summary["lookalike_utterances_count"] = lookalike_count
     print(json.dumps(summary))
 
 

@@ -48,5 +48,5 @@ class EchoGate:
             for start, end in self._spoke:
                 if start <= at <= end + self.tail_s:
                     return True
-        # A Speaker is "speaking" while synthesizing, before STARTED arrives.
-        return self._speaker is not None and self._speaker.speaking
+        # A Speaker is busy while a prompt waits or is synthesized, before STARTED arrives.
+        return self._speaker is not None and self._speaker.busy

@@ -258,6 +258,16 @@ class Speaker:
         with self._cond:
             return self._current is not None
 
+    @property
+    def busy(self) -> bool:
+        """True from the moment an utterance is queued until the last one has played.
+
+        A prompt waiting for the worker thread counts: the box is about to talk, and
+        what the microphone hears then would be cut off by its own voice (EchoGate).
+        """
+        with self._cond:
+            return self._current is not None or bool(self._queue)
+
     def stop(self) -> None:
         """Drop the queue and cut the current utterance."""
         with self._cond:

@@ -113,11 +113,12 @@ def test_urgent_interrupts_current_utterance(tmp_path: Path, speech_log) -> None
 def test_speaking_is_true_only_while_sound_plays(tmp_path: Path, speech_log) -> None:
     with Speaker(rate=250, output=WavFileOutput(tmp_path, paced=True)) as speaker:
         speaker.add_listener(speech_log)
-        assert not speaker.speaking
+        assert not speaker.speaking and not speaker.busy
         speaker.speak("네 알겠습니다", "ko")
+        assert speaker.busy  # queued: about to speak, before the worker takes it
         assert wait_for(lambda: speaker.speaking, timeout=5)
         assert wait_for(lambda: speech_log.ended("네 알겠습니다"), timeout=10)
-        assert wait_for(lambda: not speaker.speaking, timeout=1)
+        assert wait_for(lambda: not speaker.speaking and not speaker.busy, timeout=1)
 
 
 def test_stop_cuts_current_and_drops_queue(tmp_path: Path, speech_log) -> None:
