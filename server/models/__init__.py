@@ -7,7 +7,7 @@ from server.models.devices import Device, PairingRequest, SessionKind, UserSessi
 from server.models.outgoing import Channel, OutgoingMessage
 from server.models.people import CareLink, Elder, EmergencyContact, User
 from server.models.places import Clinic, ServiceArea, ServicePoint, ServicePointKind
-from server.models.reminders import DoseRecord, MedicationPlan, ReminderAlertSetting
+from server.models.reminders import DoseRecord, MedicationPlan, ReminderAlertSetting, SweepMark
 from server.models.sos import (
     AreaSupervisor,
     CheckInRule,
@@ -39,6 +39,7 @@ __all__ = [
     "PairingRequest",
     "ReceivedMessage",
     "ReminderAlertSetting",
+    "SweepMark",
     "ServiceArea",
     "ServicePoint",
     "ServicePointKind",

@@ -75,3 +75,12 @@ class ReminderAlertSetting(Base):
     elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id", ondelete="CASCADE"))
     email_missed: Mapped[bool] = mapped_column(Boolean, default=True)
     live_missed: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SweepMark(Base):
+    """How far a periodic sweep has got: after an outage the next one catches up from here."""
+
+    __tablename__ = "sweep_marks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    swept_until: Mapped[datetime] = mapped_column(UTCDateTime)

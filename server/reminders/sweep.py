@@ -25,6 +25,7 @@ from server.models import (
     Elder,
     MedicationPlan,
     ReminderAlertSetting,
+    SweepMark,
     User,
     utcnow,
 )
@@ -36,8 +37,15 @@ from server.runtime import Runtime
 from server.scheduler import periodic
 
 log = logging.getLogger(__name__)
-# How far back a sweep looks: a server down for longer than this does not alert old doses.
+# How far back every sweep looks at least (a slow box's late answer, a clock that jumped).
 LOOKBACK = timedelta(hours=3)
+# After an outage the sweep catches up from where the last one got (`SweepMark`), but no
+# further back than this: a dose older than a week is history, not an alert.
+CATCH_UP = timedelta(days=7)
+# A dose caught up on is still alerted if it was due within this; older ones are recorded
+# as missed (the family sees them in the history) without an e-mail a day late.
+ALERT_MAX_AGE = timedelta(days=1)
+SWEEP_MARK = "missed_doses"
 SWEEP_SECONDS = 30.0
 
 
@@ -57,15 +65,20 @@ class MissedDose:
 def find_missed(db: Session, now: datetime) -> int:
     """Insert "missed" records for overdue unanswered doses; return how many were tried.
 
-    Stateless as far as correctness goes (every dose whose window closed in the last
-    ``LOOKBACK`` is checked against the records); the in-process index only makes it fast.
+    Every dose whose window closed since the last sweep got (``SweepMark``, at most
+    ``CATCH_UP`` ago) or in the last ``LOOKBACK``, whichever is earlier, is checked against
+    the records, so a server that was down for a night still finds the doses of that night.
+    The in-process index only makes it fast. The mark moves in the same transaction as the
+    records; several processes may move it (the inserts are idempotent either way).
     """
+    since = _swept_from(db, now)
     index = index_for(db)
     with index.lock:
-        index.ensure(db, now - LOOKBACK, now)
-        candidates = index.closing(now - LOOKBACK, now)
+        index.ensure(db, since, now)
+        candidates = index.closing(since, now)
         windows = dict(index.windows)
-    overdue = _snoozed_overdue(db, now, windows)
+    _mark_swept(db, now)
+    overdue = _snoozed_overdue(db, since, now, windows)
     if not candidates:
         return overdue
     known = set(
@@ -99,13 +112,35 @@ def find_missed(db: Session, now: datetime) -> int:
     return len(new) + overdue
 
 
-def _snoozed_overdue(db: Session, now: datetime, windows: dict[int, timedelta]) -> int:
+def _swept_from(db: Session, now: datetime) -> datetime:
+    """Where this sweep starts: the last sweep's mark or ``LOOKBACK``, whichever is earlier."""
+    mark = db.get(SweepMark, SWEEP_MARK)
+    since = now - LOOKBACK
+    if mark is not None and mark.swept_until < since:
+        since = max(mark.swept_until, now - CATCH_UP)
+        log.info("missed-dose sweep catching up from %s", since.isoformat())
+    return since
+
+
+def _mark_swept(db: Session, now: datetime) -> None:
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(SweepMark).values(name=SWEEP_MARK, swept_until=now)
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"], set_={"swept_until": statement.excluded.swept_until}
+        )
+    )
+
+
+def _snoozed_overdue(
+    db: Session, since: datetime, now: datetime, windows: dict[int, timedelta]
+) -> int:
     """Snoozing is not an answer: a dose still snoozed when its window closes is missed."""
     longest = max(windows.values(), default=timedelta(0))
     rows = db.execute(
         select(DoseRecord.id, DoseRecord.plan_id, DoseRecord.scheduled_at).where(
             DoseRecord.outcome == DoseOutcome.SNOOZED,
-            DoseRecord.scheduled_at >= now - LOOKBACK - longest,
+            DoseRecord.scheduled_at >= since - longest,
         )
     ).all()
     ids = [r.id for r in rows if r.plan_id in windows and r.scheduled_at < now - windows[r.plan_id]]
@@ -136,7 +171,7 @@ def claim_alerts(db: Session, now: datetime) -> list[MissedDose]:
         .where(
             DoseRecord.outcome == DoseOutcome.MISSED,
             DoseRecord.alert_claimed_at.is_(None),
-            DoseRecord.scheduled_at >= now - LOOKBACK - timedelta(days=1),
+            DoseRecord.scheduled_at >= now - ALERT_MAX_AGE,
         )
     ).all()
     claimed = []

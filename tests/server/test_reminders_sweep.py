@@ -126,6 +126,33 @@ def test_doses_before_a_plan_existed_or_while_paused_are_never_missed(
     assert outcomes(rt, plan_id) == []
 
 
+def test_after_an_outage_the_sweep_catches_up_on_the_doses_it_slept_through(
+    rt: Runtime, world: World
+) -> None:
+    # 08:00 and 20:00 in Shanghai are 00:00 and 12:00 UTC.
+    since = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
+    plan_id = add_plan(rt, world.elder_a.id, (time(8, 0), time(20, 0)), since)
+    # The first sweep ever looks back LOOKBACK only: no flood of history on a new install.
+    assert [
+        m.scheduled_local for m in run_sweep(rt, datetime(2026, 11, 10, 12, 40, tzinfo=UTC))
+    ] == ["2026-11-10T20:00:00"]
+    # The server is down from 12:40 UTC until 15:00 UTC the next day. Nobody answered
+    # at 08:00 or 20:00 Shanghai time: both are found, though 08:00 is 15 h ago.
+    missed = run_sweep(rt, datetime(2026, 11, 11, 15, 0, tzinfo=UTC))
+    assert [m.scheduled_local for m in missed] == ["2026-11-11T08:00:00", "2026-11-11T20:00:00"]
+    assert run_sweep(rt, datetime(2026, 11, 11, 15, 1, tzinfo=UTC)) == []
+    # Down for ten days: a week of doses is recorded as missed (the family sees them in
+    # the history) and only the last day's are alerted.
+    missed = run_sweep(rt, datetime(2026, 11, 21, 15, 0, tzinfo=UTC))
+    assert [m.scheduled_local for m in missed] == ["2026-11-21T08:00:00", "2026-11-21T20:00:00"]
+    recorded = [local for local, outcome in outcomes(rt, plan_id) if outcome == "missed"]
+    assert recorded[:3] == ["2026-11-10T20:00:00", "2026-11-11T08:00:00", "2026-11-11T20:00:00"]
+    # CATCH_UP is 7 days back from 15:00 UTC on the 21st: the first dose whose window
+    # closed after 15:00 UTC on the 14th is 08:00 Shanghai (00:00 UTC) on the 15th.
+    assert recorded[3] == "2026-11-15T08:00:00"
+    assert recorded[-1] == "2026-11-21T20:00:00" and len(recorded) == 3 + 14
+
+
 def test_london_and_shanghai_missed_at_local_times_across_dst(rt: Runtime, world: World) -> None:
     since = datetime(2026, 3, 27, tzinfo=UTC)
     london = add_plan(rt, world.elder_b.id, (time(8, 0),), since)

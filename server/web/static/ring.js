@@ -10,21 +10,11 @@
   var text = banner.dataset;
   var state = window.anxinRing = { ringing: null, rings: 0, blocked: 0, shown: 0, outcome: null };
   var done = {};  // call ids answered, declined or ended here: never shown again
-  var ctx = null, ringTimer = null, hideTimer = null, giveUpTimer = null;
+  var ringTimer = null, hideTimer = null, giveUpTimer = null;
   var $ = function (id) { return document.getElementById(id); };
 
-  function audio() {
-    if (!ctx) {
-      var Ctor = window.AudioContext || window.webkitAudioContext;
-      if (!Ctor) return null;
-      ctx = new Ctor();
-    }
-    if (ctx.state === "suspended") ctx.resume();
-    return ctx;
-  }
-
   function ringOnce() {
-    var ac = audio();
+    var ac = window.anxinAudio();
     if (!ac || ac.state !== "running") { state.blocked += 1; return; }  // autoplay policy
     var t = ac.currentTime;
     for (var i = 0; i < 2; i++) {  // a phone's double ring, ~1 s
@@ -112,6 +102,5 @@
     });
   }
   document.addEventListener("anxin:changed", fromPage);
-  document.addEventListener("click", function () { audio(); }, { once: true });
   fromPage();
 })();

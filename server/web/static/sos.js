@@ -4,22 +4,12 @@
 (function () {
   "use strict";
   if (window.anxinSos) return;
-  var ctx = null, repeat = null;
+  var repeat = null;
   var state = { sounds: 0, lastKey: null, blocked: 0 };
   window.anxinSos = state;
 
-  function audio() {
-    if (!ctx) {
-      var Ctor = window.AudioContext || window.webkitAudioContext;
-      if (!Ctor) return null;
-      ctx = new Ctor();
-    }
-    if (ctx.state === "suspended") ctx.resume();
-    return ctx;
-  }
-
   function alarm() {
-    var ac = audio();
+    var ac = window.anxinAudio();
     if (!ac) return;
     if (ac.state !== "running") {
       state.blocked += 1;  // autoplay policy: needs a click first
@@ -63,7 +53,6 @@
     if (msg.status === "open") alarm();
   });
   document.addEventListener("anxin:changed", keepRinging);
-  document.addEventListener("click", function () { audio(); }, { once: true });
   if (unanswered() > 0) alarm();
   keepRinging();
 })();
