@@ -15,6 +15,7 @@ import importlib.util
 import json
 import logging
 import re
+import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -125,6 +126,8 @@ class LoadedModel:
     model: Any  # vosk.Model
     model_dir: Path
     lang: str
+    # The dither-free view of model_dir the model was loaded from (see _without_dither).
+    overlay: tempfile.TemporaryDirectory[str] | None = None
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
@@ -166,17 +169,49 @@ def load_model(
         import vosk
 
         vosk.SetLogLevel(-1)  # we report missing grammar words ourselves
-        model = vosk.Model(str(model_dir))
+        overlay = _without_dither(model_dir)
+        model = vosk.Model(overlay.name if overlay else str(model_dir))
     except Exception as err:
         raise ModelError(
             VoiceErrorCode.MODEL_LOAD_FAILED,
             f"cannot load Vosk model {model_dir}: {err}",
             params={"lang": setting.lang},
         ) from err
-    loaded = LoadedModel(model=model, model_dir=model_dir, lang=setting.lang)
+    loaded = LoadedModel(model=model, model_dir=model_dir, lang=setting.lang, overlay=overlay)
     if warm_up:
         loaded.warm_up()
     return loaded
+
+
+def _without_dither(model_dir: Path) -> tempfile.TemporaryDirectory[str] | None:
+    """A view of `model_dir` whose feature settings turn Kaldi's dither off, or None.
+
+    Kaldi adds random noise (dither 1.0 unless the model's conf/mfcc.conf says otherwise)
+    to every frame before computing features, so the same sentence could be heard one
+    time in twenty as something else: "도와주세요" was an SOS 19 times in 20 and ignored
+    once. Without dither the same audio always gets the same answer. The view links every
+    file of the model and writes only its own mfcc.conf; nothing is copied or changed.
+    """
+    mfcc = model_dir / "conf" / "mfcc.conf"
+    try:
+        settings = mfcc.read_text(encoding="utf-8")
+    except OSError:
+        return None  # another feature type, or no conf: leave the model as it is
+    if re.search(r"^--dither=", settings, flags=re.MULTILINE):
+        return None
+    overlay = tempfile.TemporaryDirectory(prefix="anxin-vosk-model-")
+    root = Path(overlay.name)
+    for entry in model_dir.iterdir():
+        if entry.name != "conf":
+            (root / entry.name).symlink_to(entry.resolve())
+    (root / "conf").mkdir()
+    for entry in (model_dir / "conf").iterdir():
+        if entry.name != "mfcc.conf":
+            (root / "conf" / entry.name).symlink_to(entry.resolve())
+    (root / "conf" / "mfcc.conf").write_text(
+        settings.rstrip("\n") + "\n--dither=0\n", encoding="utf-8"
+    )
+    return overlay
 
 
 def _looks_like_model(path: Path) -> bool:

@@ -1,12 +1,45 @@
-"""Widgets shared by the screens: the big focusable tile, the option bar and the link badge.
+"""Widgets shared by the screens: big text, the focusable tile, the option bar, the link badge.
 
 Sizes are design pixels at 1080p multiplied by ``app.scale`` in the kv rules.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.label import Label
 from kivy.uix.widget import Widget
+
+from tvbox.linebreak import has_cjk, wrap_cjk
+
+
+class BigLabel(Label):
+    """Large centred text; Chinese is broken into lines by `tvbox.linebreak` (Kivy would
+    break it at any character, full stops included)."""
+
+    text: str  # Label's StringProperty, typed for mypy
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._source = ""  # the text as set, before line breaks were added
+        self._wrapped = ""  # the text this label set itself
+        self._rewrap = Clock.create_trigger(self._wrap, -1)
+        super().__init__(**kwargs)
+        self.bind(text=self._rewrap, width=self._rewrap, font_size=self._rewrap)
+        self._rewrap()
+
+    def _wrap(self, *_args: object) -> None:
+        if self.text != self._wrapped:
+            self._source = self.text
+        if self.width <= 1 or not has_cjk(self._source):
+            self._wrapped = self._source
+            return
+        core = CoreLabel(font_size=self.font_size, font_name=self.font_name, bold=self.bold)
+        room = self.width - self.padding[0] - self.padding[2] - 2  # spare for Kivy's rounding
+        self._wrapped = wrap_cjk(self._source, room, lambda part: core.get_extents(part)[0])
+        self.text = self._wrapped
 
 
 class Tile(Widget):
