@@ -89,7 +89,7 @@ def test_sos_streamed_in_real_time_raises_sos(ko_model, ko_grammar, speech_dir: 
     [
         ("아니요", "ko", 150, Intent.NO),
         ("네", "ko", 150, Intent.YES),
-        # Vosk is not deterministic on borderline audio: these voices/speeds were 10/10.
+        # Recognition is deterministic (dither off); these voices/speeds are recognized.
         ("약 먹었어요", "ko+f3", 150, Intent.TAKEN),
         ("먹었어요", "ko+m3", 150, Intent.TAKEN),
         ("도와주세요", "ko", 150, Intent.SOS),  # SOS is heard while a reminder waits too
