@@ -8,7 +8,10 @@ brown noise). Streams are decoded through the real PhraseRecognizer pipeline.
 Prints detection rate per intent, false SOS on non-SOS utterances (each one with
 text, voice, speed, background, the recognizer's words, confidences and what the SOS
 check heard), end of speech -> intent latency (a real-time pass), real-time factor
-and peak RSS. The last line is one JSON object with units in its key names.
+and peak RSS. An SOS phrase heard once is MAYBE_SOS (the box asks "Do you need
+help?"): counted apart, as SOS phrases asked back and non-SOS sentences that made the
+box ask; one heard while the TV still asks calls, as on the box, and counts as SOS.
+The last line is one JSON object with units in its key names.
 --details lists every SOS phrase heard and why it was accepted or rejected;
 --no-sos-check measures the same corpus without the SOS check (before/after);
 --lookalikes adds 30 near look-alikes of the SOS phrases ("또 와 주세요"), counted apart.
@@ -37,6 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tvbox.viewmodels.app import SOS_ASK_SECONDS
 from voice.audio import AudioChunk, AudioSource, WavFileSource, chunk_bytes, read_pcm16k
 from voice.grammar import load_grammar, load_grammar_file
 from voice.intents import ANSWER_INTENTS, IDLE_INTENTS, HeardUtterance, Intent, IntentEvent
@@ -166,6 +170,8 @@ class OffsetClockSource(AudioSource):
 
 
 def run(cmd: list[str]) -> None:
+    if cmd[0] == "sox":  # -R: seeded noise and dither, so every run hears the same corpus
+        cmd = ["sox", "-R", *cmd[1:]]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -268,7 +274,23 @@ def decode(model, grammar, context: str, source: AudioSource) -> tuple[list, lis
     recognizer.start(source)
     if not recognizer.wait(600):
         raise RuntimeError("decode did not finish")
-    return events, heard, time.monotonic() - wall
+    return as_the_box_acts(events), heard, time.monotonic() - wall
+
+
+def as_the_box_acts(events: list[IntentEvent]) -> list[IntentEvent]:
+    """MAYBE_SOS heard while the TV still asks "Do you need help?" calls, as on the box."""
+    acted: list[IntentEvent] = []
+    asked_at: float | None = None
+    for event in events:
+        if event.intent == Intent.MAYBE_SOS:
+            if asked_at is not None and event.utterance_end_at - asked_at <= SOS_ASK_SECONDS:
+                event, asked_at = dataclasses.replace(event, intent=Intent.SOS), None
+            else:
+                asked_at = event.utterance_end_at
+        elif event.intent == Intent.SOS:
+            asked_at = None
+        acted.append(event)
+    return acted
 
 
 def attribute(event_end_s: float, segments: list[Segment]) -> Segment | None:
@@ -380,6 +402,8 @@ def main() -> None:
         phrase_hits: Counter[str] = Counter()
         phrase_totals: Counter[str] = Counter()
         false_sos = 0
+        false_asks: list[str] = []  # non-SOS utterances that made the box ask
+        sos_asked: Counter[str] = Counter()  # SOS utterances asked back, per condition
         false_sos_texts: list[str] = []
         near_false_sos: list[str] = []  # non-SOS heard as an SOS phrase, then rejected
         sos_rejected: list[str] = []  # SOS heard as an SOS phrase, then rejected
@@ -397,8 +421,13 @@ def main() -> None:
             by_segment: dict[int, list[Intent]] = defaultdict(list)
             for event in events:
                 segment = attribute(event.utterance_end_at, segments)
-                if event.intent == Intent.SOS and (segment is None or segment.intent != Intent.SOS):
+                said_sos = segment is not None and segment.intent == Intent.SOS
+                if event.intent == Intent.SOS and not said_sos:
                     false_sos_texts.append(
+                        describe_false_sos(segment, condition, heard_at.get(event.decided_at))
+                    )
+                if event.intent == Intent.MAYBE_SOS and not said_sos:
+                    false_asks.append(
                         describe_false_sos(segment, condition, heard_at.get(event.decided_at))
                     )
                 if segment is None:
@@ -426,6 +455,8 @@ def main() -> None:
                     totals[segment.intent][condition] += 1
                     if segment.intent in got:
                         hits[segment.intent][condition] += 1
+                    elif segment.intent == Intent.SOS and Intent.MAYBE_SOS in got:
+                        sos_asked[condition] += 1
                 if segment.intent != Intent.SOS:
                     non_sos_utterances += 1
                     false_sos += got.count(Intent.SOS)
@@ -437,6 +468,7 @@ def main() -> None:
 
         lookalike_false: list[str] = []
         lookalike_count = 0
+        lookalike_asks = 0
         for context in PHRASES if args.lookalikes else ():
             items = []
             for index, text in enumerate(LOOKALIKES):
@@ -451,6 +483,7 @@ def main() -> None:
                 events, heard, _ = decode(model, grammar, context, OffsetClockSource(path))
                 heard_at = {h.decided_at: h for h in heard}
                 lookalike_count += len(segments)
+                lookalike_asks += sum(event.intent == Intent.MAYBE_SOS for event in events)
                 for event in events:
                     if event.intent == Intent.SOS:
                         segment = attribute(event.utterance_end_at, segments)
@@ -484,7 +517,8 @@ def main() -> None:
             for event in events:
                 offset = event.utterance_end_at - stream_t0
                 segment = attribute(offset, segments)
-                if segment is not None and segment.intent == event.intent:
+                heard_as = Intent.SOS if event.intent == Intent.MAYBE_SOS else event.intent
+                if segment is not None and segment.intent == heard_as:
                     # from the true end of speech in the audio to the decision
                     latencies_ms.append(
                         (event.decided_at - stream_t0 - segment.speech_end_s) * 1000
@@ -504,6 +538,13 @@ def main() -> None:
         rate = 100 * sum(hits[intent].values()) / sum(totals[intent].values())
         detection_pct[intent.value] = round(rate, 1)
         print(f"{intent.value:15} {cells[0]:>8} {cells[1]:>8} {cells[2]:>8} {rate:7.1f}%")
+        if intent == Intent.SOS:
+            asked = [f"{sos_asked[c]}/{totals[intent][c]}" for c in ("clean", "noise", "tv")]
+            both = sum(hits[intent].values()) + sum(sos_asked.values())
+            rate = 100 * both / sum(totals[intent].values())
+            detection_pct["sos_or_asked"] = round(rate, 1)
+            print(f"{'sos asked back':15} {asked[0]:>8} {asked[1]:>8} {asked[2]:>8} "
+                  f"(raised or asked {rate:.1f}%)")  # fmt: skip
     print("per phrase (all voices, speeds, conditions):")
     for key, total in phrase_totals.items():
         print(f"  {key:28} {phrase_hits[key]:3}/{total}")
@@ -515,6 +556,9 @@ def main() -> None:
           f"{false_other}")  # fmt: skip
     for line in false_sos_texts:
         print(f"  FALSE SOS {line}")
+    print(f'non-SOS utterances that made the box ask "Do you need help?": {len(false_asks)}')
+    for line in false_asks:
+        print(f"  ASKED {line}")
     print(f"non-SOS heard as an SOS phrase but rejected: {len(near_false_sos)}")
     for line in near_false_sos if args.details else ():
         print(f"  near miss {line}")
@@ -522,7 +566,8 @@ def main() -> None:
     for line in sos_rejected if args.details else ():
         print(f"  rejected SOS {line}")
     if args.lookalikes:
-        print(f"look-alikes: {len(lookalike_false)} false SOS on {lookalike_count} utterances")
+        print(f"look-alikes: {len(lookalike_false)} false SOS on {lookalike_count} utterances, "
+              f"{lookalike_asks} asked back")  # fmt: skip
         for line in lookalike_false:
             print(f"  LOOK-ALIKE SOS {line}")
     print(f"latency end of speech -> intent (real time, n={len(latencies_ms)}): "
@@ -532,6 +577,7 @@ def main() -> None:
     summary = {
         **{f"detect_{name}_pct": value for name, value in detection_pct.items()},
         "false_sos_count": false_sos,
+        "false_sos_asks_count": len(false_asks),
         "non_sos_utterances_count": non_sos_utterances,
         "ordinary_utterances_count": ordinary_utterances,
         "false_other_on_ordinary_count": false_other,
@@ -546,6 +592,7 @@ def main() -> None:
     if args.lookalikes:
         summary["lookalike_false_sos_count"] = len(lookalike_false)
         summary["lookalike_utterances_count"] = lookalike_count
+        summary["lookalike_asks_count"] = lookalike_asks
     print(json.dumps(summary))
 
 

@@ -178,6 +178,8 @@ def parse_grammar(data: object, *, source: str = "<grammar>") -> PhraseGrammar:
             intent = Intent(name)
         except ValueError:
             raise invalid(f"unknown intent {name!r}") from None
+        if intent not in ALL_INTENTS:
+            raise invalid(f"{name!r} is decided by the recognizer and has no phrases")
         if not isinstance(raw_phrases, list) or not raw_phrases:
             raise invalid(f"intent {name!r} needs a non-empty list of phrases")
         cleaned: list[str] = []

@@ -22,9 +22,14 @@ class Intent(StrEnum):
     NO = "no"
     NEXT_MEDICINE = "next_medicine"
     REPEAT = "repeat"
+    # No phrase of its own: an SOS phrase heard only once. On this model a single cry
+    # cannot be told from some everyday sentences ("다 왔어요" is heard as "도와주 세요"
+    # by both decodes), so the box asks "Do you need help?" before it calls anyone.
+    MAYBE_SOS = "maybe_sos"
 
 
-ALL_INTENTS: frozenset[Intent] = frozenset(Intent)
+# Every intent a grammar has phrases for.
+ALL_INTENTS: frozenset[Intent] = frozenset(Intent) - {Intent.MAYBE_SOS}
 
 # A phrase grammar is a loop over its words, so every extra word is another way to
 # mishear: the box listens only for what makes sense on the current screen. SOS is
@@ -64,8 +69,9 @@ class HeardUtterance:
     lang: str
     word_confidences: tuple[float, ...]
     intent: Intent | None  # None when rejected
-    # "accepted", "accepted_repeated" (an SOS heard twice), "no_phrase", "low_confidence",
-    # "sos_unconfirmed" (the SOS check heard something else)
+    # "accepted", "accepted_repeated" (an SOS heard again within SOS_REPEAT_WINDOW_S),
+    # "sos_ask" (an SOS heard once: MAYBE_SOS), "sos_unconfirmed" (heard once and the SOS
+    # check heard something else: nothing yet), "no_phrase", "low_confidence"
     reason: str
     utterance_end_at: float
     decided_at: float

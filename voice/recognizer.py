@@ -5,10 +5,18 @@ Audio chunks from an AudioSource are fed to a grammar-restricted KaldiRecognizer
 slow for an elder answering "네", so a small energy detector ends the utterance
 after `endpoint_silence_s` of quiet and asks Vosk for its final result then. Each
 final result is matched strictly against the grammar (whole utterance = one
-phrase, every word confident); an SOS must also survive a second decode of its
-audio against a garbage path (`voice/sos_check.py`). Accepted ones become
-IntentEvents for the callback, everything else is ignored. Audio captured while
-the box speaks is dropped.
+phrase, every word confident). Accepted ones become IntentEvents for the callback,
+everything else is ignored. Audio captured while the box speaks is dropped.
+
+An SOS phrase is a cry for help only when it is heard twice within
+SOS_REPEAT_WINDOW_S (in one breath, "도와주세요 도와주세요", or two sentences apart) and
+at least one hearing survives a second decode of its audio against a garbage path
+(`voice/sos_check.py`), or three times. A single hearing that survives it (or two
+that do not) becomes MAYBE_SOS: the box asks "Do you need help?", and the answer
+(the cry again, or "yes") calls. Why not one
+hearing: to this model some everyday sentences are the cry itself ("다 왔어요" comes
+out of both decodes as "도와주 세요" at confidence 1.00, bench/voice.py), so no rule on
+a single sentence reaches zero false alarms without deafening the box to real cries.
 """
 
 from __future__ import annotations
@@ -51,8 +59,16 @@ _SOS_CHECK_TAIL_S = 0.15  # and after them (more lets a TV behind add words at t
 # not leave a "왔어요" that the grammar can only hear as "도와주 세요".
 _SENTENCE_PAUSE_S = 0.6
 _MAX_SENTENCE_CONTEXT_S = 3.0  # enough to judge, and bounds the check's work
-# An SOS the check doubts still counts when the SOS phrase is heard again this soon.
+# Two hearings of an SOS phrase this close (seconds of audio heard, so time the box
+# spends talking and muted does not count) are one cry for help.
 SOS_REPEAT_WINDOW_S = 8.0
+
+
+_SOS_INTENT_BY_REASON: dict[str, Intent] = {
+    "accepted": Intent.SOS,
+    "accepted_repeated": Intent.SOS,
+    "sos_ask": Intent.MAYBE_SOS,
+}
 
 
 class RecognizerState(Enum):
@@ -241,6 +257,9 @@ class _Decoder:
         self.detector = _LevelDetector()
         self.recognizer: Any = None
         self.fed_samples = 0
+        # Samples fed to earlier Vosk recognizers (one per grammar), so SOS hearings keep
+        # one clock across a grammar change: the box asks, and the screen listens anew.
+        self.earlier_samples = 0
         self.timeline: deque[tuple[int, float]] = deque(maxlen=_TIMELINE_SLICES)
         self.in_speech = False
         self.heard_audio = False  # anything fed since the last final result
@@ -255,8 +274,8 @@ class _Decoder:
         # the last loud slice ended.
         self.sentence_start_sample = 0
         self.speech_end_sample = -(10**9)
-        # Vosk-clock end of the last SOS the check did not confirm (see _sos_decision).
-        self.unconfirmed_sos_at: float | None = None
+        # Recent SOS hearings: (end on the clock of all audio fed, confirmed by the check).
+        self.sos_hearings: list[tuple[float, bool]] = []
 
     def run(self, source: AudioSource) -> None:
         self._new_recognizer()
@@ -280,13 +299,13 @@ class _Decoder:
         grammar_json = json.dumps(phrases, ensure_ascii=False)
         self.recognizer = vosk.KaldiRecognizer(self.owner.model.model, SAMPLE_RATE_HZ, grammar_json)
         self.recognizer.SetWords(True)
+        self.earlier_samples += self.fed_samples
         self.fed_samples = 0
         self.timeline.clear()
         self.audio.clear()
         self.audio_first_sample = 0
         self.sentence_start_sample = 0
         self.speech_end_sample = -(10**9)
-        self.unconfirmed_sos_at = None
         self._reset_utterance()
 
     def _reset_utterance(self) -> None:
@@ -361,15 +380,17 @@ class _Decoder:
         match = owner.grammar.match(words, confidences, self.intents)
         check_text = ""  # what the SOS check heard, when it ran
         check_confidences: tuple[float, ...] = ()
+        intent = match.intent if match else None
         if match is None:
             in_grammar = owner.grammar.match(words, [1.0] * len(words), self.intents)
             reason = "low_confidence" if in_grammar else "no_phrase"
-        elif match.intent is Intent.SOS and self.sos_check.enabled:
+        elif match.intent is Intent.SOS:
             verdict = self._check_sos(words_info)
             check_text, check_confidences = verdict.text, verdict.word_confidences
-            reason = self._sos_decision(verdict.confirmed, float(words_info[-1].get("end", 0.0)))
-            if reason == "sos_unconfirmed":
-                match = None
+            end_s = self.earlier_samples / SAMPLE_RATE_HZ + float(words_info[-1].get("end", 0.0))
+            times = len(words) // len(match.phrase.split())  # "도와주 세요 도와주 세요": 2
+            reason = self._sos_decision(verdict.confirmed, times, end_s)
+            intent = _SOS_INTENT_BY_REASON.get(reason)
         else:
             reason = "accepted"
         decided_at = time.monotonic()
@@ -377,7 +398,7 @@ class _Decoder:
             text=text,
             lang=owner.grammar.lang,
             word_confidences=tuple(confidences),
-            intent=match.intent if match else None,
+            intent=intent,
             reason=reason,
             utterance_end_at=end_at,
             decided_at=decided_at,
@@ -387,9 +408,9 @@ class _Decoder:
             sos_check_confidences=check_confidences,
         )
         owner._deliver(owner._on_heard, heard)
-        if match is not None:
+        if match is not None and intent is not None:
             event = IntentEvent(
-                intent=match.intent,
+                intent=intent,
                 phrase=match.phrase,
                 lang=owner.grammar.lang,
                 confidence=match.confidence,
@@ -407,22 +428,21 @@ class _Decoder:
         start_s = max(start_s - _MAX_SENTENCE_CONTEXT_S, min(start_s, sentence_start_s))
         return self.sos_check.verdict(self._audio_between(start_s, end_s))
 
-    def _sos_decision(self, confirmed: bool, end_s: float) -> str:
-        """Accept a confirmed SOS, or an unconfirmed one heard again soon after another.
+    def _sos_decision(self, confirmed: bool, times: int, end_s: float) -> str:
+        """Count this hearing (said `times` times) with the recent ones; see the docstring.
 
-        Times are on Vosk's clock (seconds of audio fed), which files decoded faster
-        than real time share with a microphone.
+        `end_s` is on the clock of audio fed to Vosk, which files decoded faster than
+        real time share with a microphone.
         """
-        previous = self.unconfirmed_sos_at
-        if confirmed:
-            self.unconfirmed_sos_at = None
-            return "accepted"
-        if previous is not None and 0.0 <= end_s - previous <= SOS_REPEAT_WINDOW_S:
-            # People repeat a cry for help; two doubtful SOS this close are one real one.
-            self.unconfirmed_sos_at = None
-            return "accepted_repeated"
-        self.unconfirmed_sos_at = end_s
-        return "sos_unconfirmed"
+        recent = [h for h in self.sos_hearings if 0.0 <= end_s - h[0] <= SOS_REPEAT_WINDOW_S]
+        hearings = len(recent) + times
+        any_confirmed = confirmed or any(was_confirmed for _, was_confirmed in recent)
+        if (hearings >= 2 and any_confirmed) or hearings >= 3:
+            self.sos_hearings = []
+            return "accepted_repeated" if recent else "accepted"
+        self.sos_hearings = [*recent, (end_s, confirmed)]
+        # Two doubtful hearings are worth a question too.
+        return "sos_ask" if any_confirmed or hearings >= 2 else "sos_unconfirmed"
 
     def _keep_audio(self, piece: bytes) -> None:
         self.audio += piece

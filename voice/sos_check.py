@@ -20,9 +20,10 @@ path explains the start of a real "도와주세요" as well as "도와주" does 
 세요", "더 왔 좋 세요"), so requiring the whole phrase passed only 16 of 53 true
 SOS candidates in bench/voice.py; the final word at >= 0.9 passes 44 of 53 and
 rejects 5 of the 6 false ones (the sixth, "다 왔어요" in one espeak voice, is heard
-as "도와주 세요" whatever competes). What the check doubts can still raise help:
-the recognizer accepts an SOS heard twice within a few seconds
-(`SOS_REPEAT_WINDOW_S`).
+as "도와주 세요" whatever competes). That sixth is why one hearing never calls for
+help on its own: the recognizer wants the cry twice within `SOS_REPEAT_WINDOW_S`,
+at least once confirmed here, and makes a single confirmed hearing (or two doubtful
+ones) MAYBE_SOS, which the box answers with "Do you need help?".
 
 It runs only on SOS candidates, on the recognizer's worker thread (tens of ms).
 """

@@ -103,6 +103,18 @@ async def scenario(app: Any, shots: Path, prefix: str, report: dict[str, Any]) -
         focused_tiles(),
     )
 
+    # A cry for help heard once (voice/): the box asks first; Back means "I am fine".
+    vm.hear_maybe_sos("said: 도와주 세요")
+    await frames()
+    sos = app.screens["sos"]
+    check("a cry heard once asks", app.manager.current == "sos" and sos.phase == "ask", sos.body)
+    check("the question is plain", sos.title == "您需要帮助吗？", sos.title)
+    await shot("sos-ask-zh")
+    key(27)
+    await frames()
+    check("Back answers the question: home, nothing sent", app.manager.current == "home"
+          and vm.sos.phase.value == "idle" and not vm.outbox.pending())  # fmt: skip
+
     key(ord("r"), "r")  # red key
     await frames()
     check("red key shows the SOS screen", app.manager.current == "sos")

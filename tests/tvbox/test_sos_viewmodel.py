@@ -135,6 +135,65 @@ def test_back_or_no_cancels_within_the_window(
     assert sos_vm.cancel_pending_sos() is False
 
 
+def test_a_cry_heard_once_asks_and_no_answer_calls_nobody(
+    sos_vm: AppViewModel, speaker: RecordingSpeaker, clock: FakeClock
+) -> None:
+    assert sos_vm.hear_maybe_sos("said: 도와주 세요")
+    assert sos_vm.screen is Screen.SOS and sos_vm.sos.phase is SosPhase.ASK
+    view = sos_vm.sos.view(sos_vm.lang)
+    assert view.title == "Do you need help?" and "Say it again" in view.body
+    assert "Red or OK: call for help" in view.hint and view.phase == "ask"
+    assert speaker.said[-1][2] is Priority.URGENT and "I heard a call for help" in speaker.last
+    clock.advance(sos_vm.sos_ask_seconds)
+    assert sos_vm.sos.phase is SosPhase.IDLE and sos_vm.screen is Screen.HOME
+    assert "Press the red key whenever you need help" in speaker.last
+    clock.advance(600)
+    assert queued(sos_vm) == [], "an unanswered question calls nobody"
+
+
+def test_the_cry_again_or_yes_opens_the_cancel_window(
+    sos_vm: AppViewModel, clock: FakeClock
+) -> None:
+    sos_vm.hear_maybe_sos("said: 도와주 세요")
+    sos_vm.hear_maybe_sos("said: 도와주 세요")  # heard again while asking
+    assert sos_vm.sos.phase is SosPhase.COUNTDOWN and sos_vm.sos.source is SosSource.VOICE
+    clock.advance(sos_vm.sos_ask_seconds)  # the question's timer is gone
+    assert sos_vm.sos.phase is SosPhase.SENDING
+    [raised] = queued(sos_vm)
+    assert raised.source is SosSource.VOICE and raised.detail == "said: 도와주 세요"
+
+    sos_vm.sos.reset()
+    sos_vm.screen = Screen.HOME
+    sos_vm.hear_maybe_sos("said: 살려 주세요")
+    assert sos_vm.answer_sos_ask(True)  # "yes"
+    assert sos_vm.sos.phase is SosPhase.COUNTDOWN
+    assert sos_vm.sos.detail == "said: 살려 주세요, then yes"
+
+
+@pytest.mark.parametrize(
+    ("key", "phase"),
+    [(A.OK, SosPhase.SENDING), (A.RED, SosPhase.SENDING), (A.BACK, SosPhase.IDLE),
+     (A.HOME, SosPhase.IDLE)],
+)  # fmt: skip
+def test_keys_answer_the_question(
+    sos_vm: AppViewModel, speaker: RecordingSpeaker, clock: FakeClock, key: A, phase: SosPhase
+) -> None:
+    sos_vm.hear_maybe_sos("said: 도와주 세요")
+    sos_vm.handle(key)
+    assert sos_vm.sos.phase is phase
+    assert len(queued(sos_vm)) == (phase is SosPhase.SENDING)
+    if phase is SosPhase.IDLE:
+        assert sos_vm.screen is Screen.HOME and "whenever you need help" in speaker.last
+    clock.advance(600)
+    assert len(queued(sos_vm)) == (phase is SosPhase.SENDING)
+
+
+def test_a_cry_heard_once_while_help_is_coming_changes_nothing(sos_vm: AppViewModel) -> None:
+    sos_vm.handle(A.RED)
+    assert not sos_vm.hear_maybe_sos("said: 도와주 세요")
+    assert sos_vm.sos.phase is SosPhase.SENDING and len(queued(sos_vm)) == 1
+
+
 def test_red_key_during_the_window_sends_now(sos_vm: AppViewModel, clock: FakeClock) -> None:
     sos_vm.raise_sos(SosSource.SENSOR, "bed")
     sos_vm.handle(A.RED)

@@ -17,6 +17,7 @@ from tvbox.outbox import Outbox
 from tvbox.speech import SpokenLog
 from tvbox.store import BoxStore
 from tvbox.viewmodels.app import AppViewModel
+from tvbox.viewmodels.sos import SosPhase
 from tvbox.viewmodels.voice import VoiceState
 from tvbox.voice_control import VoiceControl
 from voice.audio import read_pcm16k
@@ -66,8 +67,14 @@ async def test_the_box_does_not_act_on_what_it_hears_while_it_speaks(
 
         await async_wait_until(lambda: not vm.voice.muted(), 30, "the box to finish speaking")
         await asyncio.wait_for(asyncio.to_thread(mic.say, "도와주세요"), 30)
+        # Heard once (the cry under the box's talk did not count): the box asks.
+        await async_wait_until(lambda: vm.voice.last_intent is Intent.MAYBE_SOS, 10, "a question")
+        assert vm.voice.acted == 1 and vm.sos.phase is SosPhase.ASK
+        await async_wait_until(lambda: Intent.YES in recognizer.intents, 10, "listening for yes")
+        await async_wait_until(lambda: not vm.voice.muted(), 60, "the question to be asked")
+        await asyncio.wait_for(asyncio.to_thread(mic.say, "도와주세요"), 30)  # the cry again
         await async_wait_until(lambda: vm.voice.last_intent is Intent.SOS, 10, "the SOS")
-        assert vm.voice.acted == 1
+        assert vm.voice.acted == 2 and vm.sos.phase is SosPhase.COUNTDOWN
     finally:
         mic.close()
         await asyncio.wait_for(control.close(), 15)

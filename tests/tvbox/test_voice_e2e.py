@@ -134,7 +134,13 @@ def test_spoken_sos_is_cancelled_by_no_and_otherwise_reaches_the_server(
     listening(box, "sos", timeout=60)  # the model is loaded
     microphone.open()
 
-    # "도와주세요" (help me): the cancel window opens and is spoken; "아니요" (no) cancels.
+    # "도와주세요" (help me) heard once: the box asks "Do you need help?" and listens for the
+    # answer; the cry again opens the cancel window, spoken; "아니요" (no) cancels.
+    microphone.say("도와주세요")
+    asking = box.wait_state("the question", timeout=20, screen="sos")
+    assert asking["sos"]["phase"] == "ask" and "再说一遍" in asking["sos"]["body"]
+    box.screenshot(SHOTS / "voice-box-sos-ask-zh.png")
+    listening(box, "yes")
     microphone.say("도와주세요")
     window = box.wait_state("the cancel window", timeout=20, screen="sos")
     assert window["sos"]["phase"] == "countdown" and window["sos"]["source"] == "voice"
@@ -147,10 +153,16 @@ def test_spoken_sos_is_cancelled_by_no_and_otherwise_reaches_the_server(
     # The box says so; what is said over that is not heard (echo gate), so wait it out.
     wait_until(lambda: "已取消，没有发出求助。" in box.state()["spoken"], 10, "the cancel spoken")
 
-    # Said again and not cancelled: it goes the red key's way and the server holds it.
+    # Cried twice in one breath and not cancelled: it goes the red key's way and the
+    # server holds it.
+    def asked() -> int:
+        return sum("我好像听到您在呼救" in said for said in box.state()["spoken"])
+
     listening(box, "sos")
-    microphone.say("도와주세요")
-    box.wait_state("the cancel window again", timeout=20, screen="sos")
+    asked_before = asked()
+    microphone.say("도와주세요 도와주세요")
+    wait_until(lambda: box.state()["sos"]["phase"] == "countdown", 20, "the cancel window")
+    assert asked() == asked_before, "asked although the cry came twice"
     sent = wait_until(
         lambda: (s := box.state())["sos"]["phase"] == "delivered" and s, 30, "the SOS delivered"
     )

@@ -14,7 +14,7 @@ from tvbox.outbox import Outbox
 from tvbox.store import BoxStore
 from tvbox.viewmodels.app import AppViewModel, Screen
 from tvbox.viewmodels.sos import SosPhase
-from tvbox.viewmodels.voice import CANCEL_WINDOW_INTENTS, CHECK_IN_INTENTS
+from tvbox.viewmodels.voice import CANCEL_WINDOW_INTENTS, CHECK_IN_INTENTS, SOS_ASK_INTENTS
 from voice.intents import IDLE_INTENTS, Intent, IntentEvent
 
 
@@ -81,6 +81,32 @@ def test_spoken_sos_not_cancelled_goes_out_like_the_red_key(
     assert message.source is SosSource.VOICE and "도와주 세요" in message.detail
     assert not box.voice.handle(heard(Intent.NO)), "too late to cancel by voice"
     assert box.sos.phase is SosPhase.SENDING
+
+
+def test_a_cry_heard_once_is_asked_about_and_answered_by_voice(
+    box: AppViewModel, store: BoxStore, speaker: RecordingSpeaker, timers: Timers
+) -> None:
+    assert box.voice.handle(heard(Intent.MAYBE_SOS, "도와주 세요"))
+    assert box.sos.phase is SosPhase.ASK and box.screen is Screen.SOS
+    assert "Do you need help" not in speaker.last and "I heard a call for help" in speaker.last
+    # While asking, the box listens for the cry again, "yes" and "no".
+    assert box.voice.listened_intents() == SOS_ASK_INTENTS
+    assert box.voice.handle(heard(Intent.NO))
+    assert box.sos.phase is SosPhase.IDLE and box.screen is Screen.HOME
+    assert box.voice.listened_intents() == IDLE_INTENTS
+
+    box.voice.handle(heard(Intent.MAYBE_SOS, "도와주 세요"))
+    assert box.voice.handle(heard(Intent.YES))
+    assert box.sos.phase is SosPhase.COUNTDOWN
+    assert box.voice.listened_intents() == CANCEL_WINDOW_INTENTS
+    assert box.voice.handle(heard(Intent.NO))  # and the cancel window still works
+
+    box.voice.handle(heard(Intent.MAYBE_SOS, "도와주 세요"))
+    assert box.voice.handle(heard(Intent.SOS, "도와주 세요"))  # the cry again
+    assert box.sos.phase is SosPhase.COUNTDOWN
+    timers.fire_all(10)
+    (message,) = raised(store)
+    assert message.source is SosSource.VOICE and "도와주 세요" in message.detail
 
 
 def test_yes_answers_the_daily_check_in(box: AppViewModel, store: BoxStore) -> None:

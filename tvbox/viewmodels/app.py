@@ -60,6 +60,16 @@ from tvbox.viewmodels.voice import VoiceViewModel
 log = logging.getLogger(__name__)
 
 _ARROWS = {RemoteAction.UP, RemoteAction.DOWN, RemoteAction.LEFT, RemoteAction.RIGHT}
+# Keys that answer "Do you need help?" (OK: yes; Back, Home, Yellow: no; Green: say it again).
+_ASK_KEYS = {
+    RemoteAction.OK,
+    RemoteAction.BACK,
+    RemoteAction.HOME,
+    RemoteAction.YELLOW,
+    RemoteAction.GREEN,
+}
+# How long the box waits for an answer to "Do you need help?" (the question takes ~8 s).
+SOS_ASK_SECONDS = 30.0
 # schedule(delay_s, fn) -> cancel(): timers for the SOS cancel window (tests pass a fake clock).
 Schedule = Callable[[float, Callable[[], None]], Callable[[], None]]
 
@@ -105,6 +115,7 @@ class AppViewModel:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         check_in_answer_seconds: float = ANSWER_SECONDS,
         clock: Callable[[], datetime] = utcnow,
+        sos_ask_seconds: float = SOS_ASK_SECONDS,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -122,6 +133,7 @@ class AppViewModel:
         self._sos_timer: Callable[[], None] | None = None
         self.now = now
         self.check_in_answer_seconds = check_in_answer_seconds
+        self.sos_ask_seconds = sos_ask_seconds
         self.last_activity: datetime | None = None
         self._check_in_timer: Callable[[], None] | None = None
         self.clock = clock
@@ -288,6 +300,11 @@ class AppViewModel:
         self.note_activity()
         if self.sos.phase is SosPhase.CHECK_IN and action is not RemoteAction.RED:
             self.answer_check_in()
+        elif self.sos.phase is SosPhase.ASK and self.screen is Screen.SOS and action in _ASK_KEYS:
+            if action is RemoteAction.GREEN:
+                self.repeat_prompt()
+            else:
+                self.answer_sos_ask(action is RemoteAction.OK, by_key=True)
         elif self.screen is Screen.CALL and action is not RemoteAction.GREEN:
             # During a call Home/Yellow act like Back: they ask before hanging up.
             if action in (RemoteAction.HOME, RemoteAction.YELLOW):
@@ -420,6 +437,7 @@ class AppViewModel:
         elif source is SosSource.RED_KEY:
             self._send_sos(source, detail)
         else:
+            self._stop_sos_timer()  # a check-in or "Do you need help?" answered by a cry
             self.sos.start_countdown(source, detail)
             self.screen = Screen.SOS
             self.say(self.prompt(), Priority.URGENT, cut=True)
@@ -474,6 +492,50 @@ class AppViewModel:
             self.on_outbox_added()
         self.screen = Screen.SOS
         self.say(self.prompt(), Priority.URGENT, cut=True)
+        self._changed()
+
+    # -- "Do you need help?": a cry for help heard once ----------------------
+
+    def hear_maybe_sos(self, detail: str) -> bool:
+        """A cry for help heard once: ask before calling; heard while asking, call."""
+        phase = self.sos.phase
+        if phase in (SosPhase.ASK, SosPhase.CHECK_IN):
+            # The box asked "Do you need help?" or "Are you all right?" and heard a cry.
+            self.raise_sos(SosSource.VOICE, detail)
+            return True
+        if phase not in (SosPhase.IDLE, SosPhase.ACKNOWLEDGED):
+            return False  # help is already being called
+        self.sos.ask(detail)
+        self.screen = Screen.SOS
+        self.say(self.prompt(), Priority.URGENT, cut=True)
+        self._sos_timer = self.schedule(self.sos_ask_seconds, self._sos_ask_unanswered)
+        self._changed()
+        return True
+
+    def answer_sos_ask(self, help_wanted: bool, by_key: bool = False) -> bool:
+        """The answer to "Do you need help?"; True if the box was asking."""
+        if self.sos.phase is not SosPhase.ASK:
+            return False
+        self._stop_sos_timer()
+        detail = self.sos.detail
+        if help_wanted and by_key:
+            self._send_sos(SosSource.VOICE, f"{detail}, then OK")  # as OK in the cancel window
+        elif help_wanted:
+            self.raise_sos(SosSource.VOICE, f"{detail}, then yes")
+        else:
+            self._end_sos_ask()
+        return True
+
+    def _sos_ask_unanswered(self) -> None:
+        self._sos_timer = None
+        if self.sos.phase is SosPhase.ASK:
+            self._end_sos_ask()
+
+    def _end_sos_ask(self) -> None:
+        self.sos.reset()
+        if self.screen is Screen.SOS:
+            self.screen = self.base_screen
+        self.say(text(self.lang, "help.ask_dismissed"), cut=True)
         self._changed()
 
     # -- daily check-in ----------------------------------------------------

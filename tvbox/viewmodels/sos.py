@@ -5,6 +5,8 @@ Phases, in order::
     IDLE → (sensor / voice / check-in) COUNTDOWN → SENDING → DELIVERED → ACKNOWLEDGED → IDLE
     IDLE → (red key) ─────────────────────────────┘
     IDLE → (daily check-in due, elder inactive) CHECK_IN → answered: IDLE | 5 min: SENDING
+    IDLE → (a cry for help heard once) ASK → cried again or "yes": COUNTDOWN | OK, red: SENDING
+                                           | Back, "no", no answer: IDLE
 
 SENDING means stored in the box's outbox and not yet acked by the server; the screen says
 so plainly and the link keeps retrying. No Kivy, no network: `AppViewModel` drives it.
@@ -25,6 +27,7 @@ class SosPhase(Enum):
 
     IDLE = "idle"
     CHECK_IN = "check_in"
+    ASK = "ask"  # "Do you need help?": a cry heard once, not yet a call
     COUNTDOWN = "countdown"
     SENDING = "sending"
     DELIVERED = "delivered"
@@ -115,6 +118,11 @@ class SosViewModel:
             return text(lang, "help.acked_relation", relation=relation, name=name)
         return text(lang, "help.acked_name", name=name)
 
+    def ask(self, detail: str) -> None:
+        """A cry for help was heard once: ask before calling (see voice.intents.MAYBE_SOS)."""
+        self.phase = SosPhase.ASK
+        self.source, self.detail = SosSource.VOICE, detail
+
     def ask_check_in(self) -> None:
         """The daily check-in is due and the elder has not been active today."""
         self.phase = SosPhase.CHECK_IN
@@ -123,6 +131,8 @@ class SosViewModel:
         """The main message of the current phase."""
         if self.phase is SosPhase.CHECK_IN:
             return text(lang, "help.check_in_ask")
+        if self.phase is SosPhase.ASK:
+            return text(lang, "help.ask")
         if self.phase is SosPhase.COUNTDOWN:
             return text(lang, "help.countdown", seconds=self.seconds_left)
         if self.phase is SosPhase.SENDING:
@@ -140,6 +150,8 @@ class SosViewModel:
             hint = "help.hint_countdown"
         elif self.phase is SosPhase.CHECK_IN:
             hint, title = "help.hint_check_in", "help.check_in_title"
+        elif self.phase is SosPhase.ASK:
+            hint, title = "help.hint_ask", "help.ask_title"
         elif self.phase is SosPhase.ACKNOWLEDGED:
             title = "help.title_acked"
         return SosView(

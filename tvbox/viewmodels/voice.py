@@ -30,6 +30,10 @@ SOS_AND_REPEAT: frozenset[Intent] = frozenset({Intent.SOS, Intent.REPEAT})
 CANCEL_WINDOW_INTENTS: frozenset[Intent] = SOS_AND_REPEAT | {Intent.NO}
 # "Are you all right?" (the daily check-in): "yes" answers it.
 CHECK_IN_INTENTS: frozenset[Intent] = SOS_AND_REPEAT | {Intent.YES}
+# "Do you need help?" (a cry heard once): the cry again or "yes" calls, "no" does not.
+SOS_ASK_INTENTS: frozenset[Intent] = SOS_AND_REPEAT | {Intent.YES, Intent.NO}
+
+
 class VoiceState(Enum):
     """Whether the box hears voice commands."""
 
@@ -67,6 +71,8 @@ class VoiceViewModel:
             return CANCEL_WINDOW_INTENTS
         if vm.sos.phase is SosPhase.CHECK_IN:
             return CHECK_IN_INTENTS
+        if vm.sos.phase is SosPhase.ASK and vm.screen is Screen.SOS:
+            return SOS_ASK_INTENTS
         if vm.screen is Screen.REMINDER and vm.reminders.showing:
             return ANSWER_INTENTS
         if vm.screen in (Screen.SOS, Screen.CALL, Screen.PAIRING):
@@ -99,6 +105,8 @@ class VoiceViewModel:
             # The same path as the red key, with the spoken cancel window first.
             vm.raise_sos(SosSource.VOICE, f"said: {event.phrase}")
             return True
+        if intent is Intent.MAYBE_SOS:
+            return vm.hear_maybe_sos(f"said: {event.phrase}")
         if intent is Intent.REPEAT:
             vm.repeat_prompt()
             return True
@@ -110,6 +118,8 @@ class VoiceViewModel:
             return intent is Intent.NO and vm.cancel_pending_sos()
         if vm.sos.phase is SosPhase.CHECK_IN:
             return intent is Intent.YES and vm.answer_check_in()
+        if vm.sos.phase is SosPhase.ASK:
+            return intent in (Intent.YES, Intent.NO) and vm.answer_sos_ask(intent is Intent.YES)
         if vm.screen is Screen.REMINDER:
             if intent in (Intent.TAKEN, Intent.YES):
                 return vm.answer_current_reminder(True)
