@@ -40,7 +40,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tvbox.viewmodels.app import SOS_ASK_SECONDS
 from voice.audio import AudioChunk, AudioSource, WavFileSource, chunk_bytes, read_pcm16k
 from voice.grammar import load_grammar, load_grammar_file
 from voice.intents import ANSWER_INTENTS, IDLE_INTENTS, HeardUtterance, Intent, IntentEvent
@@ -52,6 +51,9 @@ SPEEDS = [130, 160]
 GAP_S = 1.2  # silence between utterances in a stream
 NOISE_VOL = 0.01  # white noise amplitude (full scale 1.0) under the speech
 TV_VOL = 0.15  # TV-like track (other speech + brown noise) mixed under the speech
+# How long the TV asks "Do you need help?" (tvbox.viewmodels.app.SOS_ASK_SECONDS; not
+# imported, so the peak RSS figure is the recognizer's alone).
+SOS_ASK_SECONDS = 30.0
 SOS_TEXTS = ["도와주세요", "살려주세요", "도와주세요 도와주세요"]
 PHRASES: dict[str, list[tuple[Intent, str]]] = {
     "idle": [(Intent.SOS, t) for t in SOS_TEXTS]
