@@ -31,6 +31,10 @@ from protocol.codec import MESSAGE_TYPES, dump_message, message_ref, parse_messa
 from protocol.enums import ClientKind, ErrorCode, Lang, Role, Topic
 from protocol.errors import ProtocolError
 from protocol.messages import (
+    SPEECH_RATE_WPM_DEFAULT,
+    SPEECH_RATE_WPM_RANGE,
+    SPEECH_VOLUME_PCT_DEFAULT,
+    SPEECH_VOLUME_PCT_RANGE,
     Ack,
     BoxSettings,
     Changed,
@@ -92,6 +96,10 @@ __all__ = [
     "QueueEntry",
     "QueueSubscribe",
     "MESSAGE_TYPES",
+    "SPEECH_RATE_WPM_DEFAULT",
+    "SPEECH_RATE_WPM_RANGE",
+    "SPEECH_VOLUME_PCT_DEFAULT",
+    "SPEECH_VOLUME_PCT_RANGE",
     "Ack",
     "BoxSettings",
     "Changed",

@@ -32,6 +32,14 @@ class Message(WireModel):
     id: str | None = Field(default=None, max_length=64)
 
 
+# How the TV speaks to an elder, set by the family for poor hearing: espeak-ng words per
+# minute (its own default, 175, is too fast for many elders) and loudness of the speech.
+SPEECH_RATE_WPM_DEFAULT = 140
+SPEECH_RATE_WPM_RANGE = (80, 220)
+SPEECH_VOLUME_PCT_DEFAULT = 100
+SPEECH_VOLUME_PCT_RANGE = (20, 100)
+
+
 class ElderInfo(WireModel):
     """What a box needs to know about the elder it serves."""
 
@@ -39,6 +47,16 @@ class ElderInfo(WireModel):
     name: str
     lang: Lang
     timezone: str
+    speech_rate_wpm: int = Field(
+        default=SPEECH_RATE_WPM_DEFAULT,
+        ge=SPEECH_RATE_WPM_RANGE[0],
+        le=SPEECH_RATE_WPM_RANGE[1],
+    )
+    speech_volume_pct: int = Field(
+        default=SPEECH_VOLUME_PCT_DEFAULT,
+        ge=SPEECH_VOLUME_PCT_RANGE[0],
+        le=SPEECH_VOLUME_PCT_RANGE[1],
+    )
 
 
 class Hello(Message):

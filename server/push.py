@@ -15,7 +15,14 @@ from server.ws.hub import Hub
 
 def elder_info(elder: Elder) -> ElderInfo:
     """The elder as a box knows them."""
-    return ElderInfo(id=elder.id, name=elder.name, lang=elder.lang, timezone=elder.timezone)
+    return ElderInfo(
+        id=elder.id,
+        name=elder.name,
+        lang=elder.lang,
+        timezone=elder.timezone,
+        speech_rate_wpm=elder.speech_rate_wpm,
+        speech_volume_pct=elder.speech_volume_pct,
+    )
 
 
 def elder_audience(db: Session, elder: Elder) -> tuple[set[int], set[int]]:
@@ -57,4 +64,10 @@ def notify_elder(db: Session, hub: Hub, elder: Elder, topic: Topic, data: dict[s
 
 def elder_data(elder: Elder) -> dict[str, Any]:
     """The part of an elder record a box shows."""
-    return {"name": elder.name, "lang": elder.lang.value, "timezone": elder.timezone}
+    return {
+        "name": elder.name,
+        "lang": elder.lang.value,
+        "timezone": elder.timezone,
+        "speech_rate_wpm": elder.speech_rate_wpm,
+        "speech_volume_pct": elder.speech_volume_pct,
+    }

@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from protocol import Lang, Role
+from protocol import SPEECH_RATE_WPM_RANGE, SPEECH_VOLUME_PCT_RANGE, Lang, Role
 
 _ZONES = available_timezones()
 
@@ -59,6 +59,8 @@ class ElderPublic(BaseModel):
     latitude: float | None
     longitude: float | None
     lives_alone: bool
+    speech_rate_wpm: int
+    speech_volume_pct: int
 
 
 class ElderDetail(ElderPublic):
@@ -73,6 +75,12 @@ class ElderUpdate(Strict):
     address: str | None = Field(default=None, max_length=255)
     care_notes: str | None = Field(default=None, max_length=5000)
     lives_alone: bool | None = None
+    speech_rate_wpm: int | None = Field(
+        default=None, ge=SPEECH_RATE_WPM_RANGE[0], le=SPEECH_RATE_WPM_RANGE[1]
+    )
+    speech_volume_pct: int | None = Field(
+        default=None, ge=SPEECH_VOLUME_PCT_RANGE[0], le=SPEECH_VOLUME_PCT_RANGE[1]
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -34,6 +34,9 @@ class SpeechSink(Protocol):
     def stop(self) -> None:
         """Drop queued speech and cut the current utterance."""
 
+    def set_voice(self, *, rate: int, volume: float) -> None:
+        """Words per minute and volume (0.0-1.0) for what is queued from now on."""
+
 
 class SilentSpeaker:
     """A speaker that says nothing (no speech engine, or speech turned off)."""
@@ -44,6 +47,9 @@ class SilentSpeaker:
 
     def stop(self) -> None:
         """Nothing to stop."""
+
+    def set_voice(self, *, rate: int, volume: float) -> None:
+        """Nothing to set."""
 
     def close(self) -> None:
         """Nothing to close."""
@@ -64,6 +70,10 @@ class SpokenLog:
     def stop(self) -> None:
         """Stop the real speaker."""
         self.inner.stop()
+
+    def set_voice(self, *, rate: int, volume: float) -> None:
+        """Set the real speaker's rate and volume."""
+        self.inner.set_voice(rate=rate, volume=volume)
 
     def close(self) -> None:
         """Close the real speaker (its worker thread)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from protocol import Lang, Role
+from protocol import SPEECH_RATE_WPM_DEFAULT, SPEECH_VOLUME_PCT_DEFAULT, Lang, Role
 from server.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
@@ -39,6 +39,9 @@ class Elder(Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     lang: Mapped[Lang] = mapped_column(str_enum(Lang), default=Lang.ZH)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # How the TV speaks to this elder (protocol.ElderInfo), set by the family.
+    speech_rate_wpm: Mapped[int] = mapped_column(Integer, default=SPEECH_RATE_WPM_DEFAULT)
+    speech_volume_pct: Mapped[int] = mapped_column(Integer, default=SPEECH_VOLUME_PCT_DEFAULT)
     address: Mapped[str] = mapped_column(String(255), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

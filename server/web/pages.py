@@ -19,10 +19,12 @@ from server.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep, client_ip
 from server.api.routes.auth import login_user
 from server.api.routes.devices import claim_code, revoke
 from server.core.security import csrf_token
+from server.elder_records import update_elder
 from server.errors import AppError, Forbidden, RateLimited, Unauthorized
 from server.models import SessionKind, User
 from server.permissions import visible_elders
 from server.runtime import Runtime
+from server.schemas import ElderUpdate
 from server.web.i18n import pick_lang, translate
 from server.web.sections import build_sections
 from server.web.views import MAP_H, MAP_W, area_map, elder_cards, service_points
@@ -30,6 +32,10 @@ from server.web.views import MAP_H, MAP_W, area_map, elder_cards, service_points
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 LANG_COOKIE = "anxin_lang"
+# What the family page offers for the TV's speech (any value in the protocol's range is
+# kept and shown as it is): espeak-ng words a minute, and loudness in percent.
+SPEECH_RATE_CHOICES_WPM = (110, 140, 170)
+SPEECH_VOLUME_CHOICES_PCT = (60, 80, 100)
 HOME = {
     Role.FAMILY: "/family",
     Role.DOCTOR: "/doctor",
@@ -179,10 +185,20 @@ def _family_page(
         audit.record(db, "elder.viewed_on_family_page", elder.id, user=user)
     cards = elder_cards(db, rt.presence, elders, user)
     extra.setdefault("sections", build_sections("family", db, rt, user, elders))
-    notice = {"paired": "pair.done", "revoked": "revoke.done"}.get(
+    notice = {"paired": "pair.done", "revoked": "revoke.done", "speech": "speech.done"}.get(
         request.query_params.get("done", "")
     )
-    return render(request, "family.html", user, status=status, cards=cards, notice=notice, **extra)
+    return render(
+        request,
+        "family.html",
+        user,
+        status=status,
+        cards=cards,
+        notice=notice,
+        speech_rates=SPEECH_RATE_CHOICES_WPM,
+        speech_volumes=SPEECH_VOLUME_CHOICES_PCT,
+        **extra,
+    )
 
 
 @router.get("/family")
@@ -223,6 +239,30 @@ def family_pair(
     except AppError as err:
         return _family_page(request, db, rt, user, err.status, pair_error=err.message, code=code)
     return RedirectResponse("/family?done=paired", status_code=303)
+
+
+@router.post("/family/elders/{elder_id}/speech")
+def family_speech(
+    elder_id: int,
+    request: Request,
+    db: SessionDep,
+    rt: RuntimeDep,
+    rate: str = Form(""),
+    volume: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """How fast and how loud the elder's TV speaks; the box hears of it at once."""
+    user = _require(request, db, Role.FAMILY)
+    if isinstance(user, RedirectResponse):
+        return user
+    _check_form(request, csrf)
+    try:
+        body = ElderUpdate(speech_rate_wpm=int(rate), speech_volume_pct=int(volume))
+    except ValueError:  # not a number, or out of range (pydantic's ValidationError)
+        error = translate(_lang(request, user), "speech.bad")
+        return _family_page(request, db, rt, user, 422, speech_error=(elder_id, error))
+    update_elder(rt, db, user, elder_id, body.model_dump(exclude_none=True))
+    return RedirectResponse(f"/family?done=speech#elder-{elder_id}", status_code=303)
 
 
 @router.post("/family/devices/{device_id}/revoke")

@@ -155,6 +155,8 @@ def _device_hello(rt: Runtime, hello: Hello) -> tuple[int, ElderInfo] | None:
                 Elder.name,
                 Elder.lang,
                 Elder.timezone,
+                Elder.speech_rate_wpm,
+                Elder.speech_volume_pct,
             )
             .join(Elder, Elder.id == Device.elder_id)
             .where(Device.token_hash == token_hash(hello.device_token or ""))
@@ -162,12 +164,20 @@ def _device_hello(rt: Runtime, hello: Hello) -> tuple[int, ElderInfo] | None:
         ).one_or_none()
         if row is None:
             return None
-        device_id, app_version, elder_id, name, lang, timezone = row
+        device_id, app_version, elder_id, name, lang, timezone, rate_wpm, volume_pct = row
         version = (hello.app_version or "")[:64]
         if version and version != app_version:
             db.execute(update(Device).where(Device.id == device_id).values(app_version=version))
         pairing.mark_collected(db, device_id)
-        return device_id, ElderInfo(id=elder_id, name=name, lang=lang, timezone=timezone)
+        elder = ElderInfo(
+            id=elder_id,
+            name=name,
+            lang=lang,
+            timezone=timezone,
+            speech_rate_wpm=rate_wpm,
+            speech_volume_pct=volume_pct,
+        )
+        return device_id, elder
 
 
 def _pairing_hello(rt: Runtime, secret: str) -> tuple[int, Paired | None] | None:

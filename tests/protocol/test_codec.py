@@ -104,3 +104,20 @@ def test_messages_are_immutable() -> None:
     msg = Heartbeat()
     with pytest.raises(ValueError):
         msg.ts = T0  # type: ignore[misc]
+
+
+def test_elder_speech_settings_default_for_older_servers_and_are_bounded() -> None:
+    # A server from before speech settings sends no such fields: the box speaks as before.
+    old = parse_message(
+        '{"type": "paired", "device_id": 3, "device_token": "tok", "elder": '
+        '{"id": 7, "name": "王秀英", "lang": "zh", "timezone": "Asia/Shanghai"}}'
+    )
+    assert isinstance(old, Paired)
+    assert (old.elder.speech_rate_wpm, old.elder.speech_volume_pct) == (140, 100)
+    slow = ELDER.model_copy(update={"speech_rate_wpm": 100, "speech_volume_pct": 60})
+    assert parse_message(dump_message(Paired(device_id=3, device_token="t", elder=slow))) == (
+        Paired(device_id=3, device_token="t", elder=slow)
+    )
+    for field, value in (("speech_rate_wpm", 30), ("speech_volume_pct", 150)):
+        with pytest.raises(ValueError, match=field):
+            ElderInfo.model_validate(ELDER.model_dump() | {field: value})

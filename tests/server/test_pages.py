@@ -228,3 +228,26 @@ def test_live_updates_never_wipe_what_someone_is_typing(
     wait_for(lambda: int(body.get_attribute("data-live-updates")) > before, what="a live refresh")
     wait_for(lambda: "8 Live Road" in text(browser), what="the new address shown")
     assert field.get_attribute("value") == "Amlo", "half-typed input survives a live refresh"
+
+
+def test_family_sets_how_the_tv_speaks(
+    browser, live_server: LiveServer, seeded: World, screenshots
+) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.support.ui import Select
+
+    log_in(browser, live_server, seeded.family_a.email)
+    browser.get(f"{live_server.url}/family?lang=en")
+    elder = seeded.elder_a.id
+    Select(browser.find_element(By.ID, f"speech-rate-{elder}")).select_by_visible_text("Slower")
+    Select(browser.find_element(By.ID, f"speech-volume-{elder}")).select_by_visible_text("Medium")
+    submit(browser, f"speech-save-{elder}")
+    notice = browser.find_element(By.ID, "notice").text
+    assert notice == "Saved. The TV speaks this way from now on."
+    rate = Select(browser.find_element(By.ID, f"speech-rate-{elder}"))
+    volume = Select(browser.find_element(By.ID, f"speech-volume-{elder}"))
+    assert rate.first_selected_option.text == "Slower"
+    assert volume.first_selected_option.text == "Medium"
+    browser.execute_script(
+        "document.getElementById(arguments[0]).scrollIntoView()", f"speech-{elder}"
+    )
+    save(browser, screenshots, "web-family-speech-en")

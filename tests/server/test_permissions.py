@@ -65,6 +65,25 @@ def test_update_elder(client: TestClient, world: World, role: str) -> None:
     assert changed == (resp.status_code == 200)
 
 
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"speech_rate_wpm": 20}, "greater than or equal to 80"),
+        ({"speech_rate_wpm": 500}, "less than or equal to 220"),
+        ({"speech_volume_pct": 0}, "greater than or equal to 20"),
+        ({"speech_volume_pct": "loud"}, "valid integer"),
+    ],
+)
+def test_speech_settings_out_of_range_are_refused(
+    client: TestClient, world: World, change: dict[str, object], why: str
+) -> None:
+    headers = bearer(client, world.family_a.email)
+    resp = client.patch(f"/api/elders/{world.elder_a.id}", json=change, headers=headers)
+    assert resp.status_code == 422 and why in resp.text
+    after = client.get(f"/api/elders/{world.elder_a.id}", headers=headers).json()
+    assert (after["speech_rate_wpm"], after["speech_volume_pct"]) == (140, 100)
+
+
 def test_doctor_may_edit_care_notes_only(client: TestClient, world: World) -> None:
     headers = bearer(client, world.doctor_a.email)
     ok = client.patch(
@@ -72,6 +91,10 @@ def test_doctor_may_edit_care_notes_only(client: TestClient, world: World) -> No
     )
     assert ok.status_code == 200
     assert ok.json()["care_notes"] == "BP 150/90"
+    speech = client.patch(
+        f"/api/elders/{world.elder_a.id}", json={"speech_rate_wpm": 110}, headers=headers
+    )
+    assert speech.status_code == 403  # how the TV speaks is the family's call
     other = client.patch(
         f"/api/elders/{world.elder_b.id}", json={"care_notes": "x"}, headers=headers
     )

@@ -74,7 +74,24 @@ def test_box_hears_its_elder_changing(client: TestClient, world: World) -> None:
             "name": world.elder_a.name,
             "lang": "zh",
             "timezone": "Europe/London",
+            "speech_rate_wpm": 140,
+            "speech_volume_pct": 100,
         }
+        # Slower and softer speech for an elder's hearing reaches the TV the same way.
+        client.patch(
+            f"/api/elders/{world.elder_a.id}",
+            json={"speech_rate_wpm": 110, "speech_volume_pct": 80},
+            headers=family,
+        )
+        change = recv(box)
+        assert isinstance(change, Changed)
+        assert (change.data["speech_rate_wpm"], change.data["speech_volume_pct"]) == (110, 80)
+    # and a box that connects later is told in its welcome.
+    with client.websocket_connect("/ws/box") as box:
+        send(box, Hello(client=ClientKind.BOX, device_token=token))
+        welcome = recv(box)
+        assert isinstance(welcome, Welcome) and welcome.elder is not None
+        assert (welcome.elder.speech_rate_wpm, welcome.elder.speech_volume_pct) == (110, 80)
 
 
 def test_family_page_hears_the_box_come_online(client: TestClient, world: World) -> None:

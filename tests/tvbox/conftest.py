@@ -32,6 +32,9 @@ class RecordingSpeaker:
     def stop(self) -> None:
         self.stops += 1
 
+    def set_voice(self, *, rate: int, volume: float) -> None:
+        self.voice = (rate, volume)
+
     @property
     def last(self) -> str:
         return self.said[-1][0]

@@ -201,6 +201,27 @@ def test_welcome_updates_the_elder_and_badge(paired_vm: AppViewModel) -> None:
     assert changes[-1] == "Online"
 
 
+def test_the_tv_speaks_at_the_elders_rate_and_volume(
+    store: BoxStore, speaker: RecordingSpeaker
+) -> None:
+    # Unpaired: the box's own default, slower than espeak-ng's 175 words a minute.
+    AppViewModel(store, Outbox(store), speaker)
+    assert speaker.voice == (140, 1.0)
+    slow = ELDER.model_copy(update={"speech_rate_wpm": 100, "speech_volume_pct": 70})
+    vm = AppViewModel(store, Outbox(store), speaker)
+    vm.handle_link_event(PairedWithElder(7, slow))
+    assert speaker.voice == (100, 0.7)
+    vm.handle_link_event(ElderChanged(slow.model_copy(update={"speech_rate_wpm": 170})))
+    assert speaker.voice == (170, 0.7)
+    assert vm.snapshot()["speech"] == {"rate_wpm": 170, "volume_pct": 70}
+    vm.handle_link_event(Welcomed(7, slow))
+    assert speaker.voice == (100, 0.7)
+    # A box that starts from its stored record speaks so before it reaches the server.
+    store.save_pairing(7, "token-7", slow)
+    AppViewModel(store, Outbox(store), speaker)
+    assert speaker.voice == (100, 0.7)
+
+
 def test_starting_unpaired_or_paired_picks_the_first_screen(store: BoxStore) -> None:
     speaker = RecordingSpeaker()
     assert AppViewModel(store, Outbox(store), speaker).screen is Screen.PAIRING

@@ -16,6 +16,8 @@ from enum import Enum
 from typing import Any
 
 from protocol import (
+    SPEECH_RATE_WPM_DEFAULT,
+    SPEECH_VOLUME_PCT_DEFAULT,
     BoxSettings,
     CheckInRuleSet,
     ElderInfo,
@@ -142,6 +144,7 @@ class AppViewModel:
         )
         if self.elder is not None:
             self.reminders.timezone = self.elder.timezone
+        self._apply_speech()
         # Set by the reminder clock: called when plans change so it can re-plan its jobs.
         self.on_plans_changed: Callable[[], None] | None = None
         self._under_reminder: Screen | None = None
@@ -239,6 +242,10 @@ class AppViewModel:
                 "body": self.sos.body(self.lang),
                 "acked_by": self.sos.acked_by,
                 "seconds_left": self.sos.seconds_left,
+            },
+            "speech": {
+                "rate_wpm": self.elder.speech_rate_wpm if self.elder else None,
+                "volume_pct": self.elder.speech_volume_pct if self.elder else None,
             },
             "voice": self.voice.snapshot(),
         }
@@ -634,8 +641,7 @@ class AppViewModel:
             if self.screen is Screen.PAIRING:
                 self.repeat_prompt()
         elif isinstance(event, PairedWithElder):
-            self.elder = event.elder
-            self._set_timezone(event.elder.timezone)
+            self._set_elder(event.elder)
             self.pairing.clear()
             self.home.reset()
             self.screen = Screen.HOME
@@ -644,14 +650,12 @@ class AppViewModel:
         elif isinstance(event, Welcomed):
             self._request_plans()
             if event.elder is not None:
-                self.elder = event.elder
-                self._set_timezone(event.elder.timezone)
+                self._set_elder(event.elder)
             if self.screen is Screen.PAIRING:
                 self.home.reset()
                 self._show(Screen.HOME)
         elif isinstance(event, ElderChanged):
-            self.elder = event.elder
-            self._set_timezone(event.elder.timezone)
+            self._set_elder(event.elder)
         elif isinstance(event, Unpaired):
             self.default_lang = self.lang  # keep speaking the language the elder was using
             self.elder = None
@@ -675,6 +679,19 @@ class AppViewModel:
     def _outbox_added(self) -> None:
         if self.on_outbox_added is not None:
             self.on_outbox_added()
+
+    def _set_elder(self, elder: ElderInfo) -> None:
+        """A new elder record: their time zone and how the TV speaks to them follow it."""
+        self.elder = elder
+        self._set_timezone(elder.timezone)
+        self._apply_speech()
+
+    def _apply_speech(self) -> None:
+        """Speak at the elder's rate and volume (set by the family for poor hearing)."""
+        elder = self.elder
+        rate = elder.speech_rate_wpm if elder else SPEECH_RATE_WPM_DEFAULT
+        volume = elder.speech_volume_pct if elder else SPEECH_VOLUME_PCT_DEFAULT
+        self.speaker.set_voice(rate=rate, volume=volume / 100)
 
     def _set_timezone(self, name: str) -> None:
         if name != self.reminders.timezone:
