@@ -158,17 +158,25 @@ class PacedSource(WavFileSource):
 
 
 class OffsetClockSource(AudioSource):
-    """A WAV as fast as it decodes, stamped with its own offset (s) as capture time."""
+    """A 16 kHz mono WAV as fast as it decodes, stamped with its own offset (s) as capture
+    time; read a chunk at a time, so the peak RSS figure is the recognizer's, not the corpus's.
+    """
 
     def __init__(self, path: Path, chunk_ms: int = 50) -> None:
         super().__init__()
-        self.pcm = read_pcm16k(path)
-        self.size = chunk_bytes(chunk_ms)
+        self.path = path
+        with wave.open(str(path)) as wav:
+            if (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) != (16000, 1, 2):
+                raise ValueError(f"{path}: not 16 kHz mono 16-bit")
+            self.duration_s = wav.getnframes() / 16000
+        self.frames = chunk_bytes(chunk_ms) // 2
 
     def chunks(self) -> Iterator[AudioChunk]:
-        for offset in range(0, len(self.pcm), self.size):
-            piece = self.pcm[offset : offset + self.size]
-            yield AudioChunk(piece, (offset + len(piece)) / 32000)
+        with wave.open(str(self.path)) as wav:
+            done = 0
+            while piece := wav.readframes(self.frames):
+                done += len(piece)
+                yield AudioChunk(piece, done / 32000)
 
 
 def run(cmd: list[str]) -> None:
@@ -304,7 +312,8 @@ def attribute(event_end_s: float, segments: list[Segment]) -> Segment | None:
 
 def rms_dbfs(path: Path, loud_only: bool = False, seconds: float = 30.0) -> float:
     """RMS level of the first `seconds` of a WAV in dBFS; with loud_only, of speech samples."""
-    samples = memoryview(read_pcm16k(path)).cast("h")[: int(seconds * 16000)]
+    with wave.open(str(path)) as wav:  # 16 kHz mono 16-bit, as OffsetClockSource checks
+        samples = memoryview(wav.readframes(int(seconds * 16000))).cast("h")
     total, count = 0, 0
     for value in samples:
         if not loud_only or abs(value) > 500:
@@ -416,7 +425,7 @@ def main() -> None:
         decode_s = 0.0
         for context, condition, path, segments in streams:
             source = OffsetClockSource(path)
-            audio_s += len(source.pcm) / 32000
+            audio_s += source.duration_s
             events, heard, wall = decode(model, grammar, context, source)
             decode_s += wall
             heard_at = {h.decided_at: h for h in heard}
@@ -466,7 +475,7 @@ def main() -> None:
                     ordinary_utterances += 1
                     false_other += sum(1 for i in got if i != Intent.SOS)
             print(f"decoded {context}/{condition}: {len(segments)} utterances, "
-                  f"{len(source.pcm) / 32000:.0f} s audio in {wall:.1f} s")  # fmt: skip
+                  f"{source.duration_s:.0f} s audio in {wall:.1f} s")  # fmt: skip
 
         lookalike_false: list[str] = []
         lookalike_count = 0
