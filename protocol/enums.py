@@ -39,6 +39,8 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
+    # HTTP only: a change made with the page's cookie that may come from another site.
+    CSRF_FAILED = "csrf_failed"
     INTERNAL = "internal"
 
 

@@ -25,6 +25,7 @@ from server.reminders import sweep as _reminder_sweep  # noqa: F401  (registers 
 from server.reminders import web as reminders_web
 from server.runtime import Runtime
 from server.scheduler import start_scheduler
+from server.security_headers import SecurityHeadersMiddleware, security_headers
 from server.sos import board as sos_board
 from server.sos import check_in as sos_check_in
 from server.sos import socket as sos_socket  # noqa: F401  (registers handlers)
@@ -75,7 +76,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+        # Starlette answers this one outside every middleware: add the security headers here.
+        https = request.app.state.rt.settings.public_base_url.startswith("https")
+        return JSONResponse(
+            {"detail": "internal error; it has been logged"},
+            status_code=500,
+            headers=security_headers(request.url.path, "application/json", https),
+        )
 
 
 def _safe_errors(err: RequestValidationError) -> list[dict[str, object]]:
@@ -134,5 +141,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # Security headers (CSP, nosniff, framing...) on every HTTP response; see the module.
+    # (The CSRF check of cookie-authenticated API writes is in server.api.deps.)
+    app.add_middleware(
+        SecurityHeadersMiddleware, https=rt.settings.public_base_url.startswith("https")
+    )
 
     return app

@@ -5,6 +5,7 @@ Hierarchy::
     AppError(code, message)            -> 400
     ├── Unauthorized                   -> 401  (no or bad credentials)
     ├── Forbidden                      -> 403  (credentials fine, not allowed)
+    │   └── CsrfFailed                 -> 403  (page cookie on a change, not from our pages)
     ├── NotFound                       -> 404
     ├── Conflict                       -> 409
     └── RateLimited                    -> 429
@@ -39,6 +40,12 @@ class Forbidden(AppError):
 
     status = 403
     default_code = ErrorCode.FORBIDDEN
+
+
+class CsrfFailed(Forbidden):
+    """A change made with the page's session cookie that did not prove it came from our pages."""
+
+    default_code = ErrorCode.CSRF_FAILED
 
 
 class NotFound(AppError):

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from server.accounts import device_for_token, user_for_token
+from server.api.csrf import check_cookie_request
 from server.errors import Unauthorized
 from server.models import Device, SessionKind, User
 from server.runtime import Runtime
@@ -43,14 +44,17 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def get_current_user(request: Request, db: SessionDep) -> User:
-    """The person calling: a bearer token, or the page's session cookie."""
+def get_current_user(request: Request, db: SessionDep, rt: RuntimeDep) -> User:
+    """The person calling: a bearer token, or the page's session cookie (CSRF-checked)."""
     token = bearer_token(request)
-    user = (
-        user_for_token(db, token, SessionKind.BEARER)
-        if token
-        else user_for_token(db, request.cookies.get(SESSION_COOKIE), SessionKind.COOKIE)
-    )
+    if token:
+        user = user_for_token(db, token, SessionKind.BEARER)
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        user = user_for_token(db, cookie, SessionKind.COOKIE)
+        if user is not None and cookie:
+            settings = rt.settings
+            check_cookie_request(request, cookie, settings.secret_key, settings.public_base_url)
     if user is None:
         raise Unauthorized(
             "log in first: send 'Authorization: Bearer <token>' from /api/auth/login"
