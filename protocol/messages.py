@@ -133,7 +133,7 @@ class Changed(Message):
 class Ack(Message):
     """Server → box: the outbox item with idempotency ``key`` is stored.
 
-    ``duplicate`` is true when the server had already stored it earlier.
+    ``duplicate`` is true when the server had already stored it earlier from this same box.
     """
 
     type: Literal["ack"] = "ack"

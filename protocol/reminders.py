@@ -71,7 +71,7 @@ class MedPlansRequest(Message):
 
 
 class DoseAnswer(Message):
-    """Box → server through the outbox: what happened to one dose, exactly once per key."""
+    """Box → server through the outbox: what happened to one dose, exactly once per (box, key)."""
 
     type: Literal["dose_answer"] = "dose_answer"
     key: str = Field(min_length=8, max_length=64)

@@ -30,7 +30,11 @@ class SosStatus(StrEnum):
 
 
 class SosRaise(Message):
-    """Box → server (through the outbox): the elder needs help. ``key`` makes it exactly-once."""
+    """Box → server (through the outbox): the elder needs help.
+
+    ``key`` makes it exactly-once; the server scopes it to the sending box, so another box
+    (another home) may use the same key for its own SOS.
+    """
 
     type: Literal["sos_raise"] = "sos_raise"
     key: str = Field(min_length=8, max_length=64)

@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from protocol import SPEECH_RATE_WPM_RANGE, SPEECH_VOLUME_PCT_RANGE, Lang, Role
+from server.text import Name
 
 _ZONES = available_timezones()
 
@@ -69,7 +70,7 @@ class ElderDetail(ElderPublic):
 
 
 class ElderUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: Name | None = None
     lang: Lang | None = None
     timezone: str | None = None
     address: str | None = Field(default=None, max_length=255)

@@ -29,11 +29,16 @@ class AuditEntry(Base):
 
 
 class ReceivedMessage(Base):
-    """An outbox item from a box that was applied; its key makes delivery exactly-once."""
+    """An outbox item from a box that was applied; (device, key) makes delivery exactly-once.
+
+    Keys are chosen by the box, so they are unique per sending device only.
+    """
 
     __tablename__ = "received_messages"
 
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -42,12 +42,17 @@ class SosAlert(Base):
     ``fanout_done_at`` NULL means the first fan-out has not been delivered yet;
     ``next_escalation_at`` is when the next level is due while nobody acknowledged.
     Sweeps claim work with conditional UPDATEs, so several processes never double-send.
+
+    ``key`` is the sending box's idempotency key, unique per device only: boxes and their
+    sensors choose keys themselves, so two homes may well send the same one. A NULL
+    ``device_id`` (the box was deleted) is outside the constraint: no box can resend it.
     """
 
     __tablename__ = "sos_alerts"
+    __table_args__ = (UniqueConstraint("device_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(String(64))
     elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id", ondelete="CASCADE"), index=True)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
     source: Mapped[SosSource] = mapped_column(str_enum(SosSource))

@@ -20,7 +20,7 @@ from protocol import Ack, DoseAnswer, DoseOutcome, MedPlansRequest, PlanStatus, 
 from protocol.reminders import FINAL_OUTCOMES
 from protocol.schedule import doses_between, local_day_bounds, zone
 from server import audit, pairing
-from server.models import Device, DoseRecord, Elder, MedicationPlan, ReceivedMessage
+from server.models import Device, DoseRecord, Elder, MedicationPlan
 from server.push import elder_audience, push_change
 from server.reminders.plans import box_plans, plans_of, schedule_of
 from server.reminders.schemas import AdherenceDay, DoseView
@@ -101,12 +101,7 @@ def apply_answer(
         device = db.get(Device, device_id)
         assert device is not None
         elder = pairing.elder_of(db, device)
-        if db.get(ReceivedMessage, message.key) is not None:
-            return True, elder.id, set()
-        try:
-            with db.begin_nested():
-                db.add(ReceivedMessage(key=message.key, device_id=device_id, type=message.type))
-        except IntegrityError:  # the same key raced in on another socket
+        if not audit.first_receipt(db, device_id, message.key, message.type):
             return True, elder.id, set()
         plan = db.get(MedicationPlan, message.plan_id)
         if plan is None or plan.elder_id != elder.id:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from protocol import DoseOutcome, PlanStatus, Schedule
+from server.text import Name
 
 
 class _Text(BaseModel):
@@ -16,7 +17,7 @@ class _Text(BaseModel):
 class PlanCreate(_Text):
     """A new medication plan."""
 
-    medicine: str = Field(min_length=1, max_length=120)
+    medicine: Name
     strength: str = Field(default="", max_length=60)
     dose: str = Field(default="", max_length=120)
     instructions: str = Field(default="", max_length=300)
@@ -25,18 +26,11 @@ class PlanCreate(_Text):
     schedule: Schedule
     window_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
-    @field_validator("medicine")
-    @classmethod
-    def _named(cls, value: str) -> str:
-        if not value:
-            raise ValueError("the medicine needs a name")
-        return value
-
 
 class PlanUpdate(_Text):
     """Changes to a plan; fields left out stay as they are."""
 
-    medicine: str | None = Field(default=None, min_length=1, max_length=120)
+    medicine: Name | None = None
     strength: str | None = Field(default=None, max_length=60)
     dose: str | None = Field(default=None, max_length=120)
     instructions: str | None = Field(default=None, max_length=300)

@@ -31,6 +31,7 @@ from server.reminders.plans import (
 )
 from server.reminders.schemas import AlertSettingsUpdate, PlanCreate, PlanUpdate
 from server.runtime import Runtime
+from server.text import is_blank
 from server.web import pages
 from server.web.i18n import translate
 from server.web.sections import build_sections, page_section
@@ -93,8 +94,8 @@ def _parse_date(raw: str) -> date | None:
 def plan_from_form(form: dict[str, Any], lang: Any) -> tuple[PlanCreate | None, list[str]]:
     """A validated plan from the submitted form, or the list of messages to show."""
     errors: list[str] = []
-    medicine = str(form.get("medicine", "")).strip()
-    if not medicine:
+    medicine = str(form.get("medicine", ""))
+    if is_blank(medicine):  # the one rule of `server.text`, said in the page's language
         errors.append(translate(lang, "med.err.name"))
     as_needed = form.get("as_needed") == "on"
     times, bad = _parse_times(str(form.get("times", "")))

@@ -53,22 +53,31 @@ def add_step(
     )
 
 
+def alert_of_key(db: Session, device: Device, key: str) -> SosAlert | None:
+    """The alert ``device`` already raised with idempotency ``key``, if any."""
+    return db.scalar(select(SosAlert).where(SosAlert.device_id == device.id, SosAlert.key == key))
+
+
 def store_alert(
     db: Session,
     elder: Elder,
-    device: Device | None,
+    device: Device,
     raised: SosRaise,
     escalate_after: float,
 ) -> tuple[SosAlert, bool]:
-    """Store the SOS once per key; (alert, created). Flushes; the caller commits."""
-    existing = db.scalar(select(SosAlert).where(SosAlert.key == raised.key))
+    """Store the SOS once per (device, key); (alert, created). Flushes; the caller commits.
+
+    Boxes and sensors choose their own keys, so the same key from another box is another
+    elder's emergency: it must get its own alert, never be taken for a resend.
+    """
+    existing = alert_of_key(db, device, raised.key)
     if existing is not None:
         return existing, False
     now = utcnow()
     alert = SosAlert(
         key=raised.key,
         elder_id=elder.id,
-        device_id=device.id if device else None,
+        device_id=device.id,
         source=raised.source,
         detail=raised.detail,
         status=SosStatus.OPEN,
@@ -82,12 +91,12 @@ def store_alert(
         with db.begin_nested():
             db.add(alert)
             db.flush()
-    except IntegrityError:  # the same key raced in on another socket or process
-        again = db.scalar(select(SosAlert).where(SosAlert.key == raised.key))
+    except IntegrityError:  # this box's same key raced in on another socket or process
+        again = alert_of_key(db, device, raised.key)
         assert again is not None
         return again, False
     add_step(db, alert, SosStepKind.RAISED, raised.source.value, at=alert.raised_at)
-    add_step(db, alert, SosStepKind.STORED, f"device {device.id}" if device else "", at=now)
+    add_step(db, alert, SosStepKind.STORED, f"device {device.id}", at=now)
     audit.record(db, "sos.raised", elder.id, device=device, detail=raised.source.value)
     return alert, True
 

@@ -20,7 +20,9 @@ class Strict(BaseModel):
 class SensorEventCreate(Strict):
     """A sensor (fall detector, bed or door sensor) reports an emergency through the box's token."""
 
-    key: str = Field(min_length=8, max_length=64, description="idempotency key of this event")
+    key: str = Field(
+        min_length=8, max_length=64, description="idempotency key of this event, unique per box"
+    )
     kind: str = Field(min_length=1, max_length=60, description="e.g. fall, bed_exit, door_open")
     detail: str = Field(default="", max_length=120)
 

@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket
 
@@ -28,7 +27,7 @@ from protocol import (
 from server import audit, pairing
 from server.accounts import device_for_token
 from server.core.security import token_hash
-from server.models import Device, Elder, ReceivedMessage, utcnow
+from server.models import Device, Elder, utcnow
 from server.push import elder_audience, elder_data, elder_info, push_change
 from server.runtime import Runtime
 from server.ws.connection import Connection
@@ -216,13 +215,7 @@ def _apply_box_settings(
         device = db.get(Device, device_id)
         assert device is not None
         elder = pairing.elder_of(db, device)
-        if db.get(ReceivedMessage, message.key) is not None:
-            return True, elder.id, {}, set()
-        db.add(ReceivedMessage(key=message.key, device_id=device_id, type=message.type))
-        try:
-            db.flush()
-        except IntegrityError:  # the same key raced in on another socket
-            db.rollback()
+        if not audit.first_receipt(db, device_id, message.key, message.type):
             return True, elder.id, {}, set()
         elder.lang = message.lang
         audit.record(db, "elder.lang.changed_on_box", elder.id, device=device, detail=message.lang)

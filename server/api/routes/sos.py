@@ -97,7 +97,7 @@ def sos_stats(user: CurrentUser, db: SessionDep) -> list[MonthStatsPublic]:
 def sensor_event(
     body: SensorEventCreate, device: CurrentDevice, db: SessionDep, rt: RuntimeDep
 ) -> SensorEventPublic:
-    """A sensor reports an emergency with the box's device token: an SOS, exactly once per key."""
+    """A sensor reports an emergency with the box's token: an SOS, once per (box, key)."""
     raised = SosRaise(
         key=body.key, source=SosSource.SENSOR, detail=f"{body.kind} {body.detail}".strip()
     )
