@@ -7,6 +7,7 @@ Hierarchy::
     ├── Forbidden                      -> 403  (credentials fine, not allowed)
     ├── NotFound                       -> 404
     ├── Conflict                       -> 409
+    ├── InvalidInput                   -> 422  (a form field the page cannot use)
     └── RateLimited                    -> 429
 """
 
@@ -53,6 +54,13 @@ class Conflict(AppError):
 
     status = 409
     default_code = ErrorCode.CONFLICT
+
+
+class InvalidInput(AppError):
+    """A value a form sent is not one it could have sent (the API's 422, for pages)."""
+
+    status = 422
+    default_code = ErrorCode.INVALID
 
 
 class RateLimited(AppError):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from protocol import PlanStatus, Role, Schedule
 from protocol.schedule import zone
 from server.api.deps import RuntimeDep, SessionDep
-from server.errors import AppError
+from server.errors import AppError, InvalidInput
 from server.ids import RowId, form_row_id
 from server.models import Elder, User, utcnow
 from server.reminders.doses import adherence, day_doses
@@ -185,7 +185,7 @@ async def save_plan_form(request: Request, db: SessionDep, rt: RuntimeDep) -> Re
     values = _form_dict(form)
     elder_id = form_row_id(values.get("elder_id"))
     if elder_id is None:
-        raise AppError(translate(pages._lang(request, user), "error.elder"))
+        raise InvalidInput(translate(pages._lang(request, user), "error.elder"))
     lang = pages._lang(request, user)
     body, errors = plan_from_form(values, lang)
     if body is None:
@@ -194,7 +194,7 @@ async def save_plan_form(request: Request, db: SessionDep, rt: RuntimeDep) -> Re
     raw_plan_id = values.get("plan_id") or ""
     plan_id = form_row_id(raw_plan_id)
     if raw_plan_id and plan_id is None:
-        raise AppError(translate(lang, "error.plan"))
+        raise InvalidInput(translate(lang, "error.plan"))
     try:
         if plan_id is not None:
             plan = update_plan(db, user, plan_id, PlanUpdate(**body.model_dump()))
