@@ -50,7 +50,7 @@ CODE_OF_STATUS: dict[int, ErrorCode] = {
 }
 
 _DESCRIPTIONS = {
-    400: "The request cannot be carried out as it stands (e.g. the thing is already in that state)",
+    400: "The body cannot be parsed, or the request cannot be carried out as it stands",
     401: "Not logged in, or the token is wrong, expired or revoked",
     403: "Logged in, but not allowed to do this",
     404: "No such thing, or none the caller may see",

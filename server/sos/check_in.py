@@ -84,7 +84,7 @@ def read_check_in(elder_id: RowId, user: CurrentUser, db: SessionDep) -> CheckIn
 @router.put(
     "/api/sos/check-in/{elder_id}",
     response_model=CheckInPublic,
-    responses=answers(401, 403, 404, 422),
+    responses=answers(400, 401, 403, 404, 422),
 )
 def update_check_in(
     elder_id: RowId, body: CheckInUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep

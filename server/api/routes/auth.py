@@ -30,7 +30,7 @@ def login_user(
     return token, row, user
 
 
-@router.post("/login", response_model=TokenOut, responses=answers(401, 422, 429))
+@router.post("/login", response_model=TokenOut, responses=answers(400, 401, 422, 429))
 def login(body: LoginIn, request: Request, rt: RuntimeDep, db: SessionDep) -> TokenOut:
     """Exchange e-mail and password for a bearer token."""
     token, row, user = login_user(rt, db, request, body.email, body.password, SessionKind.BEARER)

@@ -106,7 +106,7 @@ def read_call_preference(
 @router.put(
     "/elders/{elder_id}/call-preference",
     response_model=CallPreferencePublic,
-    responses=answers(401, 403, 404, 422),
+    responses=answers(400, 401, 403, 404, 422),
 )
 def set_call_preference(
     elder_id: RowId, body: CallPreferencePublic, user: CurrentUser, db: SessionDep

@@ -35,7 +35,7 @@ router = APIRouter(tags=["devices"])
     "/api/pairing/requests",
     response_model=PairingRequestOut,
     status_code=201,
-    responses=answers(409, 422, 429),
+    responses=answers(400, 409, 422, 429),
 )
 def request_code(
     request: Request, rt: RuntimeDep, db: SessionDep, body: PairingRequestIn | None = None
@@ -50,7 +50,7 @@ def request_code(
     "/api/pairing/status",
     response_model=PairingStatusOut,
     response_model_exclude_none=True,
-    responses=answers(404, 422),
+    responses=answers(400, 404, 422),
 )
 def pairing_status(body: PairingStatusIn, db: SessionDep) -> PairingStatusOut:
     """A waiting box asks whether its code was entered (fallback to the WebSocket push)."""
@@ -98,7 +98,7 @@ def claim_code(rt: Runtime, db: Session, user: User, ip: str, code: str, elder_i
     "/api/pairing/claim",
     response_model=PairingClaimOut,
     status_code=201,
-    responses=answers(401, 403, 404, 422, 429),
+    responses=answers(400, 401, 403, 404, 422, 429),
 )
 def claim(
     body: PairingClaimIn, request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeDep

@@ -32,7 +32,7 @@ def read_elder(elder_id: RowId, user: CurrentUser, db: SessionDep) -> ElderDetai
     return ElderDetail.model_validate(elder)
 
 
-@router.patch("/{elder_id}", response_model=ElderDetail, responses=answers(401, 403, 404, 422))
+@router.patch("/{elder_id}", response_model=ElderDetail, responses=answers(400, 401, 403, 404, 422))
 def update_elder(
     elder_id: RowId, body: ElderUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> ElderDetail:

@@ -56,7 +56,7 @@ def list_plans(elder_id: RowId, user: CurrentUser, db: SessionDep) -> list[PlanP
     "/elders/{elder_id}/medication-plans",
     response_model=PlanPublic,
     status_code=201,
-    responses=answers(401, 403, 404, 422),
+    responses=answers(400, 401, 403, 404, 422),
 )
 def add_plan(
     elder_id: RowId, body: PlanCreate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
@@ -82,7 +82,7 @@ def read_plan(plan_id: RowId, user: CurrentUser, db: SessionDep) -> PlanPublic:
 @router.patch(
     "/medication-plans/{plan_id}",
     response_model=PlanPublic,
-    responses=answers(401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422),
 )
 def change_plan(
     plan_id: RowId, body: PlanUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
@@ -169,7 +169,7 @@ def read_alerts(elder_id: RowId, user: CurrentUser, db: SessionDep) -> AlertSett
 @router.put(
     "/elders/{elder_id}/reminder-alerts",
     response_model=AlertSettingsPublic,
-    responses=answers(401, 403, 404, 422),
+    responses=answers(400, 401, 403, 404, 422),
 )
 def save_alerts(
     elder_id: RowId, body: AlertSettingsUpdate, user: CurrentUser, db: SessionDep

@@ -74,7 +74,7 @@ def acknowledge_alert(
 @router.post(
     "/api/sos/alerts/{alert_id}/resolve",
     response_model=SosAlertPublic,
-    responses=answers(401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422),
 )
 def resolve_alert(
     alert_id: RowId, body: SosResolveUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
@@ -109,7 +109,7 @@ def sos_stats(user: CurrentUser, db: SessionDep) -> list[MonthStatsPublic]:
     "/api/box/sensor-events",
     response_model=SensorEventPublic,
     status_code=201,
-    responses=answers(401, 422),
+    responses=answers(400, 401, 422),
 )
 def sensor_event(
     body: SensorEventCreate, device: CurrentDevice, db: SessionDep, rt: RuntimeDep
