@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from protocol.enums import Role
+from protocol.ids import RowId
 from protocol.messages import Message, utcnow
 
 
@@ -43,9 +44,9 @@ class SosAlertPush(Message):
     """Server → pages: an alert was raised or changed (the board updates and sounds)."""
 
     type: Literal["sos_alert"] = "sos_alert"
-    alert_id: int
+    alert_id: RowId
     key: str
-    elder_id: int
+    elder_id: RowId
     elder_name: str
     status: SosStatus
     source: SosSource
@@ -57,7 +58,7 @@ class SosAcknowledged(Message):
     """Server → box: someone has seen the call; the TV says who."""
 
     type: Literal["sos_acknowledged"] = "sos_acknowledged"
-    alert_id: int
+    alert_id: RowId
     key: str
     by_name: str
     relation: str = ""
@@ -68,7 +69,7 @@ class SosResolved(Message):
     """Server → box: the alert was closed; the TV goes back home."""
 
     type: Literal["sos_resolved"] = "sos_resolved"
-    alert_id: int
+    alert_id: RowId
     key: str
 
 

@@ -11,17 +11,10 @@ declared in the OpenAPI document so a client can know it in advance.
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
-from annotated_types import Ge, Le
+from protocol.ids import MAX_ROW_ID, RowId
 
-# 2³¹ − 1, not SQLite's 2⁶³ − 1: id columns are `Integer`, which is int4 on PostgreSQL, and a
-# larger id fails there ("integer out of range") long before SQLite's limit. One bound for both
-# databases, so the API answers the same on each. Raise it together with a migration to BIGINT.
-MAX_ROW_ID = 2**31 - 1
-
-RowId = Annotated[int, Ge(1), Le(MAX_ROW_ID)]
-"""The id of a database row, as a path or query parameter, a body field or a form field."""
+__all__ = ["MAX_ROW_ID", "RowId", "form_row_id"]
 
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
@@ -29,7 +22,7 @@ _DIGITS = re.compile(r"[0-9]{1,10}")
 def form_row_id(raw: object) -> int | None:
     """The id a page form typed as text carries, or None when it is not a valid row id."""
     text = str(raw if raw is not None else "").strip()
-    # Only ASCII digits: str.isdigit() also accepts "²" and "１", which int() then refuses.
+    # Only ASCII digits: str.isdigit() also accepts "²", which int() then refuses.
     if not _DIGITS.fullmatch(text):
         return None
     value = int(text)

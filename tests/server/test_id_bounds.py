@@ -1,11 +1,13 @@
-"""Ids out of range are refused at the edge (422 JSON) on every route that takes one, never a 500.
+"""Ids out of range are refused at the edge (422 JSON) on every route that takes one, never a 500,
+and with an `error` message on a socket that stays open.
 
-The routes are read from the app itself (API and page routes, path, query, JSON-body and form
-ids), so a route added later is probed without anyone listing it here.
+The routes and message types are read from the app and the protocol themselves (API and page
+routes; path, query, JSON-body, form and message ids), so one added later is probed too.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from dataclasses import dataclass
@@ -14,13 +16,26 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from protocol import (
+    MESSAGE_TYPES,
+    CallHangUp,
+    CallJoin,
+    ClientKind,
+    Error,
+    ErrorCode,
+    Heartbeat,
+    Hello,
+    Welcome,
+    dump_message,
+)
 from server.core.db import Database
 from server.ids import MAX_ROW_ID
 from tests.conftest import bearer
 from tests.factories import PASSWORD, World, make_world
 from tests.live import LiveServer
+from tests.server.test_box_socket import recv, send
 
 # Past SQLite's int64 (the OverflowError of issue #11), past PostgreSQL's int4 columns, and below 1.
 OUT_OF_RANGE = [2**63, 2**63 - 1, MAX_ROW_ID + 1, 0, -1]
@@ -177,3 +192,35 @@ def test_keep_alive_connection_survives_a_huge_id(live_server: LiveServer, seede
         # The same connection answers the next request (it was reset after the 500 before).
         again = f"GET /api/elders/{seeded.elder_a.id} HTTP/1.1\r\nHost: {host}\r\n"
         assert _http(sock, again + f"Authorization: {token}\r\n\r\n").startswith(b"HTTP/1.1 200 ")
+
+
+def test_every_message_type_refuses_ids_out_of_range() -> None:
+    checked = 0
+    for model in MESSAGE_TYPES:
+        names = [n for n in model.model_fields if n.endswith("_id")]
+        for name, value in ((n, v) for n in names for v in OUT_OF_RANGE):
+            with pytest.raises(ValidationError) as caught:
+                model.model_validate({name: value})
+            assert any(e["loc"] == (name,) for e in caught.value.errors()), (model, name)
+            checked += 1
+    assert checked >= 15 * len(OUT_OF_RANGE), "the message types must be read from the protocol"
+
+
+@pytest.mark.parametrize("message", [CallJoin(call_id=1), CallHangUp(call_id=1)])
+def test_socket_answers_an_id_out_of_range_with_an_error_and_stays_open(
+    client: TestClient, world: World, message: Any
+) -> None:
+    token = bearer(client, world.doctor_a.email)["Authorization"].split()[1]
+    with client.websocket_connect("/ws/web") as ws:
+        send(ws, Hello(client=ClientKind.WEB, token=token))
+        assert isinstance(recv(ws), Welcome)
+        for value in (2**63, MAX_ROW_ID + 1):
+            frame = json.loads(dump_message(message)) | {"call_id": value, "id": "probe"}
+            ws.send_text(json.dumps(frame))
+            answer = recv(ws)
+            # Before: the handler's query failed, and the socket said "internal" (logged as ERROR).
+            assert isinstance(answer, Error) and answer.code is ErrorCode.INVALID, answer
+            assert "call_id" in answer.message and answer.ref == "probe"
+        send(ws, Heartbeat(id="still-open"))
+        answer = recv(ws)
+        assert isinstance(answer, Heartbeat) and answer.id == "still-open"
