@@ -35,6 +35,7 @@ from typing import Literal
 from pydantic import Field
 
 from protocol.enums import Lang
+from protocol.ids import RowId
 from protocol.messages import Message, WireModel
 
 MAX_SDP = 60_000
@@ -83,7 +84,7 @@ class CallQueued(Message):
     """Server → box: the request waits; sent again whenever the place in the queue changes."""
 
     type: Literal["call_queued"] = "call_queued"
-    call_id: int
+    call_id: RowId
     position: int = Field(ge=1)
     expected_wait_s: int = Field(ge=0)
 
@@ -91,8 +92,8 @@ class CallQueued(Message):
 class QueueEntry(WireModel):
     """One waiting elder as the doctors' queue shows them."""
 
-    call_id: int
-    elder_id: int
+    call_id: RowId
+    elder_id: RowId
     elder_name: str
     age: int | None = None
     lang: Lang
@@ -117,7 +118,7 @@ class CallJoin(Message):
     """Doctor → server: I take this consult request."""
 
     type: Literal["call_join"] = "call_join"
-    call_id: int
+    call_id: RowId
 
 
 class CallInvite(Message):
@@ -128,7 +129,7 @@ class CallInvite(Message):
     """
 
     type: Literal["call_invite"] = "call_invite"
-    elder_id: int
+    elder_id: RowId
     auto_answer: bool = False
 
 
@@ -136,7 +137,7 @@ class CallRinging(Message):
     """Server → box: someone is calling; also tells the caller the call id."""
 
     type: Literal["call_ringing"] = "call_ringing"
-    call_id: int
+    call_id: RowId
     kind: CallKind
     caller_name: str
     auto_answer: bool = False
@@ -153,7 +154,7 @@ class FamilyCallRinging(Message):
     """Server → box: the family is being rung; ``rung`` pages got the call (0: nobody online)."""
 
     type: Literal["family_call_ringing"] = "family_call_ringing"
-    call_id: int
+    call_id: RowId
     rung: int = Field(ge=0)
     timeout_s: float = Field(gt=0)
 
@@ -162,8 +163,8 @@ class CallIncoming(Message):
     """Server → each linked family member's pages: the elder is calling."""
 
     type: Literal["call_incoming"] = "call_incoming"
-    call_id: int
-    elder_id: int
+    call_id: RowId
+    elder_id: RowId
     elder_name: str
     timeout_s: float = Field(gt=0)
 
@@ -172,7 +173,7 @@ class CallPickedUp(Message):
     """Server → the family members rung: ``by`` answered this call (stop ringing)."""
 
     type: Literal["call_picked_up"] = "call_picked_up"
-    call_id: int
+    call_id: RowId
     by: str = Field(max_length=120)
 
 
@@ -180,25 +181,25 @@ class CallAccept(Message):
     """Box → server: the elder answered (or a family page answers the elder's call)."""
 
     type: Literal["call_accept"] = "call_accept"
-    call_id: int
+    call_id: RowId
 
 
 class CallDecline(Message):
     """Box → server: the elder declined (or a family page declines the elder's call)."""
 
     type: Literal["call_decline"] = "call_decline"
-    call_id: int
+    call_id: RowId
 
 
 class CallStart(Message):
     """Server → each party: the call is on; ``offerer`` sends the offer."""
 
     type: Literal["call_start"] = "call_start"
-    call_id: int
+    call_id: RowId
     kind: CallKind
     role: CallRole
     peer_name: str
-    elder_id: int
+    elder_id: RowId
     ice_servers: list[IceServer] = Field(default_factory=list)
     ice_transport_policy: Literal["all", "relay"] = "all"
 
@@ -207,7 +208,7 @@ class CallOffer(Message):
     """Offerer → server → answerer: complete SDP offer."""
 
     type: Literal["call_offer"] = "call_offer"
-    call_id: int
+    call_id: RowId
     sdp: str = Field(min_length=1, max_length=MAX_SDP)
 
 
@@ -215,7 +216,7 @@ class CallAnswer(Message):
     """Answerer → server → offerer: complete SDP answer."""
 
     type: Literal["call_answer"] = "call_answer"
-    call_id: int
+    call_id: RowId
     sdp: str = Field(min_length=1, max_length=MAX_SDP)
 
 
@@ -223,7 +224,7 @@ class CallIce(Message):
     """Either → server → the other: one trickled ICE candidate (empty = end of candidates)."""
 
     type: Literal["call_ice"] = "call_ice"
-    call_id: int
+    call_id: RowId
     candidate: str = Field(default="", max_length=1024)
     sdp_mid: str | None = Field(default=None, max_length=64)
 
@@ -232,7 +233,7 @@ class CallHangUp(Message):
     """Either party → server: end (or cancel, or give up on) this call."""
 
     type: Literal["call_hang_up"] = "call_hang_up"
-    call_id: int
+    call_id: RowId
     reason: CallEndReason = CallEndReason.HUNG_UP
 
 
@@ -240,7 +241,7 @@ class CallEnded(Message):
     """Server → every party: the call is over."""
 
     type: Literal["call_ended"] = "call_ended"
-    call_id: int
+    call_id: RowId
     reason: CallEndReason
     by: str | None = Field(default=None, max_length=16)
 
@@ -249,7 +250,7 @@ class ConsultNotes(Message):
     """Doctor → server: the consult's notes and outcome (saved as its record)."""
 
     type: Literal["consult_notes"] = "consult_notes"
-    call_id: int
+    call_id: RowId
     notes: str = Field(max_length=20_000)
     outcome: str | None = Field(default=None, max_length=200)
 

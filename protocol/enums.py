@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     # HTTP only: a change made with the page's cookie that may come from another site.
     CSRF_FAILED = "csrf_failed"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
     INTERNAL = "internal"
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from protocol.enums import ClientKind, ErrorCode, Lang, Role, Topic
+from protocol.ids import RowId
 
 
 def utcnow() -> datetime:
@@ -82,8 +83,8 @@ class Welcome(Message):
     type: Literal["welcome"] = "welcome"
     client: ClientKind
     role: Role | None = None
-    user_id: int | None = None
-    device_id: int | None = None
+    user_id: RowId | None = None
+    device_id: RowId | None = None
     elder: ElderInfo | None = None
     heartbeat_seconds: float
     server_time: datetime = Field(default_factory=utcnow)
@@ -109,7 +110,7 @@ class Paired(Message):
     """Server → waiting box: a family member entered the code; here is the device token."""
 
     type: Literal["paired"] = "paired"
-    device_id: int
+    device_id: RowId
     device_token: str
     elder: ElderInfo
 
@@ -126,7 +127,7 @@ class Changed(Message):
 
     type: Literal["changed"] = "changed"
     topic: Topic
-    elder_id: int | None = None
+    elder_id: RowId | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from protocol.ids import RowId
 from protocol.messages import Message, WireModel, utcnow
 from protocol.schedule import Schedule
 
@@ -60,7 +61,7 @@ class MedPlans(Message):
     """Server → box: the elder's current plans (active and paused; ended ones are dropped)."""
 
     type: Literal["med_plans"] = "med_plans"
-    elder_id: int
+    elder_id: RowId
     plans: list[PlanInfo] = Field(default_factory=list, max_length=200)
 
 
@@ -75,7 +76,7 @@ class DoseAnswer(Message):
 
     type: Literal["dose_answer"] = "dose_answer"
     key: str = Field(min_length=8, max_length=64)
-    plan_id: int
+    plan_id: RowId
     scheduled_local: datetime
     scheduled_at: datetime
     outcome: DoseOutcome
@@ -86,9 +87,9 @@ class DoseAlert(Message):
     """Server → family page: a dose was not confirmed in time."""
 
     type: Literal["dose_alert"] = "dose_alert"
-    elder_id: int
+    elder_id: RowId
     elder_name: str
-    plan_id: int
+    plan_id: RowId
     medicine: str
     scheduled_at: datetime
     outcome: DoseOutcome = DoseOutcome.MISSED

@@ -16,19 +16,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
 from protocol.messages import WireModel
 
 MAX_TIMES_PER_DAY = 12
 
+# A time of the elder's day has no UTC offset, and JSON Schema's "time" format requires one
+# (RFC 3339 full-time): the schema states the shape these values really have on the wire.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "description": "local wall-clock time HH:MM[:SS], without offset",
+        }
+    ),
+]
+
 
 class Schedule(WireModel):
     """When doses are due, in the elder's local wall-clock time."""
 
-    times: tuple[time, ...] = Field(default=(), max_length=MAX_TIMES_PER_DAY)
+    times: tuple[LocalTime, ...] = Field(default=(), max_length=MAX_TIMES_PER_DAY)
     days_of_week: tuple[int, ...] | None = Field(
         default=None, description="ISO weekdays 1 (Monday) to 7 (Sunday); None = every day"
     )

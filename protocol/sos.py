@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from protocol.enums import Role
+from protocol.ids import RowId
 from protocol.messages import Message, utcnow
 
 
@@ -47,9 +48,9 @@ class SosAlertPush(Message):
     """Server → pages: an alert was raised or changed (the board updates and sounds)."""
 
     type: Literal["sos_alert"] = "sos_alert"
-    alert_id: int
+    alert_id: RowId
     key: str
-    elder_id: int
+    elder_id: RowId
     elder_name: str
     status: SosStatus
     source: SosSource
@@ -61,7 +62,7 @@ class SosAcknowledged(Message):
     """Server → box: someone has seen the call; the TV says who."""
 
     type: Literal["sos_acknowledged"] = "sos_acknowledged"
-    alert_id: int
+    alert_id: RowId
     key: str
     by_name: str
     relation: str = ""
@@ -72,7 +73,7 @@ class SosResolved(Message):
     """Server → box: the alert was closed; the TV goes back home."""
 
     type: Literal["sos_resolved"] = "sos_resolved"
-    alert_id: int
+    alert_id: RowId
     key: str
 
 

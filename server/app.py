@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,7 +14,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from protocol import ErrorCode
 from server import outgoing as _outgoing  # noqa: F401  (registers the delivery sweep)
+from server.api.responses import ErrorOut, FieldErrorOut, InvalidOut, code_for_status
 from server.api.routes import auth, calls, devices, elders, health, reminders, sos
 from server.calls import elder_call as _elder_call  # noqa: F401  (registers handlers)
 from server.calls import signaling as _call_signaling  # noqa: F401  (registers handlers)
@@ -47,7 +49,7 @@ def _validation_message(err: RequestValidationError) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves as JSON ``{"detail": ..., "code": ...}``; nothing leaves as a bare 500."""
+    """Every error leaves as JSON `ErrorOut` (422: `InvalidOut`); nothing leaves as a bare 500."""
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, err: AppError) -> Response:
@@ -57,41 +59,51 @@ def install_error_handlers(app: FastAPI) -> None:
         if request.url.path.startswith(("/api", "/healthz", "/ws")) or not pages.wants_html(
             request
         ):
-            return JSONResponse(
-                {"detail": err.message, "code": err.code.value}, err.status, headers=headers
-            )
+            return _error(err.status, err.message, err.code, headers)
         return pages.error_page(request, err.status, err.message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": _validation_message(err), "code": "invalid", "errors": _safe_errors(err)},
-            status_code=422,
+        body = InvalidOut(
+            detail=_validation_message(err), code=ErrorCode.INVALID, errors=_safe_errors(err)
         )
+        return JSONResponse(body.model_dump(mode="json"), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"detail": err.detail}, err.status_code, headers=err.headers)
+        # Raised by the framework itself: unknown path (404), wrong method (405), a body
+        # that cannot be parsed (400). They carry a code like every other error.
+        return _error(
+            err.status_code, str(err.detail), code_for_status(err.status_code), err.headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         # Starlette answers this one outside every middleware: add the security headers here.
         https = request.app.state.rt.settings.public_base_url.startswith("https")
-        return JSONResponse(
-            {"detail": "internal error; it has been logged"},
-            status_code=500,
+        return _error(
+            500,
+            "internal error; it has been logged",
+            ErrorCode.INTERNAL,
             headers=security_headers(request.url.path, "application/json", https),
         )
 
 
-def _safe_errors(err: RequestValidationError) -> list[dict[str, object]]:
+def _error(
+    status: int, message: str, code: ErrorCode, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    body = ErrorOut(detail=message, code=code).model_dump(mode="json")
+    return JSONResponse(body, status, headers=dict(headers) if headers else None)
+
+
+def _safe_errors(err: RequestValidationError) -> list[FieldErrorOut]:
     return [
-        {
-            "loc": list(e.get("loc", ())),
-            "msg": str(e.get("msg", "")),
-            "type": str(e.get("type", "")),
-        }
+        FieldErrorOut(
+            loc=[p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+            msg=str(e.get("msg", "")),
+            type=str(e.get("type", "")),
+        )
         for e in err.errors()[:20]
     ]
 

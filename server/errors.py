@@ -8,6 +8,7 @@ Hierarchy::
     │   └── CsrfFailed                 -> 403  (page cookie on a change, not from our pages)
     ├── NotFound                       -> 404
     ├── Conflict                       -> 409
+    ├── InvalidInput                   -> 422  (a form field the page cannot use)
     └── RateLimited                    -> 429
 """
 
@@ -60,6 +61,13 @@ class Conflict(AppError):
 
     status = 409
     default_code = ErrorCode.CONFLICT
+
+
+class InvalidInput(AppError):
+    """A value a form sent is not one it could have sent (the API's 422, for pages)."""
+
+    status = 422
+    default_code = ErrorCode.INVALID
 
 
 class RateLimited(AppError):

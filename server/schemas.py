@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from protocol import SPEECH_RATE_WPM_RANGE, SPEECH_VOLUME_PCT_RANGE, Lang, Role
+from server.ids import RowId
 from server.text import Name
 
 _ZONES = available_timezones()
@@ -133,7 +134,7 @@ class PairingStatusOut(BaseModel):
 
 class PairingClaimIn(Strict):
     code: str = Field(pattern=r"^\d{6}$", description="the 6 digits shown on the TV")
-    elder_id: int = Field(gt=0)
+    elder_id: RowId
 
 
 class PairingClaimOut(BaseModel):

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from protocol import DoseOutcome, PlanStatus, Schedule
 from server.text import Name
+
+# The elder's wall-clock date and time, without offset (JSON Schema's "date-time" requires one).
+LocalDateTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$",
+            "description": "local wall-clock date and time, without offset",
+        }
+    ),
+]
 
 
 class _Text(BaseModel):
@@ -65,7 +78,7 @@ class DoseView(BaseModel):
 
     plan_id: int
     medicine: str
-    scheduled_local: datetime
+    scheduled_local: LocalDateTime
     scheduled_at: datetime
     state: str
     answered_at: datetime | None = None

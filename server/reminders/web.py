@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from protocol import PlanStatus, Role, Schedule
 from protocol.schedule import zone
 from server.api.deps import RuntimeDep, SessionDep
-from server.errors import AppError
+from server.errors import AppError, InvalidInput
+from server.ids import RowId, form_row_id
 from server.models import Elder, User, utcnow
 from server.reminders.doses import adherence, day_doses
 from server.reminders.plans import (
@@ -39,6 +40,8 @@ from server.web.sections import build_sections, page_section
 router = APIRouter(include_in_schema=False)
 TEMPLATE = "reminders/_family.html"
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+# Not str.isdigit(): it also accepts "²", which int() refuses (a 500 before).
+_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 @page_section("family", TEMPLATE, order=20)
@@ -111,12 +114,12 @@ def plan_from_form(form: dict[str, Any], lang: Any) -> tuple[PlanCreate | None, 
         start, end = utcnow().date(), None
     if end is not None and end < start:
         errors.append(translate(lang, "med.err.end_before_start"))
-    days = [int(d) for d in form.get("days", []) if str(d).isdigit()]
+    days = [int(d) for d in form.get("days", []) if _NUMBER.fullmatch(str(d))]
     every = str(form.get("every_n_days", "1")).strip() or "1"
     window = str(form.get("window_minutes", "30")).strip() or "30"
-    if not every.isdigit() or not 1 <= int(every) <= 365:
+    if not _NUMBER.fullmatch(every) or not 1 <= int(every) <= 365:
         errors.append(translate(lang, "med.err.every"))
-    if not window.isdigit() or not 1 <= int(window) <= 1440:
+    if not _NUMBER.fullmatch(window) or not 1 <= int(window) <= 1440:
         errors.append(translate(lang, "med.err.window"))
     if errors:
         return None, errors
@@ -181,21 +184,25 @@ async def save_plan_form(request: Request, db: SessionDep, rt: RuntimeDep) -> Re
     form = await request.form()
     pages._check_form(request, str(form.get("csrf", "")))
     values = _form_dict(form)
-    elder_id = str(values.get("elder_id", ""))
-    if not elder_id.isdigit():
-        raise AppError(translate(pages._lang(request, user), "error.elder"))
+    elder_id = form_row_id(values.get("elder_id"))
+    if elder_id is None:
+        raise InvalidInput(translate(pages._lang(request, user), "error.elder"))
     lang = pages._lang(request, user)
     body, errors = plan_from_form(values, lang)
     if body is None:
-        return _show_errors(request, db, rt, user, int(elder_id), errors, values)
-    plan_id = str(values.get("plan_id") or "")
+        return _show_errors(request, db, rt, user, elder_id, errors, values)
+    # An empty plan_id adds a plan; anything else must be the id of the plan to change.
+    raw_plan_id = values.get("plan_id") or ""
+    plan_id = form_row_id(raw_plan_id)
+    if raw_plan_id and plan_id is None:
+        raise InvalidInput(translate(lang, "error.plan"))
     try:
-        if plan_id.isdigit():
-            plan = update_plan(db, user, int(plan_id), PlanUpdate(**body.model_dump()))
+        if plan_id is not None:
+            plan = update_plan(db, user, plan_id, PlanUpdate(**body.model_dump()))
         else:
-            plan = create_plan(db, user, int(elder_id), body)
+            plan = create_plan(db, user, elder_id, body)
     except AppError as err:
-        return _show_errors(request, db, rt, user, int(elder_id), [err.message], values, err.status)
+        return _show_errors(request, db, rt, user, elder_id, [err.message], values, err.status)
     db.commit()
     announce_plans(db, rt.hub, db.get(Elder, plan.elder_id))  # type: ignore[arg-type]
     return RedirectResponse(f"/family?done=medicine#med-{plan.elder_id}", status_code=303)
@@ -203,7 +210,7 @@ async def save_plan_form(request: Request, db: SessionDep, rt: RuntimeDep) -> Re
 
 @router.post("/family/medicines/{plan_id}/status")
 async def plan_status_form(
-    plan_id: int, request: Request, db: SessionDep, rt: RuntimeDep
+    plan_id: RowId, request: Request, db: SessionDep, rt: RuntimeDep
 ) -> Response:
     """Pause, resume or end a plan from the page."""
     user = pages._require(request, db, Role.FAMILY)
@@ -223,7 +230,7 @@ async def plan_status_form(
 
 
 @router.post("/family/medicines/alerts/{elder_id}")
-async def alerts_form(elder_id: int, request: Request, db: SessionDep) -> Response:
+async def alerts_form(elder_id: RowId, request: Request, db: SessionDep) -> Response:
     """Save which missed-dose alerts this family member gets."""
     from server.api.routes.reminders import _family_elder, save_alert_setting
 

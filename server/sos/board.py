@@ -17,6 +17,7 @@ from protocol import Role
 from server.api.deps import RuntimeDep, SessionDep
 from server.api.routes.sos import after_change
 from server.errors import AppError, Conflict
+from server.ids import RowId
 from server.models import Elder, SosOutcome, SosStepKind, User
 from server.runtime import Runtime
 from server.sos import calls
@@ -89,7 +90,7 @@ def _user(request: Request, db: Session) -> User | Response:
 
 @router.post("/sos/alerts/{alert_id}/acknowledge")
 def acknowledge_form(
-    alert_id: int, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
+    alert_id: RowId, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
 ) -> Response:
     """The Acknowledge button."""
     user = _user(request, db)
@@ -105,7 +106,7 @@ def acknowledge_form(
 
 @router.post("/sos/alerts/{alert_id}/resolve")
 def resolve_form(
-    alert_id: int,
+    alert_id: RowId,
     request: Request,
     db: SessionDep,
     rt: RuntimeDep,
@@ -130,7 +131,7 @@ def resolve_form(
 
 @router.post("/sos/check-in/{elder_id}")
 def check_in_form(
-    elder_id: int,
+    elder_id: RowId,
     request: Request,
     db: SessionDep,
     rt: RuntimeDep,
@@ -153,7 +154,7 @@ def check_in_form(
 
 @router.post("/sos/alerts/{alert_id}/call")
 def call_form(
-    alert_id: int, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
+    alert_id: RowId, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
 ) -> Response:
     """The Call button: open a video call to the elder's TV, which answers by itself."""
     user = _user(request, db)

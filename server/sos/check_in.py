@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from protocol import CheckInRuleSet
 from server import audit
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
+from server.api.responses import answers
+from server.ids import RowId
 from server.models import CheckInRule, Device, User, utcnow
 from server.permissions import elder_for_sos_action, elder_for_viewing
 from server.runtime import Runtime
@@ -69,17 +71,23 @@ def push_rule(rt: Runtime, devices: set[int], time_local: str | None) -> None:
     rt.hub.run_from_thread(send())
 
 
-@router.get("/api/sos/check-in/{elder_id}", response_model=CheckInPublic)
-def read_check_in(elder_id: int, user: CurrentUser, db: SessionDep) -> CheckInPublic:
+@router.get(
+    "/api/sos/check-in/{elder_id}", response_model=CheckInPublic, responses=answers(401, 404, 422)
+)
+def read_check_in(elder_id: RowId, user: CurrentUser, db: SessionDep) -> CheckInPublic:
     """The elder's daily check-in time."""
     elder = elder_for_viewing(db, user, elder_id)
     row = rule_of(db, elder.id)
     return CheckInPublic(elder_id=elder.id, time_local=row.local_time if row else None)
 
 
-@router.put("/api/sos/check-in/{elder_id}", response_model=CheckInPublic)
+@router.put(
+    "/api/sos/check-in/{elder_id}",
+    response_model=CheckInPublic,
+    responses=answers(400, 401, 403, 404, 422),
+)
 def update_check_in(
-    elder_id: int, body: CheckInUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+    elder_id: RowId, body: CheckInUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> CheckInPublic:
     """Set or clear the daily check-in time; the elder's boxes hear of it at once."""
     devices = set_rule(db, user, elder_id, body.time_local)

@@ -16,6 +16,7 @@ from protocol import CallKind, Role
 from server.api.deps import SessionDep
 from server.api.routes.calls import set_auto_answer
 from server.calls.elder_call import missed_calls
+from server.ids import RowId
 from server.models import Call, CallPreference, CallStatus, Elder, User
 from server.permissions import elder_for_device_management, elder_for_viewing
 from server.runtime import Runtime
@@ -35,7 +36,7 @@ def doctor_consults(request: Request, db: SessionDep) -> Response:
 
 
 @router.get("/family/call/{elder_id}")
-def family_call(elder_id: int, request: Request, db: SessionDep) -> Response:
+def family_call(elder_id: RowId, request: Request, db: SessionDep) -> Response:
     """Call the elder's TV from the browser (family; operators and admins for SOS follow-up)."""
     user = _require(request, db, Role.FAMILY, Role.OPERATOR, Role.ADMIN)
     if isinstance(user, RedirectResponse):
@@ -54,7 +55,7 @@ def family_call(elder_id: int, request: Request, db: SessionDep) -> Response:
 
 @router.post("/family/call-preference/{elder_id}")
 def family_call_preference(
-    elder_id: int,
+    elder_id: RowId,
     request: Request,
     db: SessionDep,
     auto_answer: str = Form(""),

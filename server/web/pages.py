@@ -21,6 +21,7 @@ from server.api.routes.devices import claim_code, revoke
 from server.core.security import csrf_token
 from server.elder_records import update_elder
 from server.errors import AppError, Forbidden, RateLimited, Unauthorized
+from server.ids import RowId, form_row_id
 from server.models import SessionKind, User
 from server.permissions import visible_elders
 from server.runtime import Runtime
@@ -230,12 +231,13 @@ def family_pair(
         return _family_page(
             request, db, rt, user, 422, pair_error=translate(lang, "pair.bad_code"), code=code
         )
-    if not elder_id.isdigit():
+    chosen = form_row_id(elder_id)
+    if chosen is None:
         return _family_page(
             request, db, rt, user, 422, pair_error=translate(lang, "error.elder"), code=code
         )
     try:
-        claim_code(rt, db, user, client_ip(request), code, int(elder_id))
+        claim_code(rt, db, user, client_ip(request), code, chosen)
     except AppError as err:
         return _family_page(request, db, rt, user, err.status, pair_error=err.message, code=code)
     return RedirectResponse("/family?done=paired", status_code=303)
@@ -243,7 +245,7 @@ def family_pair(
 
 @router.post("/family/elders/{elder_id}/speech")
 def family_speech(
-    elder_id: int,
+    elder_id: RowId,
     request: Request,
     db: SessionDep,
     rt: RuntimeDep,
@@ -267,7 +269,7 @@ def family_speech(
 
 @router.post("/family/devices/{device_id}/revoke")
 def family_revoke(
-    device_id: int, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
+    device_id: RowId, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
 ) -> Response:
     """Remove a TV box; its connection is cut at once."""
     user = _require(request, db, Role.FAMILY)

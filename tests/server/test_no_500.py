@@ -12,7 +12,7 @@ from tests.conftest import bearer
 from tests.factories import World
 from tests.server.routes import api_operations
 
-NASTY_IDS = ["0", "-1", "999999999999999999999999", "abc", "1e9", "%00", "１"]
+NASTY_IDS = ["0", "-1", "999999999999999999999999", "abc", "1e9", "%00", "１", "²", str(2**63)]
 NASTY_BODIES: list[object] = [
     None,
     {},
@@ -64,7 +64,9 @@ def test_hostile_requests_get_4xx_never_5xx(
                 if resp.status_code >= 500:
                     failures.append(f"{method} {path} {body!r:.60} -> {resp.status_code}")
                 elif resp.status_code >= 400:
-                    assert resp.json().get("detail"), f"{method} {path}: 4xx without a message"
+                    body = resp.json()
+                    assert body.get("detail"), f"{method} {path}: 4xx without a message"
+                    assert body.get("code"), f"{method} {path}: 4xx without a code"
     assert sent > 300, "the fuzz must reach every route"
     assert failures == []
 

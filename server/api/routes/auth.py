@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from server.accounts import authenticate, end_session, normalise_email, start_session
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep, bearer_token, client_ip
+from server.api.responses import answers
 from server.errors import Unauthorized
 from server.models import SessionKind
 from server.schemas import LoginIn, TokenOut, UserPublic
@@ -29,7 +30,7 @@ def login_user(
     return token, row, user
 
 
-@router.post("/login", response_model=TokenOut)
+@router.post("/login", response_model=TokenOut, responses=answers(400, 401, 422, 429))
 def login(body: LoginIn, request: Request, rt: RuntimeDep, db: SessionDep) -> TokenOut:
     """Exchange e-mail and password for a bearer token."""
     token, row, user = login_user(rt, db, request, body.email, body.password, SessionKind.BEARER)
@@ -38,7 +39,7 @@ def login(body: LoginIn, request: Request, rt: RuntimeDep, db: SessionDep) -> To
     )
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, responses=answers(401))
 def logout(request: Request, user: CurrentUser, db: SessionDep) -> Response:
     """End the bearer session used for this call."""
     token = bearer_token(request)
@@ -47,7 +48,7 @@ def logout(request: Request, user: CurrentUser, db: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get("/me", response_model=UserPublic, responses=answers(401))
 def me(user: CurrentUser) -> UserPublic:
     """Who is logged in."""
     return UserPublic.model_validate(user)

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from protocol import CallEndReason, CallKind, Role
 from server import audit
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
+from server.api.responses import answers
 from server.calls.fhir import encounter
 from server.errors import Forbidden, NotFound
+from server.ids import RowId
 from server.models import Call, CallPreference, CallStatus, User
 from server.permissions import elder_for_device_management, elder_for_viewing
 
@@ -54,16 +56,18 @@ def _visible_call(db: SessionDep, user: User, call_id: int) -> Call:
     return call
 
 
-@router.get("/calls/{call_id}", response_model=CallPublic)
-def read_call(call_id: int, user: CurrentUser, db: SessionDep) -> CallPublic:
+@router.get("/calls/{call_id}", response_model=CallPublic, responses=answers(401, 404, 422))
+def read_call(call_id: RowId, user: CurrentUser, db: SessionDep) -> CallPublic:
     """One call record (audited: consult notes are health data)."""
     call = _visible_call(db, user, call_id)
     audit.record(db, "call.read", call.elder_id, user=user, detail=str(call.id))
     return CallPublic.model_validate(call)
 
 
-@router.get("/calls/{call_id}/fhir")
-def call_as_fhir(call_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep) -> dict[str, Any]:
+@router.get("/calls/{call_id}/fhir", responses=answers(401, 404, 422))
+def call_as_fhir(
+    call_id: RowId, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> dict[str, Any]:
     """The call as a FHIR R4 Encounter (class VR)."""
     call = _visible_call(db, user, call_id)
     audit.record(db, "call.exported_fhir", call.elder_id, user=user, detail=str(call.id))
@@ -72,8 +76,10 @@ def call_as_fhir(call_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep
     return encounter(call, elder, doctor, rt.settings.public_base_url)
 
 
-@router.get("/elders/{elder_id}/calls", response_model=list[CallPublic])
-def elder_calls(elder_id: int, user: CurrentUser, db: SessionDep) -> list[CallPublic]:
+@router.get(
+    "/elders/{elder_id}/calls", response_model=list[CallPublic], responses=answers(401, 404, 422)
+)
+def elder_calls(elder_id: RowId, user: CurrentUser, db: SessionDep) -> list[CallPublic]:
     """The elder's calls and consults, newest first (audited)."""
     elder = elder_for_viewing(db, user, elder_id)
     audit.record(db, "call.listed", elder.id, user=user)
@@ -83,17 +89,27 @@ def elder_calls(elder_id: int, user: CurrentUser, db: SessionDep) -> list[CallPu
     return [CallPublic.model_validate(c) for c in rows]
 
 
-@router.get("/elders/{elder_id}/call-preference", response_model=CallPreferencePublic)
-def read_call_preference(elder_id: int, user: CurrentUser, db: SessionDep) -> CallPreferencePublic:
+@router.get(
+    "/elders/{elder_id}/call-preference",
+    response_model=CallPreferencePublic,
+    responses=answers(401, 404, 422),
+)
+def read_call_preference(
+    elder_id: RowId, user: CurrentUser, db: SessionDep
+) -> CallPreferencePublic:
     """Whether the elder's box answers calls by itself."""
     elder = elder_for_viewing(db, user, elder_id)
     pref = db.get(CallPreference, elder.id)
     return CallPreferencePublic(auto_answer=bool(pref and pref.auto_answer))
 
 
-@router.put("/elders/{elder_id}/call-preference", response_model=CallPreferencePublic)
+@router.put(
+    "/elders/{elder_id}/call-preference",
+    response_model=CallPreferencePublic,
+    responses=answers(400, 401, 403, 404, 422),
+)
 def set_call_preference(
-    elder_id: int, body: CallPreferencePublic, user: CurrentUser, db: SessionDep
+    elder_id: RowId, body: CallPreferencePublic, user: CurrentUser, db: SessionDep
 ) -> CallPreferencePublic:
     """Family (or admin) turn auto-answer on or off for an elder who cannot press a key."""
     try:

@@ -9,7 +9,9 @@ from protocol import Paired, Topic
 from server import audit, pairing
 from server.accounts import device_for_token
 from server.api.deps import CurrentDevice, CurrentUser, RuntimeDep, SessionDep, client_ip
+from server.api.responses import answers
 from server.errors import AppError, NotFound
+from server.ids import RowId
 from server.models import Device, User, utcnow
 from server.pairing import PairingState
 from server.permissions import elder_for_device_management
@@ -29,7 +31,12 @@ from server.schemas import (
 router = APIRouter(tags=["devices"])
 
 
-@router.post("/api/pairing/requests", response_model=PairingRequestOut, status_code=201)
+@router.post(
+    "/api/pairing/requests",
+    response_model=PairingRequestOut,
+    status_code=201,
+    responses=answers(400, 409, 422, 429),
+)
 def request_code(
     request: Request, rt: RuntimeDep, db: SessionDep, body: PairingRequestIn | None = None
 ) -> PairingRequestOut:
@@ -40,7 +47,10 @@ def request_code(
 
 
 @router.post(
-    "/api/pairing/status", response_model=PairingStatusOut, response_model_exclude_none=True
+    "/api/pairing/status",
+    response_model=PairingStatusOut,
+    response_model_exclude_none=True,
+    responses=answers(400, 404, 422),
 )
 def pairing_status(body: PairingStatusIn, db: SessionDep) -> PairingStatusOut:
     """A waiting box asks whether its code was entered (fallback to the WebSocket push)."""
@@ -84,7 +94,12 @@ def claim_code(rt: Runtime, db: Session, user: User, ip: str, code: str, elder_i
     return device
 
 
-@router.post("/api/pairing/claim", response_model=PairingClaimOut, status_code=201)
+@router.post(
+    "/api/pairing/claim",
+    response_model=PairingClaimOut,
+    status_code=201,
+    responses=answers(400, 401, 403, 404, 422, 429),
+)
 def claim(
     body: PairingClaimIn, request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> PairingClaimOut:
@@ -113,14 +128,16 @@ def revoke(rt: Runtime, db: Session, user: User, device_id: int) -> Device:
     return device
 
 
-@router.delete("/api/devices/{device_id}", status_code=204)
-def revoke_device(device_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep) -> Response:
+@router.delete(
+    "/api/devices/{device_id}", status_code=204, responses=answers(400, 401, 403, 404, 422)
+)
+def revoke_device(device_id: RowId, user: CurrentUser, db: SessionDep, rt: RuntimeDep) -> Response:
     """Revoke a TV box (the elder's family or an admin)."""
     revoke(rt, db, user, device_id)
     return Response(status_code=204)
 
 
-@router.get("/api/box/me", response_model=BoxMe)
+@router.get("/api/box/me", response_model=BoxMe, responses=answers(401))
 def box_me(device: CurrentDevice, db: SessionDep) -> BoxMe:
     """A box asks who it serves."""
     info = elder_info(pairing.elder_of(db, device))

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from protocol import Role
 from server import audit, elder_records
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
+from server.api.responses import answers
 from server.errors import Forbidden
+from server.ids import RowId
 from server.models import AuditEntry, Device
 from server.permissions import elder_for_viewing, visible_elders
 from server.schemas import AuditOut, DevicePublic, ElderDetail, ElderPublic, ElderUpdate
@@ -16,32 +18,34 @@ from server.schemas import AuditOut, DevicePublic, ElderDetail, ElderPublic, Eld
 router = APIRouter(prefix="/api/elders", tags=["elders"])
 
 
-@router.get("", response_model=list[ElderPublic])
+@router.get("", response_model=list[ElderPublic], responses=answers(401))
 def list_elders(user: CurrentUser, db: SessionDep) -> list[ElderPublic]:
     """Every elder the caller may see."""
     return [ElderPublic.model_validate(e) for e in db.scalars(visible_elders(user))]
 
 
-@router.get("/{elder_id}", response_model=ElderDetail)
-def read_elder(elder_id: int, user: CurrentUser, db: SessionDep) -> ElderDetail:
+@router.get("/{elder_id}", response_model=ElderDetail, responses=answers(401, 404, 422))
+def read_elder(elder_id: RowId, user: CurrentUser, db: SessionDep) -> ElderDetail:
     """One elder's record, with contacts and care notes; the read is audited."""
     elder = elder_for_viewing(db, user, elder_id)
     audit.record(db, "elder.read", elder.id, user=user)
     return ElderDetail.model_validate(elder)
 
 
-@router.patch("/{elder_id}", response_model=ElderDetail)
+@router.patch("/{elder_id}", response_model=ElderDetail, responses=answers(400, 401, 403, 404, 422))
 def update_elder(
-    elder_id: int, body: ElderUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+    elder_id: RowId, body: ElderUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> ElderDetail:
     """Change an elder's record (family; doctors only care notes; admin); boxes hear of it."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return ElderDetail.model_validate(elder_records.update_elder(rt, db, user, elder_id, changes))
 
 
-@router.get("/{elder_id}/devices", response_model=list[DevicePublic])
+@router.get(
+    "/{elder_id}/devices", response_model=list[DevicePublic], responses=answers(401, 404, 422)
+)
 def list_devices(
-    elder_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+    elder_id: RowId, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> list[DevicePublic]:
     """The elder's TV boxes, revoked ones included, with whether each is online now."""
     elder = elder_for_viewing(db, user, elder_id)
@@ -57,8 +61,10 @@ def list_devices(
     return out
 
 
-@router.get("/{elder_id}/audit", response_model=list[AuditOut])
-def elder_audit(elder_id: int, user: CurrentUser, db: SessionDep) -> list[AuditOut]:
+@router.get(
+    "/{elder_id}/audit", response_model=list[AuditOut], responses=answers(401, 403, 404, 422)
+)
+def elder_audit(elder_id: RowId, user: CurrentUser, db: SessionDep) -> list[AuditOut]:
     """Who read or changed this elder's data (family and admins)."""
     elder = elder_for_viewing(db, user, elder_id)
     if user.role not in (Role.FAMILY, Role.ADMIN):

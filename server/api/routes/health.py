@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
@@ -12,7 +13,29 @@ from server.api.deps import RuntimeDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+class HealthOut(BaseModel):
+    """The process is up and the database answers."""
+
+    status: str
+    database: str
+    connections: int
+
+
+class HealthDownOut(BaseModel):
+    """The database does not answer."""
+
+    status: str
+    database: str
+    detail: str
+
+
+@router.get(
+    "/healthz",
+    responses={
+        200: {"model": HealthOut},
+        503: {"model": HealthDownOut, "description": "The database does not answer"},
+    },
+)
 async def healthz(rt: RuntimeDep) -> JSONResponse:
     """200 when the process is up and the database answers; 503 otherwise."""
 

@@ -12,7 +12,9 @@ from protocol import Role
 from protocol.schedule import zone
 from server import audit
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
+from server.api.responses import answers
 from server.errors import Forbidden
+from server.ids import RowId
 from server.models import DoseRecord, ReminderAlertSetting, utcnow
 from server.permissions import elder_for_viewing
 from server.reminders.doses import adherence, day_doses
@@ -38,17 +40,26 @@ from server.reminders.schemas import (
 router = APIRouter(prefix="/api", tags=["medication"])
 
 
-@router.get("/elders/{elder_id}/medication-plans", response_model=list[PlanPublic])
-def list_plans(elder_id: int, user: CurrentUser, db: SessionDep) -> list[PlanPublic]:
+@router.get(
+    "/elders/{elder_id}/medication-plans",
+    response_model=list[PlanPublic],
+    responses=answers(401, 404, 422),
+)
+def list_plans(elder_id: RowId, user: CurrentUser, db: SessionDep) -> list[PlanPublic]:
     """The elder's plans, ended ones included."""
     elder = elder_for_viewing(db, user, elder_id)
     audit.record(db, "medication.plans.read", elder.id, user=user)
     return [plan_public(p) for p in plans_of(db, elder.id)]
 
 
-@router.post("/elders/{elder_id}/medication-plans", response_model=PlanPublic, status_code=201)
+@router.post(
+    "/elders/{elder_id}/medication-plans",
+    response_model=PlanPublic,
+    status_code=201,
+    responses=answers(400, 401, 403, 404, 422),
+)
 def add_plan(
-    elder_id: int, body: PlanCreate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+    elder_id: RowId, body: PlanCreate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> PlanPublic:
     """Create a plan (family, the elder's clinic doctor, admin); the box hears of it at once."""
     plan = create_plan(db, user, elder_id, body)
@@ -58,17 +69,23 @@ def add_plan(
     return plan_public(plan)
 
 
-@router.get("/medication-plans/{plan_id}", response_model=PlanPublic)
-def read_plan(plan_id: int, user: CurrentUser, db: SessionDep) -> PlanPublic:
+@router.get(
+    "/medication-plans/{plan_id}", response_model=PlanPublic, responses=answers(401, 404, 422)
+)
+def read_plan(plan_id: RowId, user: CurrentUser, db: SessionDep) -> PlanPublic:
     """One plan."""
     plan = plan_for_viewing(db, user, plan_id)
     audit.record(db, "medication.plan.read", plan.elder_id, user=user)
     return plan_public(plan)
 
 
-@router.patch("/medication-plans/{plan_id}", response_model=PlanPublic)
+@router.patch(
+    "/medication-plans/{plan_id}",
+    response_model=PlanPublic,
+    responses=answers(400, 401, 403, 404, 409, 422),
+)
 def change_plan(
-    plan_id: int, body: PlanUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+    plan_id: RowId, body: PlanUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> PlanPublic:
     """Edit, pause (``status: paused``), resume or end a plan."""
     plan = update_plan(db, user, plan_id, body)
@@ -77,9 +94,11 @@ def change_plan(
     return plan_public(plan)
 
 
-@router.get("/elders/{elder_id}/doses", response_model=list[DoseView])
+@router.get(
+    "/elders/{elder_id}/doses", response_model=list[DoseView], responses=answers(401, 404, 422)
+)
 def list_doses(
-    elder_id: int,
+    elder_id: RowId,
     user: CurrentUser,
     db: SessionDep,
     day: Annotated[date | None, Query(description="local date; default today")] = None,
@@ -91,9 +110,13 @@ def list_doses(
     return day_doses(db, elder, day or now.astimezone(zone(elder.timezone)).date(), now)
 
 
-@router.get("/elders/{elder_id}/adherence", response_model=list[dict[str, Any]])
+@router.get(
+    "/elders/{elder_id}/adherence",
+    response_model=list[dict[str, Any]],
+    responses=answers(401, 404, 422),
+)
 def read_adherence(
-    elder_id: int,
+    elder_id: RowId,
     user: CurrentUser,
     db: SessionDep,
     days: Annotated[int, Query(ge=1, le=90)] = 28,
@@ -105,8 +128,8 @@ def read_adherence(
     return [{**r.model_dump(mode="json"), "percent": r.percent} for r in rows]
 
 
-@router.get("/elders/{elder_id}/fhir/medication")
-def export_fhir(elder_id: int, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+@router.get("/elders/{elder_id}/fhir/medication", responses=answers(401, 404, 422))
+def export_fhir(elder_id: RowId, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
     """FHIR R4 Bundle: MedicationRequest per plan, MedicationStatement per answered dose."""
     elder = elder_for_viewing(db, user, elder_id)
     audit.record(db, "medication.fhir.exported", elder.id, user=user)
@@ -126,8 +149,12 @@ def _alert_setting(db: Any, user_id: int, elder_id: int) -> ReminderAlertSetting
     )
 
 
-@router.get("/elders/{elder_id}/reminder-alerts", response_model=AlertSettingsPublic)
-def read_alerts(elder_id: int, user: CurrentUser, db: SessionDep) -> AlertSettingsPublic:
+@router.get(
+    "/elders/{elder_id}/reminder-alerts",
+    response_model=AlertSettingsPublic,
+    responses=answers(401, 403, 404, 422),
+)
+def read_alerts(elder_id: RowId, user: CurrentUser, db: SessionDep) -> AlertSettingsPublic:
     """The caller's missed-dose alert choice for this elder (family only)."""
     elder = _family_elder(db, user, elder_id)
     row = _alert_setting(db, user.id, elder.id)
@@ -139,9 +166,13 @@ def read_alerts(elder_id: int, user: CurrentUser, db: SessionDep) -> AlertSettin
     )
 
 
-@router.put("/elders/{elder_id}/reminder-alerts", response_model=AlertSettingsPublic)
+@router.put(
+    "/elders/{elder_id}/reminder-alerts",
+    response_model=AlertSettingsPublic,
+    responses=answers(400, 401, 403, 404, 422),
+)
 def save_alerts(
-    elder_id: int, body: AlertSettingsUpdate, user: CurrentUser, db: SessionDep
+    elder_id: RowId, body: AlertSettingsUpdate, user: CurrentUser, db: SessionDep
 ) -> AlertSettingsPublic:
     """Choose which missed-dose alerts the caller gets for this elder (family only)."""
     elder = _family_elder(db, user, elder_id)

@@ -7,7 +7,9 @@ from fastapi import APIRouter, Query
 from protocol import SosRaise, SosSource
 from server import audit, pairing
 from server.api.deps import CurrentDevice, CurrentUser, RuntimeDep, SessionDep
+from server.api.responses import answers
 from server.errors import Conflict
+from server.ids import RowId
 from server.models import SosStepKind, utcnow
 from server.runtime import Runtime
 from server.sos import calls
@@ -34,7 +36,7 @@ from server.sos.schemas import (
 router = APIRouter(tags=["sos"])
 
 
-@router.get("/api/sos/alerts", response_model=list[SosAlertPublic])
+@router.get("/api/sos/alerts", response_model=list[SosAlertPublic], responses=answers(401, 422))
 def list_alerts(
     user: CurrentUser, db: SessionDep, open_only: bool = Query(default=True)
 ) -> list[SosAlertPublic]:
@@ -43,17 +45,23 @@ def list_alerts(
     return [SosAlertPublic.from_view(v) for v in alert_views(db, alerts)]
 
 
-@router.get("/api/sos/alerts/{alert_id}", response_model=SosAlertPublic)
-def read_alert(alert_id: int, user: CurrentUser, db: SessionDep) -> SosAlertPublic:
+@router.get(
+    "/api/sos/alerts/{alert_id}", response_model=SosAlertPublic, responses=answers(401, 404, 422)
+)
+def read_alert(alert_id: RowId, user: CurrentUser, db: SessionDep) -> SosAlertPublic:
     """One alert with the elder's contacts and the timeline; the read is audited."""
     alert = alert_for_viewing(db, user, alert_id)
     audit.record(db, "sos.read", alert.elder_id, user=user, detail=f"alert {alert.id}")
     return SosAlertPublic.from_view(alert_views(db, [alert])[0])
 
 
-@router.post("/api/sos/alerts/{alert_id}/acknowledge", response_model=SosAlertPublic)
+@router.post(
+    "/api/sos/alerts/{alert_id}/acknowledge",
+    response_model=SosAlertPublic,
+    responses=answers(401, 403, 404, 422),
+)
 def acknowledge_alert(
-    alert_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+    alert_id: RowId, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> SosAlertPublic:
     """Take the alert: escalation stops and the elder's TV says who answered."""
     alert, taken = acknowledge(db, user, alert_id)
@@ -63,9 +71,13 @@ def acknowledge_alert(
     return SosAlertPublic.from_view(alert_views(db, [alert])[0])
 
 
-@router.post("/api/sos/alerts/{alert_id}/resolve", response_model=SosAlertPublic)
+@router.post(
+    "/api/sos/alerts/{alert_id}/resolve",
+    response_model=SosAlertPublic,
+    responses=answers(400, 401, 403, 404, 409, 422),
+)
 def resolve_alert(
-    alert_id: int, body: SosResolveUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+    alert_id: RowId, body: SosResolveUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> SosAlertPublic:
     """Close the alert with an outcome and a note."""
     alert = resolve(db, user, alert_id, body.outcome, body.note)
@@ -74,9 +86,9 @@ def resolve_alert(
     return SosAlertPublic.from_view(alert_views(db, [alert])[0])
 
 
-@router.post("/api/sos/alerts/{alert_id}/call")
+@router.post("/api/sos/alerts/{alert_id}/call", responses=answers(401, 403, 404, 409, 422))
 def call_about_alert(
-    alert_id: int, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+    alert_id: RowId, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> dict[str, str]:
     """Start a video call to the elder's box (answered automatically) when calls exist."""
     alert = alert_for_action(db, user, alert_id)
@@ -87,13 +99,18 @@ def call_about_alert(
     return {"call_url": url}
 
 
-@router.get("/api/sos/stats", response_model=list[MonthStatsPublic])
+@router.get("/api/sos/stats", response_model=list[MonthStatsPublic], responses=answers(401))
 def sos_stats(user: CurrentUser, db: SessionDep) -> list[MonthStatsPublic]:
     """Time to acknowledge per month over the alerts the caller may see."""
     return [MonthStatsPublic.from_stats(s) for s in monthly_stats(db, user)]
 
 
-@router.post("/api/box/sensor-events", response_model=SensorEventPublic, status_code=201)
+@router.post(
+    "/api/box/sensor-events",
+    response_model=SensorEventPublic,
+    status_code=201,
+    responses=answers(400, 401, 422),
+)
 def sensor_event(
     body: SensorEventCreate, device: CurrentDevice, db: SessionDep, rt: RuntimeDep
 ) -> SensorEventPublic:
