@@ -39,6 +39,8 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
+    TOO_LARGE = "too_large"
+    BUSY = "busy"
     INTERNAL = "internal"
 
 
