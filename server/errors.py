@@ -8,6 +8,7 @@ Hierarchy::
     ├── NotFound                       -> 404
     ├── Conflict                       -> 409
     └── RateLimited                    -> 429
+        └── ServerBusy                 -> 503  (overloaded; not the caller's fault)
 """
 
 from __future__ import annotations
@@ -64,3 +65,10 @@ class RateLimited(AppError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServerBusy(RateLimited):
+    """Too much work queued already (a flood); try again after ``retry_after`` seconds."""
+
+    status = 503
+    default_code = ErrorCode.BUSY

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request, Response
 
 from server.accounts import authenticate, end_session, normalise_email, start_session
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep, bearer_token, client_ip
-from server.errors import Unauthorized
+from server.errors import RateLimited, ServerBusy
 from server.models import SessionKind
+from server.ratelimit import address_bucket
 from server.schemas import LoginIn, TokenOut, UserPublic
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -16,15 +17,32 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 def login_user(
     rt: RuntimeDep, db: SessionDep, request: Request, email: str, password: str, kind: SessionKind
 ):  # type: ignore[no-untyped-def]
-    """Check credentials under the guessing limit; returns (token, session row, user)."""
-    key = f"{client_ip(request)}:{normalise_email(email)}"
-    rt.login_limiter.check(key, "log-in")
+    """Check credentials under the guessing limits; returns (token, session row, user).
+
+    Two limits: failures per address and account (a lock-out of one account for whoever
+    guesses at it), and failures per address whatever the accounts (random e-mails). Each
+    attempt is counted before its check, so a burst of concurrent guesses cannot all slip
+    through; a success takes its count back. Then the check waits its turn in the bounded
+    `PasswordCheckGate`: a flood gets 503 at once instead of memory and threads.
+    """
+    address = address_bucket(client_ip(request))
+    account_key, address_key = f"{address}:{normalise_email(email)}", address
+    rt.login_limiter.check(account_key, "log-in")
+    rt.login_address_limiter.hit(address_key, "log-in")
     try:
-        user = authenticate(db, email, password)
-    except Unauthorized:
-        rt.login_limiter.hit(key, "log-in")
+        rt.login_limiter.hit(account_key, "log-in")
+    except RateLimited:
+        rt.login_address_limiter.forget_one(address_key)
         raise
-    rt.login_limiter.reset(key)
+    try:
+        with rt.password_checks.turn():
+            user = authenticate(db, email, password)
+    except ServerBusy:  # no check happened: the attempt does not count against anyone
+        rt.login_limiter.forget_one(account_key)
+        rt.login_address_limiter.forget_one(address_key)
+        raise
+    rt.login_limiter.reset(account_key)
+    rt.login_address_limiter.forget_one(address_key)
     token, row = start_session(db, rt.settings, user, kind)
     return token, row, user
 
