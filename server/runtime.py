@@ -39,7 +39,9 @@ class Runtime:
             self.settings.login_failures_per_minute_per_address, max_keys=cap
         )
         self.password_checks = PasswordCheckGate(
-            self.settings.login_concurrent_hashes, self.settings.login_queue
+            self.settings.login_concurrent_hashes,
+            self.settings.login_queue,
+            self.settings.login_queue_wait_seconds,
         )
         self.pairing_limiter = RateLimiter(self.settings.pairing_attempts_per_minute, max_keys=cap)
         self.pairing_request_limiter = RateLimiter(

@@ -42,10 +42,13 @@ class Settings(BaseSettings):
         default=30, gt=0, description="failed log-ins per address, whatever the accounts tried"
     )
     login_concurrent_hashes: int = Field(
-        default=2, gt=0, description="password checks at once (argon2 takes ~19 MiB each)"
+        default=2, gt=0, description="password checks at once (argon2: ~19 MiB, one core each)"
     )
     login_queue: int = Field(
-        default=8, ge=0, description="log-ins waiting for a check; beyond that: 503 at once"
+        default=256, ge=0, description="log-ins waiting for a password check; beyond: 503"
+    )
+    login_queue_wait_seconds: float = Field(
+        default=5.0, gt=0, description="longest wait for a password check before a 503"
     )
     rate_limit_max_keys: int = Field(
         default=10_000, gt=0, description="addresses/accounts each rate limiter remembers"

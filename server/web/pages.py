@@ -136,10 +136,9 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login")
-def login_submit(
+async def login_submit(
     request: Request,
     rt: RuntimeDep,
-    db: SessionDep,
     email: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),
@@ -147,7 +146,7 @@ def login_submit(
     """Check the credentials; on success set the HTTP-only session cookie."""
     _same_origin_post(request)
     try:
-        token, row, user = login_user(rt, db, request, email, password, SessionKind.COOKIE)
+        token, row, user = await login_user(rt, request, email, password, SessionKind.COOKIE)
     except RateLimited as err:  # a lock-out (429) or a flood of log-ins (503)
         page = render(
             request, "login.html", None, status=err.status, error=err.message, email=email

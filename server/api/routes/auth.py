@@ -7,16 +7,27 @@ from fastapi import APIRouter, Request, Response
 from server.accounts import authenticate, end_session, normalise_email, start_session
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep, bearer_token, client_ip
 from server.errors import RateLimited, ServerBusy
-from server.models import SessionKind
+from server.models import SessionKind, User, UserSession
 from server.ratelimit import address_bucket
+from server.runtime import Runtime
 from server.schemas import LoginIn, TokenOut, UserPublic
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def login_user(
-    rt: RuntimeDep, db: SessionDep, request: Request, email: str, password: str, kind: SessionKind
-):  # type: ignore[no-untyped-def]
+def _check_and_start_session(
+    rt: Runtime, email: str, password: str, kind: SessionKind
+) -> tuple[str, UserSession, User]:
+    # On a password-check thread: lookup, argon2, session row, all in one transaction.
+    with rt.db.session() as db:
+        user = authenticate(db, email, password)
+        token, row = start_session(db, rt.settings, user, kind)
+        return token, row, user
+
+
+async def login_user(
+    rt: Runtime, request: Request, email: str, password: str, kind: SessionKind
+) -> tuple[str, UserSession, User]:
     """Check credentials under the guessing limits; returns (token, session row, user).
 
     Two limits: failures per address and account (a lock-out of one account for whoever
@@ -35,22 +46,22 @@ def login_user(
         rt.login_address_limiter.forget_one(address_key)
         raise
     try:
-        with rt.password_checks.turn():
-            user = authenticate(db, email, password)
+        token, row, user = await rt.password_checks.run(
+            _check_and_start_session, rt, email, password, kind
+        )
     except ServerBusy:  # no check happened: the attempt does not count against anyone
         rt.login_limiter.forget_one(account_key)
         rt.login_address_limiter.forget_one(address_key)
         raise
     rt.login_limiter.reset(account_key)
     rt.login_address_limiter.forget_one(address_key)
-    token, row = start_session(db, rt.settings, user, kind)
     return token, row, user
 
 
 @router.post("/login", response_model=TokenOut)
-def login(body: LoginIn, request: Request, rt: RuntimeDep, db: SessionDep) -> TokenOut:
+async def login(body: LoginIn, request: Request, rt: RuntimeDep) -> TokenOut:
     """Exchange e-mail and password for a bearer token."""
-    token, row, user = login_user(rt, db, request, body.email, body.password, SessionKind.BEARER)
+    token, row, user = await login_user(rt, request, body.email, body.password, SessionKind.BEARER)
     return TokenOut(
         access_token=token, expires_at=row.expires_at, user=UserPublic.model_validate(user)
     )
