@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     login_queue_wait_seconds: float = Field(
         default=5.0, gt=0, description="longest wait for a password check before a 503"
     )
+    login_refusal_delay_seconds: float = Field(
+        default=1.0, ge=0, description="a refused log-in (429/503) is answered after this long"
+    )
     rate_limit_max_keys: int = Field(
         default=10_000, gt=0, description="addresses/accounts each rate limiter remembers"
     )

@@ -14,6 +14,7 @@ import secrets
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -129,6 +130,21 @@ def test_one_address_trying_random_emails_is_limited(strict_rt: Runtime) -> None
         assert neighbour.post("/api/auth/login", json=right).status_code == 200, (
             "other addresses are not limited"
         )
+
+
+def test_a_refused_login_is_answered_late_so_a_flood_slows_down(settings: Settings) -> None:
+    slow = settings.model_copy(
+        update={"login_failures_per_minute_per_address": 1, "login_refusal_delay_seconds": 0.5}
+    )
+    runtime = Runtime.from_settings(slow)
+    try:
+        with _client(runtime) as client:
+            assert _bad_login(client).status_code == 401
+            started = time.monotonic()
+            assert _bad_login(client).status_code == 429
+            assert time.monotonic() - started >= 0.5, "refused at once: the flood comes back"
+    finally:
+        runtime.db.dispose()
 
 
 def test_limiter_memory_stays_bounded_under_random_emails(settings: Settings) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request, Response
 
 from server.accounts import authenticate, end_session, normalise_email, start_session
@@ -30,11 +32,26 @@ async def login_user(
 ) -> tuple[str, UserSession, User]:
     """Check credentials under the guessing limits; returns (token, session row, user).
 
-    Two limits: failures per address and account (a lock-out of one account for whoever
+    A refusal (429 locked out, 503 busy) is held back ``login_refusal_delay_seconds``
+    before it leaves, holding only a coroutine: a flooding client that ignores
+    ``Retry-After`` would otherwise come straight back, and thousands of instant refusals
+    a second kept the event loop from `/healthz` and SOS pushes.
+    """
+    try:
+        return await _login_user(rt, request, email, password, kind)
+    except RateLimited:
+        await asyncio.sleep(rt.settings.login_refusal_delay_seconds)
+        raise
+
+
+async def _login_user(
+    rt: Runtime, request: Request, email: str, password: str, kind: SessionKind
+) -> tuple[str, UserSession, User]:
+    """Two limits: failures per address and account (a lock-out of one account for whoever
     guesses at it), and failures per address whatever the accounts (random e-mails). Each
     attempt is counted before its check, so a burst of concurrent guesses cannot all slip
     through; a success takes its count back. Then the check waits its turn in the bounded
-    `PasswordCheckGate`: a flood gets 503 at once instead of memory and threads.
+    `PasswordCheckGate`: a flood gets 503 instead of memory and threads.
     """
     address = address_bucket(client_ip(request))
     account_key, address_key = f"{address}:{normalise_email(email)}", address
