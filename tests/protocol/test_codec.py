@@ -109,7 +109,7 @@ def test_depth_counts_nesting_not_brackets() -> None:
     assert parse_message('{"type": "heartbeat", "id": "' + "[{" * 30 + '"}').id == "[{" * 30
     shallow = {"type": "changed", "topic": "elder", "data": {"l": [[1]] * 2000}}
     assert parse_message(json.dumps(shallow)).data == shallow["data"]
-    deep = {"type": "changed", "topic": "elder", "data": {"x": "\\\"[" * 40}}
+    deep = {"type": "changed", "topic": "elder", "data": {"x": '\\"[' * 40}}
     assert parse_message(json.dumps(deep)).data == deep["data"], "escaped quotes end no string"
 
 
