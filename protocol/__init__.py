@@ -27,7 +27,15 @@ from protocol.call import (
     QueueEntry,
     QueueSubscribe,
 )
-from protocol.codec import MESSAGE_TYPES, dump_message, message_ref, parse_message
+from protocol.codec import (
+    MAX_MESSAGE_BYTES,
+    MAX_MESSAGE_DEPTH,
+    MESSAGE_TYPES,
+    check_frame,
+    dump_message,
+    message_ref,
+    parse_message,
+)
 from protocol.enums import ClientKind, ErrorCode, Lang, Role, Topic
 from protocol.errors import ProtocolError
 from protocol.messages import (
@@ -70,6 +78,8 @@ from protocol.sos import (
 )
 
 __all__ = [
+    "MAX_MESSAGE_BYTES",
+    "MAX_MESSAGE_DEPTH",
     "CallAccept",
     "CallAnswer",
     "CallDecline",
@@ -135,6 +145,7 @@ __all__ = [
     "Welcome",
     "answer_key",
     "dump_message",
+    "check_frame",
     "message_ref",
     "parse_message",
     "utcnow",

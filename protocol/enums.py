@@ -42,6 +42,8 @@ class ErrorCode(StrEnum):
     # HTTP only: a change made with the page's cookie that may come from another site.
     CSRF_FAILED = "csrf_failed"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    TOO_LARGE = "too_large"
+    BUSY = "busy"
     INTERNAL = "internal"
 
 

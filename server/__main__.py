@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             # and CPU per message for thousands of boxes.
             ws_ping_interval=None,
             ws_per_message_deflate=False,
+            # Hard cap: a frame over this closes the socket (1009) before it is buffered
+            # whole. Frames between the protocol's 64 KiB and this get an `error` reply.
+            ws_max_size=settings.ws_max_frame_bytes,
         )
     finally:
         if box is not None:

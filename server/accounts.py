@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.core.config import Settings
-from server.core.security import hash_password, new_token, token_hash, verify_password
+from server.core.security import (
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_hash,
+    verify_password,
+)
 from server.errors import Unauthorized
 from server.models import Device, SessionKind, User, UserSession, utcnow
 
@@ -34,6 +40,8 @@ def authenticate(db: Session, email: str, password: str) -> User:
         raise Unauthorized("wrong e-mail or password")
     if not verify_password(user.password_hash, password) or not user.is_active:
         raise Unauthorized("wrong e-mail or password")
+    if needs_rehash(user.password_hash):  # made with older argon2 parameters: upgrade it
+        user.password_hash = hash_password(password)
     return user
 
 

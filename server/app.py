@@ -18,6 +18,7 @@ from protocol import ErrorCode
 from server import outgoing as _outgoing  # noqa: F401  (registers the delivery sweep)
 from server.api.responses import ErrorOut, FieldErrorOut, InvalidOut, code_for_status
 from server.api.routes import auth, calls, devices, elders, health, reminders, sos
+from server.body_limit import BodySizeLimit
 from server.calls import elder_call as _elder_call  # noqa: F401  (registers handlers)
 from server.calls import signaling as _call_signaling  # noqa: F401  (registers handlers)
 from server.calls import sos_link as _sos_call_link  # noqa: F401  (installs the SOS call hook)
@@ -154,6 +155,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    # --- hostile input: request bodies over the limit are refused before they are read ---
+    app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
     # Security headers (CSP, nosniff, framing...) on every HTTP response; see the module.
     # (The CSRF check of cookie-authenticated API writes is in server.api.deps.)
     app.add_middleware(

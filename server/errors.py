@@ -10,6 +10,7 @@ Hierarchy::
     ├── Conflict                       -> 409
     ├── InvalidInput                   -> 422  (a form field the page cannot use)
     └── RateLimited                    -> 429
+        └── ServerBusy                 -> 503  (overloaded; not the caller's fault)
 """
 
 from __future__ import annotations
@@ -79,3 +80,10 @@ class RateLimited(AppError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServerBusy(RateLimited):
+    """Too much work queued already (a flood); try again after ``retry_after`` seconds."""
+
+    status = 503
+    default_code = ErrorCode.BUSY

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from server.core.config import Settings
 from server.core.db import Database
 from server.notify import LogTextGateway, Notifier, TextGateway, make_notifier
+from server.password_checks import PasswordCheckGate
 from server.ratelimit import RateLimiter
 from server.ws.hub import Hub
 from server.ws.presence import Presence
@@ -23,6 +24,8 @@ class Runtime:
     notifier: Notifier | None = None
     texts: TextGateway = field(default_factory=LogTextGateway)
     login_limiter: RateLimiter = field(init=False)
+    login_address_limiter: RateLimiter = field(init=False)
+    password_checks: PasswordCheckGate = field(init=False)
     pairing_limiter: RateLimiter = field(init=False)
     pairing_request_limiter: RateLimiter = field(init=False)
 
@@ -30,9 +33,20 @@ class Runtime:
         if self.notifier is None:
             self.notifier = make_notifier(self.settings)
         self.presence = Presence(self.db, self.hub, self.settings.presence_push_seconds)
-        self.login_limiter = RateLimiter(self.settings.login_attempts_per_minute)
-        self.pairing_limiter = RateLimiter(self.settings.pairing_attempts_per_minute)
-        self.pairing_request_limiter = RateLimiter(self.settings.pairing_requests_per_minute)
+        cap = self.settings.rate_limit_max_keys
+        self.login_limiter = RateLimiter(self.settings.login_attempts_per_minute, max_keys=cap)
+        self.login_address_limiter = RateLimiter(
+            self.settings.login_failures_per_minute_per_address, max_keys=cap
+        )
+        self.password_checks = PasswordCheckGate(
+            self.settings.login_concurrent_hashes,
+            self.settings.login_queue,
+            self.settings.login_queue_wait_seconds,
+        )
+        self.pairing_limiter = RateLimiter(self.settings.pairing_attempts_per_minute, max_keys=cap)
+        self.pairing_request_limiter = RateLimiter(
+            self.settings.pairing_requests_per_minute, max_keys=cap
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

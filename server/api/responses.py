@@ -57,6 +57,7 @@ _DESCRIPTIONS = {
     409: "The request clashes with the current state",
     422: "A parameter or the body is invalid (an id out of range included)",
     429: "Too many attempts; try again after Retry-After seconds",
+    503: "Too busy to check this now; try again after Retry-After seconds",
 }
 
 
@@ -73,7 +74,7 @@ def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "model": InvalidOut if status == 422 else ErrorOut,
             "description": _DESCRIPTIONS[status],
         }
-        if status == 429:
+        if status in (429, 503):
             entry["headers"] = {
                 "Retry-After": {
                     "description": "seconds to wait before the next attempt",

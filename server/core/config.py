@@ -38,6 +38,30 @@ class Settings(BaseSettings):
     ws_heartbeat_seconds: float = Field(default=10.0, gt=0)
     ws_dead_after_seconds: float = Field(default=30.0, gt=0)
     login_attempts_per_minute: int = Field(default=10, gt=0)
+    login_failures_per_minute_per_address: int = Field(
+        default=30, gt=0, description="failed log-ins per address, whatever the accounts tried"
+    )
+    login_concurrent_hashes: int = Field(
+        default=2, gt=0, description="password checks at once (argon2: ~19 MiB, one core each)"
+    )
+    login_queue: int = Field(
+        default=256, ge=0, description="log-ins waiting for a password check; beyond: 503"
+    )
+    login_queue_wait_seconds: float = Field(
+        default=5.0, gt=0, description="longest wait for a password check before a 503"
+    )
+    login_refusal_delay_seconds: float = Field(
+        default=1.0, ge=0, description="a refused log-in (429/503) is answered after this long"
+    )
+    rate_limit_max_keys: int = Field(
+        default=10_000, gt=0, description="addresses/accounts each rate limiter remembers"
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, gt=0, description="largest HTTP request body (413 beyond)"
+    )
+    ws_max_frame_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="largest WebSocket frame before the socket closes"
+    )
     pairing_attempts_per_minute: int = Field(default=10, gt=0)
     pairing_requests_per_minute: int = Field(default=30, gt=0)
     default_lang: str = "zh"

@@ -9,7 +9,19 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+# OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
+# (64 MiB, 3 passes, 4 lanes): on a 2-core box each check then costs ~19 MiB and one core
+# for a few tens of milliseconds, and `server.password_checks` bounds how many run at once.
+# Hashes carry their own parameters, so older hashes still verify; `needs_rehash` tells the
+# log-in to upgrade them.
+PASSWORD_TIME_COST = 2
+PASSWORD_MEMORY_KIB = 19 * 1024
+PASSWORD_PARALLELISM = 1
+_hasher = PasswordHasher(
+    time_cost=PASSWORD_TIME_COST,
+    memory_cost=PASSWORD_MEMORY_KIB,
+    parallelism=PASSWORD_PARALLELISM,
+)
 
 
 def hash_password(password: str) -> str:
@@ -23,6 +35,14 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether ``password_hash`` was made with other parameters than today's."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 def new_token() -> str:

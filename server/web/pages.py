@@ -137,10 +137,9 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login")
-def login_submit(
+async def login_submit(
     request: Request,
     rt: RuntimeDep,
-    db: SessionDep,
     email: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),
@@ -148,9 +147,13 @@ def login_submit(
     """Check the credentials; on success set the HTTP-only session cookie."""
     _same_origin_post(request)
     try:
-        token, row, user = login_user(rt, db, request, email, password, SessionKind.COOKIE)
-    except RateLimited as err:
-        return render(request, "login.html", None, status=429, error=err.message, email=email)
+        token, row, user = await login_user(rt, request, email, password, SessionKind.COOKIE)
+    except RateLimited as err:  # a lock-out (429) or a flood of log-ins (503)
+        page = render(
+            request, "login.html", None, status=err.status, error=err.message, email=email
+        )
+        page.headers["Retry-After"] = f"{err.retry_after:.0f}"
+        return page
     except Unauthorized:
         error = translate(_lang(request, None), "login.failed")
         return render(request, "login.html", None, status=401, error=error, email=email)

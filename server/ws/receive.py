@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.websockets import WebSocketDisconnect
 
-from protocol import ErrorCode, Message, ProtocolError, message_ref, parse_message
+from protocol import ErrorCode, Message, ProtocolError, check_frame, message_ref, parse_message
 from server.errors import AppError
 from server.ws.connection import Connection
 
@@ -39,6 +39,14 @@ async def dispatch_frames(conn: Connection, handle: Callable[[Message], Awaitabl
     on the same socket, which stays open."""
     async for raw in receive_frames(conn):
         conn.heard()
+        try:
+            # Size and depth first, undecoded: a huge or deeply nested frame costs the loop
+            # no JSON decoding and gets no attempt at naming its ``id``.
+            check_frame(raw)
+        except ProtocolError as err:
+            log.info("%s socket: refused a frame: %s", conn.kind, err.message)
+            await conn.send_error(err.code, err.message)
+            continue
         try:
             message = parse_message(raw)
         except ProtocolError as err:

@@ -84,7 +84,11 @@ def test_chinese_names_survive() -> None:
         ('{"type": "hello"}', ErrorCode.INVALID, "client"),
         ('{"type": "heartbeat", "extra": 1}', ErrorCode.INVALID, "extra"),
         ('{"type": "box_settings", "key": "short", "lang": "en"}', ErrorCode.INVALID, "key"),
-        ("x" * 70000, ErrorCode.MALFORMED, "larger"),
+        ("x" * 70000, ErrorCode.TOO_LARGE, "larger"),
+        ("中" * 30000, ErrorCode.TOO_LARGE, "90000 bytes"),  # the limit counts bytes, not chars
+        ("[" * 30000 + "]" * 30000, ErrorCode.MALFORMED, "deeper"),
+        ('{"a":' * 20000 + "1" + "}" * 20000, ErrorCode.TOO_LARGE, "larger"),
+        ('{"type": "heartbeat", "x": ' + "[" * 33 + "]" * 33 + "}", ErrorCode.MALFORMED, "deeper"),
     ],
 )
 def test_bad_input_is_refused_with_a_reason(raw: str, code: ErrorCode, fragment: str) -> None:
@@ -98,6 +102,21 @@ def test_message_ref_recovers_the_id_of_a_bad_message() -> None:
     assert message_ref('{"type": "nope", "id": "abc"}') == "abc"
     assert message_ref("garbage") is None
     assert message_ref('{"id": 5}') is None
+
+
+def test_depth_counts_nesting_not_brackets() -> None:
+    # Brackets inside strings, and many shallow brackets side by side, are not nesting.
+    assert parse_message('{"type": "heartbeat", "id": "' + "[{" * 30 + '"}').id == "[{" * 30
+    shallow = {"type": "changed", "topic": "elder", "data": {"l": [[1]] * 2000}}
+    assert parse_message(json.dumps(shallow)).data == shallow["data"]
+    deep = {"type": "changed", "topic": "elder", "data": {"x": '\\"[' * 40}}
+    assert parse_message(json.dumps(deep)).data == deep["data"], "escaped quotes end no string"
+
+
+def test_message_ref_of_a_hostile_frame_is_none_not_a_crash() -> None:
+    assert message_ref("[" * 30000 + "]" * 30000) is None  # RecursionError before the fix
+    assert message_ref(b'{"id": "a", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}") is None
+    assert message_ref('{"id": "big", "x": "' + "x" * 70000 + '"}') is None
 
 
 def test_messages_are_immutable() -> None:
