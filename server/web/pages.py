@@ -172,7 +172,8 @@ async def login_submit(
 
 @router.post("/logout")
 def logout(request: Request, db: SessionDep) -> Response:
-    """End the page session."""
+    """End the page session (not on another site's say-so)."""
+    _same_origin_post(request)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         end_session(db, token)

@@ -131,3 +131,14 @@ def test_every_cookie_authenticated_write_is_guarded(
     client.cookies.set("anxin_session", "not-a-session")
     resp = client.post(f"/api/sos/alerts/{alert_id}/acknowledge")
     assert resp.status_code == 401 and resp.json()["code"] == "unauthorized"
+
+
+def test_another_site_cannot_log_a_person_out_of_the_pages(
+    client: TestClient, world: World, operator_cookie: str
+) -> None:
+    resp = client.post("/logout", headers={"Origin": "http://evil.example"}, follow_redirects=False)
+    assert resp.status_code == 403
+    assert client.get("/operator", follow_redirects=False).status_code == 200, "still logged in"
+    own = client.post("/logout", headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert own.status_code == 303
+    assert client.get("/operator", follow_redirects=False).status_code != 200, "logged out"
