@@ -80,7 +80,7 @@ async def box_latency(doses: int, spacing: float, tmp: Path) -> dict[str, float]
                      updated_at=datetime.now(UTC) - timedelta(seconds=1))
         )
         due_at[f"Med{i + 1}"] = at
-    vm.reminders.set_plans(plans)
+    vm.reminders.set_plans(plans, datetime.now(UTC))
     shown: dict[str, float] = {}
     spoken: dict[str, float] = {}
     loop = asyncio.get_running_loop()

@@ -207,6 +207,77 @@ def test_paused_plans_stay_quiet_and_new_plans_arrive_by_push(
     assert vm.screen is Screen.HOME
 
 
+def _local(hour: int, minute: int = 0) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime(2026, 11, 22, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+
+
+# Each change happens at 10:00 local, after the 08:00 dose was taken; what the server sends.
+PLAN_CHANGES = {
+    "paused then resumed": [
+        [plan(1, "Amlodipine", time(8, 0), time(20, 0), status=PlanStatus.PAUSED,
+              updated_at=_local(10))],
+        [plan(1, "Amlodipine", time(8, 0), time(20, 0), updated_at=_local(11))],
+    ],
+    "times and dose edited": [
+        [plan(1, "Amlodipine", time(8, 30), time(20, 0), updated_at=_local(10))],
+    ],
+    "replaced by a new plan": [
+        [plan(2, "Amlodipine", time(8, 0), time(20, 0), updated_at=_local(10))],
+    ],
+}
+
+
+@pytest.mark.parametrize("change", list(PLAN_CHANGES))
+def test_a_plan_change_keeps_todays_answered_dose(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker, change: str
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0), time(20, 0)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    assert vm.check_reminders()
+    vm.handle(RemoteAction.OK)
+    for hour, plans in enumerate(PLAN_CHANGES[change], start=10):
+        clock.at_local("Asia/Shanghai", 2026, 11, 22, hour, 0)
+        push(vm, *plans)
+        assert vm.screen is Screen.HOME, "an answered dose never rings again"
+        assert vm.snapshot()["medicines"][0] == (
+            {"time": "08:00", "medicine": "Amlodipine", "state": "taken"}
+        )
+    assert vm.snapshot()["medicines"] == [
+        {"time": "08:00", "medicine": "Amlodipine", "state": "taken"},
+        {"time": "20:00", "medicine": "Amlodipine", "state": "upcoming"},
+    ]
+    assert vm.next_medicine_summary() == (
+        "Medicines today: 1 of 2 taken. Next: Amlodipine at 20:00."
+    )
+    # A box restart reads the same from its store.
+    again = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    assert again.snapshot()["medicines"] == vm.snapshot()["medicines"]
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 20, 0)
+    assert vm.check_reminders(), "the later dose still rings"
+    assert answers(store) == [("taken", "08:00")]
+
+
+def test_a_paused_plan_does_not_ring_but_lists_what_was_answered(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0), time(20, 0)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    vm.check_reminders()
+    vm.handle(RemoteAction.OK)
+    push(vm, plan(1, "Amlodipine", time(8, 0), time(20, 0), status=PlanStatus.PAUSED,
+                  updated_at=_local(10)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 20, 0)
+    assert not vm.check_reminders()
+    assert vm.reminders.wakeups(clock.now, timedelta(hours=36)) == []
+    assert vm.snapshot()["medicines"] == [
+        {"time": "08:00", "medicine": "Amlodipine", "state": "taken"}
+    ]
+
+
 def test_london_elder_gets_eight_oclock_local_across_the_dst_change(
     store: BoxStore, speaker: RecordingSpeaker
 ) -> None:

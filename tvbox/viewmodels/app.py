@@ -713,7 +713,7 @@ class AppViewModel:
         task.add_done_callback(self._pending_sends.discard)
 
     def _on_plans(self, message: MedPlans) -> None:
-        self.reminders.set_plans(message.plans)
+        self.reminders.set_plans(message.plans, self.clock())
         if self.screen is Screen.REMINDER and not self.reminders.showing:
             self._leave_reminder()
         if self.on_plans_changed is not None:

@@ -8,7 +8,10 @@ Rules:
 - a dose is shown when its time comes, or at start if it passed less than ``grace`` ago;
 - several doses due together are one reminder; OK = taken, or snooze 10 minutes, or skip;
 - a dose unanswered ``grace`` after its time is recorded as missed ("no answer");
-- every answer goes to the outbox with a key from (plan, dose time, answer): exactly once.
+- every answer goes to the outbox with a key from (plan, dose time, answer): exactly once;
+- a plan change (pause, resume, new times, the plan replaced by another) never forgets what
+  was answered: today's answered doses stay listed with their answer, and an answered dose
+  never rings again.
 """
 
 from __future__ import annotations
@@ -115,10 +118,23 @@ class ReminderViewModel:
 
     # -- plans -----------------------------------------------------------
 
-    def set_plans(self, plans: list[PlanInfo]) -> None:
-        """Adopt the server's plan list (stored for offline use)."""
-        self.store.replace_plans(plans)
-        self.plans = {p.id: p for p in plans}
+    def set_plans(self, plans: list[PlanInfo], now: datetime) -> None:
+        """Adopt the server's plan list (stored for offline use).
+
+        A plan the server no longer sends (ended, replaced by another) is kept as ended while
+        the dose log holds answers about it from the last day, so today's list still names
+        the medicine the elder answered for.
+        """
+        sent = {p.id for p in plans}
+        logged = {e.plan_id for e in self.store.entries_since(now - CATCH_UP).values()}
+        kept = [
+            p.model_copy(update={"status": PlanStatus.ENDED})
+            for i, p in self.plans.items()
+            if i not in sent and i in logged
+        ]
+        merged = [*plans, *kept]
+        self.store.replace_plans(merged)
+        self.plans = {p.id: p for p in merged}
         self.showing = [d for d in self.showing if d.slot.plan_id in self._active()]
 
     def _active(self) -> dict[int, PlanInfo]:
@@ -259,22 +275,34 @@ class ReminderViewModel:
         return text(lang, "reminder.spoken", items=" ".join(parts))
 
     def today(self, lang: Lang, now: datetime) -> list[TodayRow]:
-        """Today's doses (local day) and what became of each."""
+        """Today's doses (local day) and what became of each.
+
+        The doses the current plans call for, and every dose of today already answered, even
+        if its plan was paused, given new times or replaced since: an answer is history.
+        """
         day = now.astimezone(zone(self.timezone)).date()
         begin, after = local_day_bounds(day, self.timezone)
-        log = self.store.entries_since(begin)
+        log = {k: e for k, e in self.store.entries_since(begin).items() if e.at < after}
         showing = {d.slot.key for d in self.showing}
+        doses: dict[str, tuple[datetime, datetime, int]] = {
+            s.key: (s.at, s.local, s.plan_id) for s in self.slots(begin, after)
+        }
+        for key, entry in log.items():
+            if entry.state != SHOWING and entry.plan_id in self.plans:
+                doses.setdefault(key, (entry.at, entry.local, entry.plan_id))
         rows = []
-        for slot in self.slots(begin, after):
-            entry = log.get(slot.key)
-            if slot.key in showing:
+        for key, (at, local, plan_id) in sorted(
+            doses.items(), key=lambda kv: (kv[1][0], self.plans[kv[1][2]].medicine)
+        ):
+            entry = log.get(key)
+            if key in showing:
                 state = "due"
             elif entry is not None and entry.state != SHOWING:
                 state = entry.state
             else:
-                state = "due" if slot.at <= now else "upcoming"
-            plan = self.plans[slot.plan_id]
-            rows.append(TodayRow(slot.local.strftime("%H:%M"), plan.medicine, plan.colour,
+                state = "due" if at <= now else "upcoming"
+            plan = self.plans[plan_id]
+            rows.append(TodayRow(local.strftime("%H:%M"), plan.medicine, plan.colour,
                                  state, text(lang, f"medicines.state.{state}")))
         return rows
 
