@@ -287,9 +287,9 @@ class ReminderViewModel:
         doses: dict[str, tuple[datetime, datetime, int]] = {
             s.key: (s.at, s.local, s.plan_id) for s in self.slots(begin, after)
         }
-        for key, entry in log.items():
-            if entry.state != SHOWING and entry.plan_id in self.plans:
-                doses.setdefault(key, (entry.at, entry.local, entry.plan_id))
+        for key, answered in log.items():
+            if answered.state != SHOWING and answered.plan_id in self.plans:
+                doses.setdefault(key, (answered.at, answered.local, answered.plan_id))
         rows = []
         for key, (at, local, plan_id) in sorted(
             doses.items(), key=lambda kv: (kv[1][0], self.plans[kv[1][2]].medicine)
