@@ -129,8 +129,10 @@ def test_pause_and_resume_keep_the_taken_dose_on_the_tv_and_the_family_page(
     box.wait_state("the first dose", timeout=30, screen="reminder")
     box.press(KEYCODE_FOR[RemoteAction.OK])
     wait_until(
-        lambda: [d["state"] for d in doses(server, family, elder["id"], plan["id"])]
-        == ["taken", "upcoming"],
+        lambda: (
+            [d["state"] for d in doses(server, family, elder["id"], plan["id"])]
+            == ["taken", "upcoming"]
+        ),
         20,
         "the server to record the first dose as taken",
     )
