@@ -359,3 +359,41 @@ def test_a_dose_due_during_a_video_call_waits_until_the_call_ends(
     assert vm.screen is Screen.REMINDER and "Amlodipine" in speaker.last
     vm.handle(RemoteAction.OK)
     assert answers(store) == [("taken", "08:00")] and vm.screen is Screen.HOME
+
+
+def test_a_key_pressed_as_the_next_medicine_comes_due_answers_only_what_was_seen(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    # Aspirin is on the screen; Metformin comes due 20 s later, and the elder's "snooze" for
+    # Aspirin is handled a moment after (a busy box): Metformin must not be snoozed unseen.
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Aspirin", time(8, 0)), plan(2, "Metformin", time(8, 0, 20)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0, 0)
+    assert vm.check_reminders()
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0, 20)
+    assert vm.check_reminders()
+    clock.now += timedelta(milliseconds=300)
+    vm.handle(RemoteAction.DIGIT_2)
+    assert answers(store) == [("snoozed", "08:00")]
+    assert vm.screen is Screen.REMINDER, "Metformin stays on the screen"
+    assert [r["medicine"] for r in vm.snapshot()["reminder"]] == ["Metformin"]
+    assert "Metformin" in speaker.last and "Aspirin" not in speaker.last
+    clock.now += timedelta(seconds=1)
+    vm.handle(RemoteAction.OK)
+    assert answers(store) == [("snoozed", "08:00"), ("taken", "08:00")]
+    assert vm.screen is Screen.HOME
+
+
+def test_a_medicine_on_the_screen_for_a_few_seconds_is_answered_with_the_rest(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Aspirin", time(8, 0)), plan(2, "Metformin", time(8, 0, 20)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0, 0)
+    vm.check_reminders()
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0, 20)
+    vm.check_reminders()
+    clock.now += timedelta(seconds=3)
+    vm.handle(RemoteAction.OK)
+    assert sorted(answers(store)) == [("taken", "08:00"), ("taken", "08:00")]
+    assert vm.screen is Screen.HOME

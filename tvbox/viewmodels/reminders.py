@@ -7,6 +7,9 @@ code the server uses, in the elder's timezone.
 Rules:
 - a dose is shown when its time comes, or at start if it passed less than ``grace`` ago;
 - several doses due together are one reminder; OK = taken, or snooze 10 minutes, or skip;
+- a key answers only what the elder could have seen: a dose that joined the reminder less
+  than ``SETTLE`` before the key stays on the screen, unanswered, and is announced again
+  (a busy box may handle a key pressed for one medicine just after the next one came due);
 - a dose unanswered ``grace`` after its time is recorded as missed ("no answer");
 - every answer goes to the outbox with a key from (plan, dose time, answer): exactly once;
 - a plan change (pause, resume, new times, the plan replaced by another) never forgets what
@@ -32,6 +35,7 @@ GRACE = timedelta(hours=2)
 SNOOZE = timedelta(minutes=10)
 REPEAT = timedelta(minutes=5)
 CATCH_UP = timedelta(hours=24)
+SETTLE = timedelta(seconds=3)
 SHOWING = "showing"
 SNOOZED = DoseOutcome.SNOOZED.value
 SETTLED = {DoseOutcome.TAKEN.value, DoseOutcome.SKIPPED.value, DoseOutcome.MISSED.value}
@@ -113,6 +117,7 @@ class ReminderViewModel:
         self.timezone = "Asia/Shanghai"
         self.plans: dict[int, PlanInfo] = {p.id: p for p in store.plans()}
         self.showing: list[DueDose] = []
+        self.joined: dict[str, datetime] = {}  # dose key -> when it came onto the reminder
         self.focus = 0
         self.last_spoken: datetime | None = None
 
@@ -136,6 +141,7 @@ class ReminderViewModel:
         self.store.replace_plans(merged)
         self.plans = {p.id: p for p in merged}
         self.showing = [d for d in self.showing if d.slot.plan_id in self._active()]
+        self._forget_gone()
 
     def _active(self) -> dict[int, PlanInfo]:
         return {i: p for i, p in self.plans.items() if p.status is PlanStatus.ACTIVE}
@@ -175,14 +181,20 @@ class ReminderViewModel:
             if state == SNOOZED and entry and entry.snooze_until and entry.snooze_until > now:
                 continue
             self.showing.append(DueDose(slot, self.plans[slot.plan_id]))
+            self.joined[slot.key] = now
             self.store.record(slot.key, slot.plan_id, slot.local, slot.at, SHOWING, shown_at=now)
             grew = True
         self.showing = [d for d in self.showing if d.slot.key not in self._settled_keys(now)]
+        self._forget_gone()
         if grew:
             self.showing.sort(key=lambda d: (d.slot.at, d.plan.medicine))
             self.focus = 0
             self.last_spoken = now
         return grew
+
+    def _forget_gone(self) -> None:
+        keys = {d.slot.key for d in self.showing}
+        self.joined = {k: t for k, t in self.joined.items() if k in keys}
 
     def _settled_keys(self, now: datetime) -> set[str]:
         log = self.store.entries_since(now - CATCH_UP)
@@ -217,11 +229,25 @@ class ReminderViewModel:
         return list(Choice)[self.focus]
 
     def answer(self, choice: Choice, now: datetime) -> list[DueDose]:
-        """Answer every dose on the reminder; return them (empty if nothing was showing)."""
-        answered, self.showing = self.showing, []
+        """Answer the doses on the reminder the elder could see; return them (empty if none).
+
+        Doses on the screen from the start are always answered; one that joined less than
+        ``SETTLE`` ago stays showing: the key was meant for what was there before.
+        """
+        first = min((self.joined.get(d.slot.key, now) for d in self.showing), default=now)
+
+        def seen(dose: DueDose) -> bool:
+            joined = self.joined.get(dose.slot.key, first)
+            return joined <= first or now - joined >= SETTLE
+
+        answered = [d for d in self.showing if seen(d)]
+        self.showing = [d for d in self.showing if not seen(d)]
         for dose in answered:
             self._settle(dose.slot, _OUTCOME[choice], now)
+            self.joined.pop(dose.slot.key, None)
         self.focus = 0
+        if self.showing:
+            self.last_spoken = now
         return answered
 
     def _settle(self, slot: DoseSlot, outcome: DoseOutcome, now: datetime) -> None:
