@@ -57,7 +57,7 @@ async def box_latency(doses: int, spacing: float, tmp: Path) -> dict[str, float]
     from tvbox.speech import SpokenLog
     from tvbox.store import BoxStore
     from tvbox.viewmodels.app import AppViewModel, Screen
-    from tvbox.viewmodels.reminders import Choice
+    from tvbox.viewmodels.reminders import SETTLE, Choice
     from voice.speech import Speaker, SpeechEventKind, WavFileOutput
 
     store = BoxStore(tmp / "box.sqlite3")
@@ -80,7 +80,7 @@ async def box_latency(doses: int, spacing: float, tmp: Path) -> dict[str, float]
                      updated_at=datetime.now(UTC) - timedelta(seconds=1))
         )
         due_at[f"Med{i + 1}"] = at
-    vm.reminders.set_plans(plans)
+    vm.reminders.set_plans(plans, datetime.now(UTC))
     shown: dict[str, float] = {}
     spoken: dict[str, float] = {}
     loop = asyncio.get_running_loop()
@@ -103,7 +103,9 @@ async def box_latency(doses: int, spacing: float, tmp: Path) -> dict[str, float]
 
     def answer(name: str) -> None:
         if vm.screen is Screen.REMINDER:
-            vm.reminders.answer(Choice.TAKEN, vm.clock())  # silent answer: keep the speaker free
+            # Silent answer (keep the speaker free) for all on screen: the bench has seen them
+            # all, so it answers as an elder would SETTLE later (doses are 0.6 s apart).
+            vm.reminders.answer(Choice.TAKEN, vm.clock() + SETTLE)
             vm._leave_reminder()
         if len(spoken) >= doses:
             done.set()

@@ -152,13 +152,24 @@ async def _plans_request(conn: Connection, rt: Runtime, message: MedPlansRequest
     await conn.send(plans)  # type: ignore[arg-type]
 
 
+def owed_since(plan: MedicationPlan) -> datetime:
+    """The instant from which an active plan's doses are owed: its start, last resume or new
+    times (the box uses the plan's ``updated_at`` with the same second of tolerance)."""
+    return plan.active_since - timedelta(seconds=1)
+
+
 def day_doses(db: Session, elder: Elder, day: date, now: datetime) -> list[DoseView]:
-    """Every dose of local ``day`` with its state (taken, missed… or due/upcoming)."""
+    """Every dose of local ``day`` with its state (taken, missed… or due/upcoming).
+
+    The same list as the TV's: the doses active plans owe (not those of a pause, nor those
+    before a plan began or got new times), and every dose already recorded, whatever
+    became of its plan since (paused, given new times, ended and replaced): an answer given
+    today stays on today's list.
+    """
     begin, after = local_day_bounds(day, elder.timezone)
-    plans = {p.id: p for p in plans_of(db, elder.id) if p.status is not PlanStatus.ENDED}
-    slots = doses_between(
-        [(p.id, schedule_of(p)) for p in plans.values()], elder.timezone, begin, after
-    )
+    plans = {p.id: p for p in plans_of(db, elder.id)}
+    active = [p for p in plans.values() if p.status is PlanStatus.ACTIVE]
+    slots = doses_between([(p.id, schedule_of(p)) for p in active], elder.timezone, begin, after)
     records = {
         (r.plan_id, r.scheduled_local): r
         for r in db.scalars(
@@ -169,20 +180,30 @@ def day_doses(db: Session, elder: Elder, day: date, now: datetime) -> list[DoseV
             )
         )
     }
+    doses: dict[tuple[int, str], tuple[datetime, datetime]] = {
+        (s.plan_id, local_text(s.local)): (s.at, s.local)
+        for s in slots
+        if s.at >= owed_since(plans[s.plan_id])
+    }
+    for key, known in records.items():
+        local = datetime.fromisoformat(known.scheduled_local)  # naive, like a slot's
+        doses.setdefault(key, (known.scheduled_at, local))
     out = []
-    for slot in slots:
-        plan = plans[slot.plan_id]
-        record = records.get((slot.plan_id, local_text(slot.local)))
+    for (plan_id, local_key), (at, local) in sorted(
+        doses.items(), key=lambda kv: (kv[1][0], plans[kv[0][0]].medicine)
+    ):
+        plan = plans[plan_id]
+        record = records.get((plan_id, local_key))
         if record is not None:
             state, answered = record.outcome.value, record.answered_at
         else:
-            state, answered = ("due" if slot.at <= now else "upcoming"), None
+            state, answered = ("due" if at <= now else "upcoming"), None
         out.append(
             DoseView(
                 plan_id=plan.id,
                 medicine=plan.medicine,
-                scheduled_local=slot.local,
-                scheduled_at=slot.at,
+                scheduled_local=local,
+                scheduled_at=at,
                 state=state,
                 answered_at=answered,
             )

@@ -68,3 +68,43 @@ def test_a_dose_wakes_the_box_on_time_and_jobs_persist(
     # After a stop the stored jobs are still there for the next start.
     ids = stored_job_ids(jobs)
     assert any(later.replace(microsecond=0).isoformat()[:16] in i for i in ids), ids
+
+
+def test_a_wake_up_due_but_not_yet_run_survives_a_resync(
+    store: BoxStore, speaker: RecordingSpeaker, tmp_path: Path
+) -> None:
+    # On a busy box the loop may handle a key (a snooze re-plans the wake-ups) after a dose's
+    # time but before the scheduler's timer: that dose's wake-up must still fire at once,
+    # not wait for the 15 s tick.
+    ahead = [timedelta(0)]
+    store.save_pairing(7, "token-7", ELDER)
+    vm = AppViewModel(
+        store, Outbox(store), speaker, Lang.EN, clock=lambda: datetime.now(UTC) + ahead[0]
+    )
+    tz = ZoneInfo(ELDER.timezone)
+    due = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+    local = due.astimezone(tz)
+    plan = PlanInfo(
+        id=1,
+        medicine="Metformin",
+        schedule=Schedule(times=(local.time().replace(tzinfo=None),), start_date=local.date()),
+        updated_at=datetime.now(UTC) - timedelta(seconds=5),
+    )
+
+    async def scenario() -> int:
+        clock = ReminderClock(vm, tmp_path / "reminder_jobs.sqlite3")
+        clock.start()
+        try:
+            vm.handle_link_event(ServerMessage(MedPlans(elder_id=1, plans=[plan])))
+            assert vm.screen is not Screen.REMINDER
+            # The box's own clock has passed the dose; the scheduler has not had its turn.
+            ahead[0] = due + timedelta(milliseconds=500) - datetime.now(UTC)
+            clock.resync()
+            await asyncio.wait_for(
+                async_wait_until(lambda: vm.screen is Screen.REMINDER, 20, "the reminder"), 90
+            )
+            return clock.wakes
+        finally:
+            clock.stop()
+
+    assert asyncio.run(scenario()) >= 1, "shown by its wake-up, not 15 s late by the tick"

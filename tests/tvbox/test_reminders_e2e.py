@@ -116,3 +116,39 @@ def test_offline_doses_fire_are_answered_and_reach_the_server_once_even_across_a
     box.wait_state("online again", link_state="online", outbox_pending=0)
     audit = api(server, family, "GET", f"/api/elders/{elder['id']}/audit")
     assert [a["action"] for a in audit].count("medication.dose.taken") == 2
+
+
+def test_pause_and_resume_keep_the_taken_dose_on_the_tv_and_the_family_page(
+    box: BoxProcess, server: DemoServer
+) -> None:
+    family, elder = paired_box(box, server)
+    first, second = local_times(elder, 6, 600)
+    if second < first:
+        pytest.skip("the second dose would fall after local midnight")
+    plan = add_plan(server, family, elder, "Amlodipine", [first, second])
+    box.wait_state("the first dose", timeout=30, screen="reminder")
+    box.press(KEYCODE_FOR[RemoteAction.OK])
+    wait_until(
+        lambda: (
+            [d["state"] for d in doses(server, family, elder["id"], plan["id"])]
+            == ["taken", "upcoming"]
+        ),
+        20,
+        "the server to record the first dose as taken",
+    )
+    taken = {"time": first[:5], "medicine": "Amlodipine", "state": "taken"}
+    upcoming = {"time": second[:5], "medicine": "Amlodipine", "state": "upcoming"}
+
+    api(server, family, "PATCH", f"/api/medication-plans/{plan['id']}", json={"status": "paused"})
+    box.wait_state("paused: only the answered dose is listed", medicines=[taken])
+    assert [d["state"] for d in doses(server, family, elder["id"], plan["id"])] == ["taken"]
+
+    api(server, family, "PATCH", f"/api/medication-plans/{plan['id']}", json={"status": "active"})
+    state = box.wait_state("resumed: both doses listed", medicines=[taken, upcoming])
+    assert state["screen"] == "home", "a resumed plan does not ring for the answered dose"
+    assert [d["state"] for d in doses(server, family, elder["id"], plan["id"])] == [
+        "taken",
+        "upcoming",
+    ]
+    said = box.press(KEYCODE_FOR[RemoteAction.DIGIT_2])["spoken"][-1]  # the Medicines tile
+    assert "已吃 1 次，共 2 次" in said, said  # the demo elder hears Chinese: "taken 1 of 2"

@@ -207,6 +207,77 @@ def test_paused_plans_stay_quiet_and_new_plans_arrive_by_push(
     assert vm.screen is Screen.HOME
 
 
+def _local(hour: int, minute: int = 0) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime(2026, 11, 22, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+
+
+# Each change happens at 10:00 local, after the 08:00 dose was taken; what the server sends.
+PLAN_CHANGES = {
+    "paused then resumed": [
+        [plan(1, "Amlodipine", time(8, 0), time(20, 0), status=PlanStatus.PAUSED,
+              updated_at=_local(10))],
+        [plan(1, "Amlodipine", time(8, 0), time(20, 0), updated_at=_local(11))],
+    ],
+    "times and dose edited": [
+        [plan(1, "Amlodipine", time(8, 30), time(20, 0), updated_at=_local(10))],
+    ],
+    "replaced by a new plan": [
+        [plan(2, "Amlodipine", time(8, 0), time(20, 0), updated_at=_local(10))],
+    ],
+}
+
+
+@pytest.mark.parametrize("change", list(PLAN_CHANGES))
+def test_a_plan_change_keeps_todays_answered_dose(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker, change: str
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0), time(20, 0)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    assert vm.check_reminders()
+    vm.handle(RemoteAction.OK)
+    for hour, plans in enumerate(PLAN_CHANGES[change], start=10):
+        clock.at_local("Asia/Shanghai", 2026, 11, 22, hour, 0)
+        push(vm, *plans)
+        assert vm.screen is Screen.HOME, "an answered dose never rings again"
+        assert vm.snapshot()["medicines"][0] == (
+            {"time": "08:00", "medicine": "Amlodipine", "state": "taken"}
+        )
+    assert vm.snapshot()["medicines"] == [
+        {"time": "08:00", "medicine": "Amlodipine", "state": "taken"},
+        {"time": "20:00", "medicine": "Amlodipine", "state": "upcoming"},
+    ]
+    assert vm.next_medicine_summary() == (
+        "Medicines today: 1 of 2 taken. Next: Amlodipine at 20:00."
+    )
+    # A box restart reads the same from its store.
+    again = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    assert again.snapshot()["medicines"] == vm.snapshot()["medicines"]
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 20, 0)
+    assert vm.check_reminders(), "the later dose still rings"
+    assert answers(store) == [("taken", "08:00")]
+
+
+def test_a_paused_plan_does_not_ring_but_lists_what_was_answered(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Amlodipine", time(8, 0), time(20, 0)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    vm.check_reminders()
+    vm.handle(RemoteAction.OK)
+    push(vm, plan(1, "Amlodipine", time(8, 0), time(20, 0), status=PlanStatus.PAUSED,
+                  updated_at=_local(10)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 20, 0)
+    assert not vm.check_reminders()
+    assert vm.reminders.wakeups(clock.now, timedelta(hours=36)) == []
+    assert vm.snapshot()["medicines"] == [
+        {"time": "08:00", "medicine": "Amlodipine", "state": "taken"}
+    ]
+
+
 def test_london_elder_gets_eight_oclock_local_across_the_dst_change(
     store: BoxStore, speaker: RecordingSpeaker
 ) -> None:
@@ -288,3 +359,41 @@ def test_a_dose_due_during_a_video_call_waits_until_the_call_ends(
     assert vm.screen is Screen.REMINDER and "Amlodipine" in speaker.last
     vm.handle(RemoteAction.OK)
     assert answers(store) == [("taken", "08:00")] and vm.screen is Screen.HOME
+
+
+def test_a_key_pressed_as_the_next_medicine_comes_due_answers_only_what_was_seen(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    # Aspirin is on the screen; Metformin comes due 20 s later, and the elder's "snooze" for
+    # Aspirin is handled a moment after (a busy box): Metformin must not be snoozed unseen.
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Aspirin", time(8, 0)), plan(2, "Metformin", time(8, 0, 20)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0, 0)
+    assert vm.check_reminders()
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0, 20)
+    assert vm.check_reminders()
+    clock.now += timedelta(milliseconds=300)
+    vm.handle(RemoteAction.DIGIT_2)
+    assert answers(store) == [("snoozed", "08:00")]
+    assert vm.screen is Screen.REMINDER, "Metformin stays on the screen"
+    assert [r["medicine"] for r in vm.snapshot()["reminder"]] == ["Metformin"]
+    assert "Metformin" in speaker.last and "Aspirin" not in speaker.last
+    clock.now += timedelta(seconds=1)
+    vm.handle(RemoteAction.OK)
+    assert answers(store) == [("snoozed", "08:00"), ("taken", "08:00")]
+    assert vm.screen is Screen.HOME
+
+
+def test_a_medicine_on_the_screen_for_a_few_seconds_is_answered_with_the_rest(
+    store: BoxStore, clock: Clock, speaker: RecordingSpeaker
+) -> None:
+    vm = make_vm(store, clock, speaker)
+    push(vm, plan(1, "Aspirin", time(8, 0)), plan(2, "Metformin", time(8, 0, 20)))
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0, 0)
+    vm.check_reminders()
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0, 20)
+    vm.check_reminders()
+    clock.now += timedelta(seconds=3)
+    vm.handle(RemoteAction.OK)
+    assert sorted(answers(store)) == [("taken", "08:00"), ("taken", "08:00")]
+    assert vm.screen is Screen.HOME

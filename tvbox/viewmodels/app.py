@@ -713,7 +713,7 @@ class AppViewModel:
         task.add_done_callback(self._pending_sends.discard)
 
     def _on_plans(self, message: MedPlans) -> None:
-        self.reminders.set_plans(message.plans)
+        self.reminders.set_plans(message.plans, self.clock())
         if self.screen is Screen.REMINDER and not self.reminders.showing:
             self._leave_reminder()
         if self.on_plans_changed is not None:
@@ -765,7 +765,11 @@ class AppViewModel:
         self.say(text(self.lang, f"reminder.said.{choice.value}"), cut=True)
         if choice is Choice.SNOOZE and self.on_plans_changed is not None:
             self.on_plans_changed()  # the clock must wake at the snooze's end
-        self._leave_reminder()
+        if self.reminders.showing:
+            # A medicine came due just before the key: it was not answered, so it stays.
+            self.say(self.reminders.prompt(self.lang), Priority.URGENT)
+        else:
+            self._leave_reminder()
         self._changed()
 
     def answer_current_reminder(self, taken: bool) -> bool:

@@ -7,8 +7,14 @@ code the server uses, in the elder's timezone.
 Rules:
 - a dose is shown when its time comes, or at start if it passed less than ``grace`` ago;
 - several doses due together are one reminder; OK = taken, or snooze 10 minutes, or skip;
+- a key answers only what the elder could have seen: a dose that joined the reminder less
+  than ``SETTLE`` before the key stays on the screen, unanswered, and is announced again
+  (a busy box may handle a key pressed for one medicine just after the next one came due);
 - a dose unanswered ``grace`` after its time is recorded as missed ("no answer");
-- every answer goes to the outbox with a key from (plan, dose time, answer): exactly once.
+- every answer goes to the outbox with a key from (plan, dose time, answer): exactly once;
+- a plan change (pause, resume, new times, the plan replaced by another) never forgets what
+  was answered: today's answered doses stay listed with their answer, and an answered dose
+  never rings again.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ GRACE = timedelta(hours=2)
 SNOOZE = timedelta(minutes=10)
 REPEAT = timedelta(minutes=5)
 CATCH_UP = timedelta(hours=24)
+SETTLE = timedelta(seconds=3)
 SHOWING = "showing"
 SNOOZED = DoseOutcome.SNOOZED.value
 SETTLED = {DoseOutcome.TAKEN.value, DoseOutcome.SKIPPED.value, DoseOutcome.MISSED.value}
@@ -110,16 +117,31 @@ class ReminderViewModel:
         self.timezone = "Asia/Shanghai"
         self.plans: dict[int, PlanInfo] = {p.id: p for p in store.plans()}
         self.showing: list[DueDose] = []
+        self.joined: dict[str, datetime] = {}  # dose key -> when it came onto the reminder
         self.focus = 0
         self.last_spoken: datetime | None = None
 
     # -- plans -----------------------------------------------------------
 
-    def set_plans(self, plans: list[PlanInfo]) -> None:
-        """Adopt the server's plan list (stored for offline use)."""
-        self.store.replace_plans(plans)
-        self.plans = {p.id: p for p in plans}
+    def set_plans(self, plans: list[PlanInfo], now: datetime) -> None:
+        """Adopt the server's plan list (stored for offline use).
+
+        A plan the server no longer sends (ended, replaced by another) is kept as ended while
+        the dose log holds answers about it from the last day, so today's list still names
+        the medicine the elder answered for.
+        """
+        sent = {p.id for p in plans}
+        logged = {e.plan_id for e in self.store.entries_since(now - CATCH_UP).values()}
+        kept = [
+            p.model_copy(update={"status": PlanStatus.ENDED})
+            for i, p in self.plans.items()
+            if i not in sent and i in logged
+        ]
+        merged = [*plans, *kept]
+        self.store.replace_plans(merged)
+        self.plans = {p.id: p for p in merged}
         self.showing = [d for d in self.showing if d.slot.plan_id in self._active()]
+        self._forget_gone()
 
     def _active(self) -> dict[int, PlanInfo]:
         return {i: p for i, p in self.plans.items() if p.status is PlanStatus.ACTIVE}
@@ -159,14 +181,20 @@ class ReminderViewModel:
             if state == SNOOZED and entry and entry.snooze_until and entry.snooze_until > now:
                 continue
             self.showing.append(DueDose(slot, self.plans[slot.plan_id]))
+            self.joined[slot.key] = now
             self.store.record(slot.key, slot.plan_id, slot.local, slot.at, SHOWING, shown_at=now)
             grew = True
         self.showing = [d for d in self.showing if d.slot.key not in self._settled_keys(now)]
+        self._forget_gone()
         if grew:
             self.showing.sort(key=lambda d: (d.slot.at, d.plan.medicine))
             self.focus = 0
             self.last_spoken = now
         return grew
+
+    def _forget_gone(self) -> None:
+        keys = {d.slot.key for d in self.showing}
+        self.joined = {k: t for k, t in self.joined.items() if k in keys}
 
     def _settled_keys(self, now: datetime) -> set[str]:
         log = self.store.entries_since(now - CATCH_UP)
@@ -201,11 +229,25 @@ class ReminderViewModel:
         return list(Choice)[self.focus]
 
     def answer(self, choice: Choice, now: datetime) -> list[DueDose]:
-        """Answer every dose on the reminder; return them (empty if nothing was showing)."""
-        answered, self.showing = self.showing, []
+        """Answer the doses on the reminder the elder could see; return them (empty if none).
+
+        Doses on the screen from the start are always answered; one that joined less than
+        ``SETTLE`` ago stays showing: the key was meant for what was there before.
+        """
+        first = min((self.joined.get(d.slot.key, now) for d in self.showing), default=now)
+
+        def seen(dose: DueDose) -> bool:
+            joined = self.joined.get(dose.slot.key, first)
+            return joined <= first or now - joined >= SETTLE
+
+        answered = [d for d in self.showing if seen(d)]
+        self.showing = [d for d in self.showing if not seen(d)]
         for dose in answered:
             self._settle(dose.slot, _OUTCOME[choice], now)
+            self.joined.pop(dose.slot.key, None)
         self.focus = 0
+        if self.showing:
+            self.last_spoken = now
         return answered
 
     def _settle(self, slot: DoseSlot, outcome: DoseOutcome, now: datetime) -> None:
@@ -259,22 +301,34 @@ class ReminderViewModel:
         return text(lang, "reminder.spoken", items=" ".join(parts))
 
     def today(self, lang: Lang, now: datetime) -> list[TodayRow]:
-        """Today's doses (local day) and what became of each."""
+        """Today's doses (local day) and what became of each.
+
+        The doses the current plans call for, and every dose of today already answered, even
+        if its plan was paused, given new times or replaced since: an answer is history.
+        """
         day = now.astimezone(zone(self.timezone)).date()
         begin, after = local_day_bounds(day, self.timezone)
-        log = self.store.entries_since(begin)
+        log = {k: e for k, e in self.store.entries_since(begin).items() if e.at < after}
         showing = {d.slot.key for d in self.showing}
+        doses: dict[str, tuple[datetime, datetime, int]] = {
+            s.key: (s.at, s.local, s.plan_id) for s in self.slots(begin, after)
+        }
+        for key, answered in log.items():
+            if answered.state != SHOWING and answered.plan_id in self.plans:
+                doses.setdefault(key, (answered.at, answered.local, answered.plan_id))
         rows = []
-        for slot in self.slots(begin, after):
-            entry = log.get(slot.key)
-            if slot.key in showing:
+        for key, (at, local, plan_id) in sorted(
+            doses.items(), key=lambda kv: (kv[1][0], self.plans[kv[1][2]].medicine)
+        ):
+            entry = log.get(key)
+            if key in showing:
                 state = "due"
             elif entry is not None and entry.state != SHOWING:
                 state = entry.state
             else:
-                state = "due" if slot.at <= now else "upcoming"
-            plan = self.plans[slot.plan_id]
-            rows.append(TodayRow(slot.local.strftime("%H:%M"), plan.medicine, plan.colour,
+                state = "due" if at <= now else "upcoming"
+            plan = self.plans[plan_id]
+            rows.append(TodayRow(local.strftime("%H:%M"), plan.medicine, plan.colour,
                                  state, text(lang, f"medicines.state.{state}")))
         return rows
 
