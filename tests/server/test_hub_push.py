@@ -56,6 +56,7 @@ async def test_a_worker_never_waits_and_its_pushes_keep_their_order(hub: Hub) ->
     assert order == ["first", "second"]
 
 
+@pytest.mark.expect_error_log("^a push failed$")
 async def test_a_failed_push_is_logged_and_the_next_one_still_runs(
     hub: Hub, caplog: pytest.LogCaptureFixture
 ) -> None:
