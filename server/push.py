@@ -52,14 +52,14 @@ async def push_change(
 
 
 def notify_elder(db: Session, hub: Hub, elder: Elder, topic: Topic, data: dict[str, Any]) -> None:
-    """From a request thread: push a change of ``elder`` to everyone who may see it.
+    """Push a change of ``elder`` to everyone who may see it (from any thread, never waits).
 
     Boxes only hear about their elder's own record, never about devices or pairing.
     """
     users, devices = elder_audience(db, elder)
     if topic is not Topic.ELDER:
         devices = set()
-    hub.run_from_thread(push_change(hub, topic, elder.id, data, users, devices))
+    hub.push(push_change(hub, topic, elder.id, data, users, devices))
 
 
 def elder_data(elder: Elder) -> dict[str, Any]:

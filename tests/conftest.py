@@ -15,6 +15,7 @@ from server.core.db import Database
 from server.migrate import upgrade
 from server.runtime import Runtime
 from tests.databases import fresh_database
+from tests.error_logs import MARKER, SERVER_LOGS, ErrorRecords, unexpected
 from tests.factories import PASSWORD, World, make_world
 from tests.live import ROOT, LiveServer
 from tests.netns import netns_loopback_guard, netns_runtest_protocol
@@ -27,6 +28,26 @@ netns_guard = netns_loopback_guard
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture(autouse=True)
+def no_error_logged(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test if an ERROR was logged here or by its server processes, unless expected.
+
+    Expected errors are declared with ``@pytest.mark.expect_error_log("regex", ...)``.
+    """
+    handler = ErrorRecords()
+    SERVER_LOGS.starts.clear()
+    handler.install()
+    try:
+        yield  # torn down last: live servers have stopped and written their logs by now
+    finally:
+        handler.remove()
+    patterns = [p for m in request.node.iter_markers(MARKER) for p in m.args]
+    left = unexpected(handler.records, SERVER_LOGS.error_lines(), patterns)
+    SERVER_LOGS.starts.clear()
+    if left:
+        pytest.fail("unexpected ERROR logged:\n" + "\n".join(left), pytrace=False)
 
 
 @pytest.fixture

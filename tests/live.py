@@ -14,6 +14,8 @@ from typing import TypeVar
 
 import httpx
 
+from tests.error_logs import SERVER_LOGS
+
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
@@ -87,6 +89,7 @@ class LiveServer:
         """Start the process and wait until /healthz answers."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / f"server-{self.port}.log"
+        SERVER_LOGS.started(self.log_path)  # its ERROR lines fail the test (tests/error_logs.py)
         env = product_env(
             ANXIN_DATABASE_URL=self.db_url,
             ANXIN_DATA_DIR=str(self.data_dir),

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from server.accounts import device_for_token, user_for_token
 from server.api.csrf import check_cookie_request
@@ -33,6 +34,16 @@ def get_db(rt: RuntimeDep) -> Iterator[Session]:
 
 # scope="function": commit before the response leaves, so a client acting on it sees the write.
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+async def read_form(request: Request) -> FormData:
+    """The submitted form, read on the loop so the route itself can be a plain ``def``."""
+    return await request.form()
+
+
+# A page route that reads a whole form and then works on the database takes the form as this
+# dependency and stays a plain ``def``: FastAPI then runs it on a worker thread, not the loop.
+FormDep = Annotated[FormData, Depends(read_form)]
 
 
 def bearer_token(request: Request) -> str | None:

@@ -319,7 +319,7 @@ def stale_ring_sweep(rt: Runtime) -> None:
     for call_id in stale_ringing(rt.db, grace):
         missed = end_unanswered(rt.db, call_id)
         if missed is not None:
-            rt.hub.run_from_thread(_announce_missed(rt, missed, call_id))
+            rt.hub.push(_announce_missed(rt, missed, call_id))
             send_queued(rt, missed.mail_ids)
 
 

@@ -141,7 +141,7 @@ def update_plan(db: Session, user: User, plan_id: int, body: PlanUpdate) -> Medi
 
 
 def announce_plans(db: Session, hub: Hub, elder: Elder) -> None:
-    """From a request thread: send boxes the new plan list and tell pages to refresh."""
+    """Send boxes the new plan list and tell pages to refresh (from any thread, never waits)."""
     users, devices = elder_audience(db, elder)
     message = box_plans(db, elder.id)
     data: dict[str, Any] = {"plans": len(message.plans)}
@@ -151,4 +151,4 @@ def announce_plans(db: Session, hub: Hub, elder: Elder) -> None:
             await hub.to_device(device_id, message)
         await push_change(hub, Topic.MEDICATION, elder.id, data, users)
 
-    hub.run_from_thread(push())
+    hub.push(push())

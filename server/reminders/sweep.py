@@ -268,7 +268,7 @@ def run_sweep(rt: Runtime, now: datetime | None = None) -> list[MissedDose]:
             data = {"plan_id": alert.plan_id, "outcome": "missed"}
             await push_change(rt.hub, Topic.MEDICATION, alert.elder_id, data, users)
 
-        rt.hub.run_from_thread(push())
+        rt.hub.push(push())
         deliver(rt, mail_ids)
     return claimed
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from protocol import PlanStatus, Role, Schedule
 from protocol.schedule import zone
-from server.api.deps import RuntimeDep, SessionDep
+from server.api.deps import FormDep, RuntimeDep, SessionDep
 from server.errors import AppError, InvalidInput
 from server.ids import RowId, form_row_id
 from server.models import Elder, User, utcnow
@@ -176,12 +176,11 @@ def _show_errors(
 
 
 @router.post("/family/medicines")
-async def save_plan_form(request: Request, db: SessionDep, rt: RuntimeDep) -> Response:
+def save_plan_form(request: Request, form: FormDep, db: SessionDep, rt: RuntimeDep) -> Response:
     """Add a plan, or change one when the form carries ``plan_id``."""
     user = pages._require(request, db, Role.FAMILY)
     if isinstance(user, RedirectResponse):
         return user
-    form = await request.form()
     pages._check_form(request, str(form.get("csrf", "")))
     values = _form_dict(form)
     elder_id = form_row_id(values.get("elder_id"))
@@ -209,14 +208,13 @@ async def save_plan_form(request: Request, db: SessionDep, rt: RuntimeDep) -> Re
 
 
 @router.post("/family/medicines/{plan_id}/status")
-async def plan_status_form(
-    plan_id: RowId, request: Request, db: SessionDep, rt: RuntimeDep
+def plan_status_form(
+    plan_id: RowId, request: Request, form: FormDep, db: SessionDep, rt: RuntimeDep
 ) -> Response:
     """Pause, resume or end a plan from the page."""
     user = pages._require(request, db, Role.FAMILY)
     if isinstance(user, RedirectResponse):
         return user
-    form = await request.form()
     pages._check_form(request, str(form.get("csrf", "")))
     try:
         status = PlanStatus(str(form.get("status", "")))
@@ -230,14 +228,13 @@ async def plan_status_form(
 
 
 @router.post("/family/medicines/alerts/{elder_id}")
-async def alerts_form(elder_id: RowId, request: Request, db: SessionDep) -> Response:
+def alerts_form(elder_id: RowId, request: Request, form: FormDep, db: SessionDep) -> Response:
     """Save which missed-dose alerts this family member gets."""
     from server.api.routes.reminders import _family_elder, save_alert_setting
 
     user = pages._require(request, db, Role.FAMILY)
     if isinstance(user, RedirectResponse):
         return user
-    form = await request.form()
     pages._check_form(request, str(form.get("csrf", "")))
     elder = _family_elder(db, user, elder_id)
     body = AlertSettingsUpdate(

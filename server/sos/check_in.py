@@ -62,13 +62,13 @@ def set_rule(db: Session, user: User, elder_id: int, time_local: str | None) -> 
 
 
 def push_rule(rt: Runtime, devices: set[int], time_local: str | None) -> None:
-    """From a request thread: tell the boxes."""
+    """Tell the boxes (from any thread, never waits)."""
 
     async def send() -> None:
         for device_id in devices:
             await rt.hub.to_device(device_id, CheckInRuleSet(time_local=time_local))
 
-    rt.hub.run_from_thread(send())
+    rt.hub.push(send())
 
 
 @router.get(

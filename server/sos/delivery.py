@@ -14,6 +14,7 @@ text); 1..n = the elder's emergency contacts in their order; n+1 = the area's su
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -243,7 +244,7 @@ def _supervisors(db: Session, elder: Elder) -> list[User]:
 def send_outgoing(rt: Runtime, out: Outgoing) -> None:
     """From a worker thread: push to pages, then e-mail and text (failures are logged)."""
     for message in out.pushes:
-        rt.hub.run_from_thread(rt.hub.to_users(out.users, message))
+        rt.hub.push(rt.hub.to_users(out.users, message))
     send_mail_and_texts(rt, out)
 
 
@@ -270,39 +271,40 @@ def box_messages(db: Session, alert: SosAlert) -> tuple[set[int], Message | None
 
 
 def tell_box(rt: Runtime, alert_id: int) -> bool:
-    """From a worker thread: tell the elder's box the alert's state; True if a box heard."""
+    """Tell the elder's box the alert's state (from any thread, never waits); True if a box
+    of the elder is online to hear it. That the box heard an acknowledgement is recorded once
+    it was sent."""
     with rt.db.session() as db:
         alert = db.get(SosAlert, alert_id)
         if alert is None:
             return False
         devices, message = box_messages(db, alert)
-    if message is None:
+    if message is None or not any(rt.hub.device_connected(d) for d in devices):
         return False
-    heard = _to_devices(rt, devices, message)
-    if heard and isinstance(message, SosAcknowledged):
-        with rt.db.session() as db:
-            told = db.execute(
-                update(SosAlert)
-                .where(SosAlert.id == alert_id, SosAlert.box_told_at.is_(None))
-                .values(box_told_at=utcnow())
-                .execution_options(synchronize_session=False)
-            ).rowcount  # type: ignore[attr-defined]  # CursorResult of an UPDATE
-            if told:
-                alert = db.get(SosAlert, alert_id)
-                assert alert is not None
-                add_step(db, alert, SosStepKind.BOX_TOLD, message.by_name)
-    return heard
+    rt.hub.push(_tell_devices(rt, alert_id, devices, message))
+    return True
 
 
-def _to_devices(rt: Runtime, devices: set[int], message: Message) -> bool:
-    reached: list[int] = []
+async def _tell_devices(rt: Runtime, alert_id: int, devices: set[int], message: Message) -> None:
+    reached = 0
+    for device_id in devices:
+        reached += await rt.hub.to_device(device_id, message)
+    if reached and isinstance(message, SosAcknowledged):
+        await asyncio.to_thread(_record_box_told, rt, alert_id, message.by_name)
 
-    async def send() -> None:
-        for device_id in devices:
-            reached.append(await rt.hub.to_device(device_id, message))
 
-    rt.hub.run_from_thread(send())
-    return sum(reached) > 0
+def _record_box_told(rt: Runtime, alert_id: int, by_name: str) -> None:
+    with rt.db.session() as db:
+        told = db.execute(
+            update(SosAlert)
+            .where(SosAlert.id == alert_id, SosAlert.box_told_at.is_(None))
+            .values(box_told_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+        if told:
+            alert = db.get(SosAlert, alert_id)
+            assert alert is not None
+            add_step(db, alert, SosStepKind.BOX_TOLD, by_name)
 
 
 def announce_change(rt: Runtime, alert_id: int) -> None:

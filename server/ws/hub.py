@@ -1,9 +1,31 @@
-"""Registry of live sockets and fan-out of pushes to the boxes and pages that may see them."""
+"""Registry of live sockets and fan-out of pushes to the boxes and pages that may see them.
+
+Thread policy (owned here, for every push the server makes):
+
+- Sockets live on one event loop, the server's (bound at start-up). Only that loop writes to
+  them. Coroutines already on the loop may ``await`` the hub's ``to_*`` sends directly.
+- Everything else pushes with ``Hub.push(coro)``, from any thread: the loop's own (a socket
+  handler, an ``async def`` route) or a worker (a plain ``def`` route, a sweep, an SOS or box
+  thread). It never blocks the caller: on the loop it starts a task; from a worker it hands the
+  coroutine to the loop and returns at once. A request thread does not wait for delivery: the
+  box protocol's acks (and the box's re-fetch on reconnect) are what guarantee a box hears,
+  and pushes to pages are best-effort. Waiting would only hold a request thread, and, from the
+  loop's own thread, freeze the whole server until the wait timed out.
+- Pushes made by one thread run in the order it made them, each after the previous one has
+  finished, so a recipient never sees a later change before an earlier one.
+- A push that fails is logged (it is a server bug, so at ERROR) and never fails the caller.
+  Shutdown waits for pushes still running (``drain``); pushes made after the loop stopped are
+  dropped.
+- Blocking work (SQLAlchemy, SMTP) never runs on the loop: routes that touch the database are
+  plain ``def`` (FastAPI runs them on its worker threads), socket handlers use their threads
+  (``server.ws.threads``, ``server.sos.socket``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Coroutine, Iterable
 from typing import Any
@@ -23,6 +45,9 @@ class Hub:
         self._pairing: dict[int, set[Connection]] = defaultdict(set)
         self._users: dict[int, set[Connection]] = defaultdict(set)
         self._tasks: set[asyncio.Future[object]] = set()
+        # The last push of each thread (by thread id), which its next push waits for; only
+        # ever touched on the loop.
+        self._last_push: dict[int, asyncio.Task[None]] = {}
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Remember the loop the sockets live on (called at start-up)."""
@@ -99,16 +124,57 @@ class Hub:
                 return conn.pairing_secret
         return None
 
-    def run_from_thread(self, coro: Coroutine[Any, Any, object], timeout: float = 5.0) -> None:
-        """Run a hub coroutine from a worker thread (sync routes) and wait for it."""
-        if self.loop is None or not self.loop.is_running():
-            coro.close()
+    def push(self, coro: Coroutine[Any, Any, object]) -> None:
+        """Run a push coroutine on the loop, from any thread, without waiting for it.
+
+        Pushes made by one thread run in the order they were made (see the module docstring).
+        """
+        loop = self.loop
+        if loop is None or loop.is_closed() or not loop.is_running():
+            coro.close()  # no sockets to push to
             return
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        sender = threading.get_ident()
+        if _running_loop() is loop:
+            self._start(coro, sender)
+            return
         try:
-            future.result(timeout)
-        except Exception:  # noqa: BLE001 - a failed push must not fail the request
-            log.exception("push from a request failed")
+            loop.call_soon_threadsafe(self._start, coro, sender)
+        except RuntimeError:  # the loop closed since the check above
+            coro.close()
+
+    def _start(self, coro: Coroutine[Any, Any, object], sender: int) -> None:
+        assert self.loop is not None
+        task = self.loop.create_task(_after(self._last_push.get(sender), coro))
+        self._last_push[sender] = task
+        self.track(task)  # type: ignore[arg-type]  # a Task is a Future
+        task.add_done_callback(lambda done: self._push_done(sender, done))
+
+    def _push_done(self, sender: int, task: asyncio.Task[None]) -> None:
+        if self._last_push.get(sender) is task:
+            del self._last_push[sender]
+        if task.cancelled():
+            return
+        err = task.exception()
+        if err is not None:
+            log.error("a push failed", exc_info=err)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def _after(previous: asyncio.Task[None] | None, coro: Coroutine[Any, Any, object]) -> None:
+    """Run ``coro`` once ``previous`` (the same thread's last push) has finished."""
+    try:
+        if previous is not None and not previous.done():
+            await asyncio.wait({previous})
+    except BaseException:
+        coro.close()  # cancelled before it started: no "never awaited" warning
+        raise
+    await coro
 
 
 async def _send_all(conns: Iterable[Connection], message: Message) -> int:

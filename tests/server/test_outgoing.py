@@ -123,6 +123,7 @@ def test_a_message_another_process_is_sending_is_left_alone_until_its_lease_ends
     )
 
 
+@pytest.mark.expect_error_log(r"^giving up on outgoing message \d+ after \d+ attempts")
 def test_a_hopeless_message_is_given_up_after_its_last_retry(rt: Runtime) -> None:
     rt.notifier = SmtpNotifier("127.0.0.1", free_port(), "anxin@test.anxin", timeout=5)
     with rt.db.session() as db:

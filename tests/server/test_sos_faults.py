@@ -42,6 +42,9 @@ def send_sos(server: LiveServer, token: str, raised: SosRaise) -> Ack | None:
         return reply
 
 
+@pytest.mark.expect_error_log(
+    r"ERROR server\.sos\.socket: fault injection: exiting right after storing SOS"
+)
 def test_killed_after_store_still_alerts_everyone_after_restart(
     db_url: str, tmp_path: Path
 ) -> None:

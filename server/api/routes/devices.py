@@ -89,7 +89,7 @@ def claim_code(rt: Runtime, db: Session, user: User, ip: str, code: str, elder_i
     db.commit()
     if secret is not None:
         paired = Paired(device_id=device.id, device_token=secret, elder=elder_info(elder))
-        rt.hub.run_from_thread(rt.hub.to_pairing(request.id, paired))
+        rt.hub.push(rt.hub.to_pairing(request.id, paired))
     notify_elder(db, rt.hub, elder, Topic.DEVICE, {"device_id": device.id, "paired": True})
     return device
 
@@ -123,7 +123,7 @@ def revoke(rt: Runtime, db: Session, user: User, device_id: int) -> Device:
     device.revoked_by_id = user.id
     audit.record(db, "device.revoked", elder.id, user=user, detail=f"device {device.id}")
     db.commit()
-    rt.hub.run_from_thread(rt.hub.revoke_device(device.id, "this TV box was removed by the family"))
+    rt.hub.push(rt.hub.revoke_device(device.id, "this TV box was removed by the family"))
     notify_elder(db, rt.hub, elder, Topic.DEVICE, {"device_id": device.id, "revoked": True})
     return device
 
