@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 CLOSE_REVOKED = 4401
 CLOSE_DEAD = 4408
+# A peer that has not taken a message in this long has stopped reading (a frozen tab, a stuck
+# network): its socket is given up, so that it cannot hold back pushes to everyone else.
+SEND_TIMEOUT_S = 10.0
 
 
 @dataclass(eq=False)
@@ -55,9 +58,16 @@ class Connection:
         if self.closed.is_set():
             return False
         async with self._send_lock:
+            if self.closed.is_set():  # given up while this send waited for the lock
+                return False
             try:
-                await self.ws.send_text(text)
+                async with asyncio.timeout(SEND_TIMEOUT_S):
+                    await self.ws.send_text(text)
                 return True
+            except TimeoutError:
+                log.warning("%s peer took nothing in %.0f s: given up", self.kind, SEND_TIMEOUT_S)
+                self.closed.set()
+                return False
             except Exception:  # noqa: BLE001 - a broken socket is just a closed one
                 self.closed.set()
                 return False

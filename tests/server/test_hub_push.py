@@ -82,3 +82,37 @@ async def test_a_push_without_a_running_loop_is_dropped() -> None:
         raise AssertionError("must not run")
 
     Hub().push(push())  # nothing bound: closed quietly, no "never awaited" warning
+
+
+class _Peer:
+    """A socket's far end: takes messages, or (``reading=False``) never takes one."""
+
+    def __init__(self, reading: bool) -> None:
+        self.reading = reading
+        self.got: list[str] = []
+
+    async def send_text(self, text: str) -> None:
+        if not self.reading:
+            await asyncio.Event().wait()  # a frozen tab: the send never completes
+        self.got.append(text)
+
+
+async def test_a_peer_that_stops_reading_is_given_up_and_holds_back_nobody(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from protocol import ClientKind, Heartbeat
+    from server.ws import connection
+
+    monkeypatch.setattr(connection, "SEND_TIMEOUT_S", 0.2)
+    frozen, alive = _Peer(reading=False), _Peer(reading=True)
+    conns = [connection.Connection(ws=p, kind=ClientKind.WEB, user_id=7) for p in (frozen, alive)]  # type: ignore[arg-type]
+    for conn in conns:
+        hub.register(conn)
+    sent = await asyncio.wait_for(hub.to_users({7}, Heartbeat()), 5)
+    assert sent == 1 and len(alive.got) == 1, "the reading page got the push"
+    assert conns[0].closed.is_set(), "the frozen page's socket was given up"
+    # Later pushes no longer wait for the frozen page at all.
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await hub.to_users({7}, Heartbeat()) == 1
+    assert loop.time() - started < 0.1 and len(alive.got) == 2
