@@ -93,6 +93,10 @@ def test_delivery_then_who_answered_is_shown_and_spoken(
     said = "Your daughter Li Na has seen your call. Help is coming."
     assert speaker.last == said and speaker.said[-1][2] is Priority.URGENT
     assert sos_vm.snapshot()["sos"]["body"] == said
+    sos_vm.handle(A.BACK)
+    spoken = len(speaker.said)
+    sos_vm.handle_link_event(ServerMessage(told))  # told again: not said again
+    assert len(speaker.said) == spoken and sos_vm.screen is Screen.HOME
     sos_vm.handle_link_event(ServerMessage(SosResolved(alert_id=1, key=key)))
     assert sos_vm.sos.phase is SosPhase.IDLE and sos_vm.screen is Screen.HOME
 

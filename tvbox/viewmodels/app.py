@@ -599,6 +599,11 @@ class AppViewModel:
             self._send_sos(SosSource.CHECK_IN, "no answer to the daily check-in")
 
     def _sos_acknowledged(self, message: SosAcknowledged) -> None:
+        if self.sos.phase is SosPhase.ACKNOWLEDGED and (self.sos.key, self.sos.acked_by) == (
+            message.key,
+            message.by_name,
+        ):
+            return  # the server may tell twice (a sweep and a push crossing): say it once
         self.sos.acknowledged(message)
         self.screen = Screen.SOS
         self.say(self.prompt(), Priority.URGENT, cut=True)
