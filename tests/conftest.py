@@ -96,6 +96,16 @@ def bearer(client: TestClient, email: str, password: str = PASSWORD) -> dict[str
 
 
 @pytest.fixture
+def seeded(db_url: str) -> World:
+    """The world, written to the test's database (for a live server process to serve)."""
+    database = Database(db_url)
+    with database.session() as db:
+        world = make_world(db)
+    database.dispose()
+    return world
+
+
+@pytest.fixture
 def live_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     """A real `anxin-server` process on a free port over a fresh database."""
     server = LiveServer(db_url=db_url, data_dir=tmp_path / "server")

@@ -30,10 +30,9 @@ from protocol import (
     Welcome,
     dump_message,
 )
-from server.core.db import Database
 from server.ids import MAX_ROW_ID
 from tests.conftest import bearer
-from tests.factories import PASSWORD, World, make_world
+from tests.factories import PASSWORD, World
 from tests.live import LiveServer
 from tests.server.test_box_socket import recv, send
 
@@ -170,16 +169,6 @@ def _http(sock: socket.socket, request: str) -> bytes:
     while len(body) < length:
         body += sock.recv(4096)
     return headers.split(b"\r\n")[0]
-
-
-@pytest.fixture
-def seeded(db_url: str) -> World:
-    """The world in the live server's database."""
-    database = Database(db_url)
-    with database.session() as db:
-        world = make_world(db)
-    database.dispose()
-    return world
 
 
 @pytest.mark.e2e

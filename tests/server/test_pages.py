@@ -13,21 +13,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from websockets.sync.client import connect
 
 from protocol import ClientKind, Hello, Paired, Revoked, Welcome, dump_message, parse_message
-from server.core.db import Database
 from tests.browser import chromium, click, save
-from tests.factories import PASSWORD, World, make_world
+from tests.factories import PASSWORD, World
 from tests.live import LiveServer, scaled, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def seeded(db_url: str) -> World:
-    database = Database(db_url)
-    with database.session() as db:
-        world = make_world(db)
-    database.dispose()
-    return world
 
 
 @pytest.fixture

@@ -29,22 +29,12 @@ from protocol import (
     dump_message,
     parse_message,
 )
-from server.core.db import Database
-from tests.factories import PASSWORD, World, make_world
+from tests.factories import PASSWORD, World
 from tests.live import LiveServer, scaled, wait_for
 
 pytestmark = pytest.mark.e2e
 
 FORMS = 4  # concurrent medicine-form submits
-
-
-@pytest.fixture
-def seeded(db_url: str) -> World:
-    database = Database(db_url)
-    with database.session() as db:
-        world = make_world(db)
-    database.dispose()
-    return world
 
 
 class Inbox:
