@@ -97,6 +97,7 @@ def failing_client(rt: Runtime) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.mark.expect_error_log("^unhandled error on GET /api/test-only/boom$")
 def test_an_unexpected_500_carries_them_too(failing_client: TestClient) -> None:
     resp = failing_client.get("/api/test-only/boom")
     assert resp.status_code == 500
