@@ -27,7 +27,7 @@ from server.errors import AppError, RateLimited
 from server.reminders import sweep as _reminder_sweep  # noqa: F401  (registers handlers)
 from server.reminders import web as reminders_web
 from server.runtime import Runtime
-from server.scheduler import start_scheduler
+from server.scheduler import start_scheduler, stop_scheduler
 from server.security_headers import SecurityHeadersMiddleware, security_headers
 from server.sos import board as sos_board
 from server.sos import check_in as sos_check_in
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         scheduler = start_scheduler(rt) if rt.settings.scheduler_enabled else None
         yield
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            await stop_scheduler(scheduler)
         await rt.hub.drain()
         await asyncio.to_thread(rt.presence.flush)  # last seen of every box, once
         rt.db.dispose()

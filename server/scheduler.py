@@ -7,11 +7,14 @@ processes at once: they claim their work in the database, so each effect happens
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 if TYPE_CHECKING:
@@ -43,9 +46,21 @@ def periodic(seconds: float) -> Callable[[Sweep], Sweep]:
     return decorate
 
 
-def start_scheduler(rt: Runtime) -> AsyncIOScheduler:
-    """Start every registered sweep on the running loop."""
-    scheduler = AsyncIOScheduler(timezone="UTC")
+@dataclass(frozen=True)
+class Sweeps:
+    """The scheduler of one process and the threads its sweeps run on."""
+
+    scheduler: AsyncIOScheduler
+    threads: ThreadPoolExecutor
+
+
+def start_scheduler(rt: Runtime) -> Sweeps:
+    """Start every registered sweep on the running loop (each runs on a worker thread)."""
+    # Sweeps run on the scheduler's own threads, not the loop's default executor: at shutdown
+    # the asyncio executor cancels the job under way (and logs it as a failed job), where a
+    # thread pool lets it finish (see `stop_scheduler`).
+    threads = ThreadPoolExecutor(max_workers=4)
+    scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": threads})
     for job in PERIODIC_JOBS:
         scale = rt.settings.sweep_interval_scale
         scheduler.add_job(
@@ -58,7 +73,18 @@ def start_scheduler(rt: Runtime) -> AsyncIOScheduler:
             coalesce=True,
         )
     scheduler.start()
-    return scheduler
+    return Sweeps(scheduler, threads)
+
+
+async def stop_scheduler(sweeps: Sweeps, timeout: float = 10.0) -> None:
+    """Start no more sweeps and let those under way finish (up to ``timeout`` seconds).
+
+    A sweep half done (an SOS escalation, say) is better finished than cut; the wait runs on
+    a thread, so the loop keeps serving while it lasts.
+    """
+    sweeps.scheduler.shutdown(wait=False)  # on the loop: its timer belongs to the loop
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.to_thread(sweeps.threads.shutdown, True), timeout)
 
 
 def _run_safely(job: PeriodicJob, rt: Runtime) -> None:

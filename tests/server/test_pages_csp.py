@@ -114,14 +114,20 @@ def test_family_pages_work_under_the_policy(
     log_in(browser, live_server, world.family_a.email)
     open_page(browser, f"{live_server.url}/family?lang=en")
     # The medicine's colour is drawn (an SVG fill, not a blocked style="" attribute).
-    swatch = browser.find_element(By.CSS_SELECTOR, f"#plan-{resp.json()['id']} .swatch rect")
-    assert swatch.get_attribute("fill") == "#d03030"
+    # (Found afresh on every look: the live page may redraw the section meanwhile.)
+    swatch = f"#plan-{resp.json()['id']} .swatch rect"
+    wait_for(
+        lambda: browser.find_element(By.CSS_SELECTOR, swatch).get_attribute("fill") == "#d03030",
+        what="the medicine's colour drawn",
+    )
     # Removing the TV asks first (confirm.js, not an onsubmit="" attribute): No keeps it.
     click(browser, f"#revoke-{device_id}")
     assert "Remove" in browser.switch_to.alert.text or "移除" in browser.switch_to.alert.text
     browser.switch_to.alert.dismiss()
-    assert browser.find_element(By.ID, f"device-{device_id}").get_attribute("data-state") != (
-        "revoked"
+    wait_for(
+        lambda: browser.find_element(By.ID, f"device-{device_id}").get_attribute("data-state")
+        != "revoked",
+        what="the TV box kept",
     )
     # A page form still posts (form-action 'self') and the redirect lands.
     submit(browser, f"speech-save-{world.elder_a.id}")
