@@ -47,6 +47,7 @@ from protocol.messages import (
     BoxSettings,
     Changed,
     ElderInfo,
+    ElderUpdated,
     Error,
     Heartbeat,
     Hello,
@@ -55,6 +56,13 @@ from protocol.messages import (
     Revoked,
     Welcome,
     utcnow,
+)
+from protocol.pairing import (
+    PairingCode,
+    PairingCodeRequest,
+    PairingState,
+    PairingStatus,
+    PairingStatusRequest,
 )
 from protocol.reminders import (
     DoseAlert,
@@ -80,6 +88,12 @@ from protocol.sos import (
 __all__ = [
     "MAX_MESSAGE_BYTES",
     "MAX_MESSAGE_DEPTH",
+    "ElderUpdated",
+    "PairingCode",
+    "PairingCodeRequest",
+    "PairingState",
+    "PairingStatus",
+    "PairingStatusRequest",
     "CallAccept",
     "CallAnswer",
     "CallDecline",
