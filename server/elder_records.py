@@ -26,6 +26,8 @@ def update_elder(
     for name, value in changes.items():
         setattr(elder, name, value)
     audit.record(db, "elder.updated", elder.id, user=user, detail=",".join(sorted(changes)))
-    db.flush()
+    # Pages re-read themselves on the push: commit first, or one may read the record unchanged
+    # and never hear of it again (as the pairing claim and the revocation already do).
+    db.commit()
     notify_elder_updated(db, rt.hub, elder)
     return elder
