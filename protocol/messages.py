@@ -123,12 +123,22 @@ class Revoked(Message):
 
 
 class Changed(Message):
-    """Server push: data the client may see has changed."""
+    """Server → page: data the page may see has changed (the page re-reads itself).
+
+    Boxes are told of their elder's record by `ElderUpdated`, never by this.
+    """
 
     type: Literal["changed"] = "changed"
     topic: Topic
     elder_id: RowId | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ElderUpdated(Message):
+    """Server → box: the record of the elder it serves changed; here it is, whole."""
+
+    type: Literal["elder_updated"] = "elder_updated"
+    elder: ElderInfo
 
 
 class Ack(Message):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -41,18 +41,32 @@ FINAL_OUTCOMES = frozenset({DoseOutcome.TAKEN, DoseOutcome.SKIPPED})
 """Answers after which a dose is settled: no later report changes it."""
 
 
+# The fields of a medication plan, defined once for the wire (`PlanInfo`) and the server's API
+# bodies (``server/reminders/schemas.py``), so a plan the API accepts always fits the wire.
+Medicine = Annotated[str, Field(min_length=1, max_length=120)]
+Strength = Annotated[str, Field(max_length=60)]
+DoseText = Annotated[str, Field(max_length=120)]
+Instructions = Annotated[str, Field(max_length=300)]
+Appearance = Annotated[str, Field(max_length=120)]
+Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+WindowMinutes = Annotated[int, Field(ge=1, le=24 * 60)]
+COLOUR_DEFAULT = "#ffffff"
+WINDOW_MINUTES_DEFAULT = 30
+"""Minutes a dose stays on screen before it counts as missed, unless the plan says otherwise."""
+
+
 class PlanInfo(WireModel):
     """A medication plan as the box knows it."""
 
     id: int
-    medicine: str = Field(min_length=1, max_length=120)
-    strength: str = Field(default="", max_length=60)
-    dose: str = Field(default="", max_length=120)
-    instructions: str = Field(default="", max_length=300)
-    appearance: str = Field(default="", max_length=120)
-    colour: str = Field(default="#ffffff", pattern=r"^#[0-9a-fA-F]{6}$")
+    medicine: Medicine
+    strength: Strength = ""
+    dose: DoseText = ""
+    instructions: Instructions = ""
+    appearance: Appearance = ""
+    colour: Colour = COLOUR_DEFAULT
     schedule: Schedule
-    window_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    window_minutes: WindowMinutes = WINDOW_MINUTES_DEFAULT
     status: PlanStatus = PlanStatus.ACTIVE
     updated_at: datetime
 

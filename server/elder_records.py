@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from protocol import Role, Topic
+from protocol import Role
 from server import audit
 from server.errors import Forbidden
 from server.models import Elder, User
 from server.permissions import elder_for_viewing
-from server.push import elder_data, notify_elder
+from server.push import notify_elder_updated
 from server.runtime import Runtime
 
 
@@ -26,6 +26,8 @@ def update_elder(
     for name, value in changes.items():
         setattr(elder, name, value)
     audit.record(db, "elder.updated", elder.id, user=user, detail=",".join(sorted(changes)))
-    db.flush()
-    notify_elder(db, rt.hub, elder, Topic.ELDER, elder_data(elder))
+    # Pages re-read themselves on the push: commit first, or one may read the record unchanged
+    # and never hear of it again (as the pairing claim and the revocation already do).
+    db.commit()
+    notify_elder_updated(db, rt.hub, elder)
     return elder

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from protocol import PairingState
 from server import audit
 from server.core.config import Settings
 from server.core.security import new_pairing_code, new_token, token_hash
 from server.errors import Conflict, NotFound
 from server.models import Device, Elder, PairingRequest, User, utcnow
 from server.permissions import elder_for_device_management
-
-
-class PairingState(StrEnum):
-    """Where a pairing request stands, as the box sees it."""
-
-    WAITING = "waiting"
-    PAIRED = "paired"
-    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)

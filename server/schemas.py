@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from protocol import SPEECH_RATE_WPM_RANGE, SPEECH_VOLUME_PCT_RANGE, Lang, Role
+from protocol import SPEECH_RATE_WPM_RANGE, SPEECH_VOLUME_PCT_RANGE, ElderInfo, Lang, Role
 from server.ids import RowId
 from server.text import Name
 
@@ -104,32 +104,7 @@ class DevicePublic(BaseModel):
     online: bool = False
 
 
-class PairingRequestIn(Strict):
-    app_version: str = Field(default="", max_length=64)
-
-
-class PairingRequestOut(BaseModel):
-    code: str
-    pairing_secret: str
-    expires_at: datetime
-
-
-class PairingStatusIn(Strict):
-    pairing_secret: str = Field(min_length=8, max_length=256)
-
-
-class ElderInfoOut(BaseModel):
-    id: int
-    name: str
-    lang: Lang
-    timezone: str
-
-
-class PairingStatusOut(BaseModel):
-    state: str
-    device_id: int | None = None
-    device_token: str | None = None
-    elder: ElderInfoOut | None = None
+# The box's own pairing bodies (code request and status) are protocol models: `protocol.pairing`.
 
 
 class PairingClaimIn(Strict):
@@ -144,7 +119,7 @@ class PairingClaimOut(BaseModel):
 
 class BoxMe(BaseModel):
     device_id: int
-    elder: ElderInfoOut
+    elder: ElderInfo
 
 
 class AuditOut(BaseModel):

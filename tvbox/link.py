@@ -18,25 +18,30 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from protocol import (
     Ack,
-    Changed,
     ClientKind,
     ElderInfo,
+    ElderUpdated,
     Error,
     ErrorCode,
     Heartbeat,
     Hello,
     Message,
     Paired,
+    PairingCode,
+    PairingCodeRequest,
+    PairingState,
+    PairingStatus,
+    PairingStatusRequest,
     ProtocolError,
     Revoked,
-    Topic,
     Welcome,
     dump_message,
     parse_message,
@@ -60,6 +65,8 @@ from tvbox.store import BoxStore
 
 if TYPE_CHECKING:
     import httpx
+
+_Body = TypeVar("_Body", bound=BaseModel)
 
 log = logging.getLogger(__name__)
 
@@ -270,23 +277,22 @@ class ServerLink:
                 self._pairing = None
 
     async def _request_code(self, http: httpx.AsyncClient) -> _PendingPairing:
-        response = await http.post(
-            "/api/pairing/requests", json={"app_version": self.config.app_version}
-        )
+        body = PairingCodeRequest(app_version=self.config.app_version)
+        response = await http.post("/api/pairing/requests", json=body.model_dump(mode="json"))
         if response.status_code == 429:
             raise PairingError("rate_limited", _detail(response))
         if response.status_code != 201:
             raise PairingError("pairing_refused", f"{response.status_code}: {_detail(response)}")
-        data = response.json()
-        expires_at = datetime.fromisoformat(data["expires_at"])
+        issued = _parse_body(PairingCode, response)
+        expires_at = issued.expires_at
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)
         remaining = (expires_at - datetime.now(UTC)).total_seconds()
         if not 0 < remaining <= PAIRING_CODE_LIFETIME_S:
             remaining = PAIRING_CODE_LIFETIME_S  # clocks disagree: trust the documented lifetime
         return _PendingPairing(
-            code=str(data["code"]),
-            secret=str(data["pairing_secret"]),
+            code=issued.code,
+            secret=issued.pairing_secret,
             expires_at=expires_at,
             deadline=time.monotonic() + remaining,
         )
@@ -294,19 +300,19 @@ class ServerLink:
     async def _check_pairing_status(self, http: httpx.AsyncClient) -> bool:
         """HTTP fallback after a reconnect: True if a family member paired us meanwhile."""
         assert self._pairing is not None
-        response = await http.post(
-            "/api/pairing/status", json={"pairing_secret": self._pairing.secret}
-        )
+        body = PairingStatusRequest(pairing_secret=self._pairing.secret)
+        response = await http.post("/api/pairing/status", json=body.model_dump(mode="json"))
         if response.status_code == 404:
             self._pairing = None
             return False
         response.raise_for_status()
-        data = response.json()
-        if data.get("state") == "paired":
-            elder = ElderInfo.model_validate(data["elder"])
-            self._adopt(int(data["device_id"]), str(data["device_token"]), elder)
+        status = _parse_body(PairingStatus, response)
+        if status.state is PairingState.PAIRED:
+            if status.device_id is None or status.device_token is None or status.elder is None:
+                raise PairingError("pairing_refused", "paired status without token or elder")
+            self._adopt(status.device_id, status.device_token, status.elder)
             return True
-        if data.get("state") == "expired":
+        if status.state is PairingState.EXPIRED:
             self._pairing = None
         return False
 
@@ -357,11 +363,9 @@ class ServerLink:
         if isinstance(message, Ack):
             if self.outbox.mark_acked(message.key) or message.duplicate:
                 self._emit(OutboxAcked(message.key, message.duplicate))
-        elif isinstance(message, Changed) and message.topic is Topic.ELDER:
-            elder = self._merge_elder(message)
-            if elder is not None:
-                self.store.save_elder(elder)
-                self._emit(ElderChanged(elder))
+        elif isinstance(message, ElderUpdated):
+            self.store.save_elder(message.elder)
+            self._emit(ElderChanged(message.elder))
         elif isinstance(message, Revoked):
             self._unpair("revoked")
             return True
@@ -374,18 +378,6 @@ class ServerLink:
         elif not isinstance(message, Heartbeat):
             self._emit(ServerMessage(message))
         return False
-
-    def _merge_elder(self, message: Changed) -> ElderInfo | None:
-        current = self.store.elder
-        merged: dict[str, Any] = current.model_dump() if current is not None else {}
-        if message.elder_id is not None:
-            merged["id"] = message.elder_id
-        merged.update({k: v for k, v in message.data.items() if k in ElderInfo.model_fields})
-        try:
-            return ElderInfo.model_validate(merged)
-        except ValueError:
-            log.warning("ignoring incomplete elder change %r", message.data)
-            return None
 
     def _unpair(self, reason: str) -> None:
         self.store.forget_pairing()
@@ -464,6 +456,14 @@ def _parse(raw: str | bytes) -> Message | None:
     except ProtocolError as err:
         log.warning("ignoring bad message from server: %s", err)
         return None
+
+
+def _parse_body(model: type[_Body], response: httpx.Response) -> _Body:
+    """The response's body as the protocol model it must be; a wrong body is a refusal."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as err:
+        raise PairingError("pairing_refused", f"unexpected answer from the server: {err}") from err
 
 
 def _detail(response: httpx.Response) -> str:

@@ -5,9 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
-from protocol import DoseOutcome, PlanStatus, Schedule
+from protocol import (
+    COLOUR_DEFAULT,
+    WINDOW_MINUTES_DEFAULT,
+    Appearance,
+    Colour,
+    DoseOutcome,
+    DoseText,
+    Instructions,
+    Medicine,
+    PlanStatus,
+    Schedule,
+    Strength,
+    WindowMinutes,
+)
 from server.text import Name
 
 # The elder's wall-clock date and time, without offset (JSON Schema's "date-time" requires one).
@@ -27,30 +40,35 @@ class _Text(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# The plan's fields are the wire's (`protocol.PlanInfo`), so what the API accepts fits the box.
+# Only the medicine is stricter here: `Name` also trims it and refuses blank text, as every
+# name a person types is (the wire's `Medicine` is any 1–120 characters).
+
+
 class PlanCreate(_Text):
     """A new medication plan."""
 
     medicine: Name
-    strength: str = Field(default="", max_length=60)
-    dose: str = Field(default="", max_length=120)
-    instructions: str = Field(default="", max_length=300)
-    appearance: str = Field(default="", max_length=120)
-    colour: str = Field(default="#ffffff", pattern=r"^#[0-9a-fA-F]{6}$")
+    strength: Strength = ""
+    dose: DoseText = ""
+    instructions: Instructions = ""
+    appearance: Appearance = ""
+    colour: Colour = COLOUR_DEFAULT
     schedule: Schedule
-    window_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    window_minutes: WindowMinutes = WINDOW_MINUTES_DEFAULT
 
 
 class PlanUpdate(_Text):
     """Changes to a plan; fields left out stay as they are."""
 
     medicine: Name | None = None
-    strength: str | None = Field(default=None, max_length=60)
-    dose: str | None = Field(default=None, max_length=120)
-    instructions: str | None = Field(default=None, max_length=300)
-    appearance: str | None = Field(default=None, max_length=120)
-    colour: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+    strength: Strength | None = None
+    dose: DoseText | None = None
+    instructions: Instructions | None = None
+    appearance: Appearance | None = None
+    colour: Colour | None = None
     schedule: Schedule | None = None
-    window_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    window_minutes: WindowMinutes | None = None
     status: PlanStatus | None = None
 
 
@@ -59,14 +77,14 @@ class PlanPublic(BaseModel):
 
     id: int
     elder_id: int
-    medicine: str
-    strength: str
-    dose: str
-    instructions: str
-    appearance: str
-    colour: str
+    medicine: Medicine
+    strength: Strength
+    dose: DoseText
+    instructions: Instructions
+    appearance: Appearance
+    colour: Colour
     schedule: Schedule
-    window_minutes: int
+    window_minutes: WindowMinutes
     status: PlanStatus
     created_by_id: int | None
     created_at: datetime

@@ -21,14 +21,13 @@ from protocol import (
     Hello,
     Message,
     Paired,
-    Topic,
     Welcome,
 )
 from server import audit, pairing
 from server.accounts import device_for_token
 from server.core.security import token_hash
 from server.models import Device, Elder, utcnow
-from server.push import elder_audience, elder_data, elder_info, push_change
+from server.push import ELDER_INFO_COLUMNS, elder_audience, elder_info, push_elder_update
 from server.runtime import Runtime
 from server.ws.connection import Connection
 from server.ws.dispatch import BOX_CONNECTED, BOX_DISCONNECTED, BOX_HANDLERS, box_handler
@@ -147,36 +146,20 @@ def _device_hello(rt: Runtime, hello: Hello) -> tuple[int, ElderInfo] | None:
     # really changed (a new app version, the first hello after pairing).
     with rt.db.session() as db:
         row = db.execute(
-            select(
-                Device.id,
-                Device.app_version,
-                Elder.id,
-                Elder.name,
-                Elder.lang,
-                Elder.timezone,
-                Elder.speech_rate_wpm,
-                Elder.speech_volume_pct,
-            )
+            select(Device.id.label("device_id"), Device.app_version, *ELDER_INFO_COLUMNS)
             .join(Elder, Elder.id == Device.elder_id)
             .where(Device.token_hash == token_hash(hello.device_token or ""))
             .where(Device.revoked_at.is_(None))
         ).one_or_none()
         if row is None:
             return None
-        device_id, app_version, elder_id, name, lang, timezone, rate_wpm, volume_pct = row
         version = (hello.app_version or "")[:64]
-        if version and version != app_version:
-            db.execute(update(Device).where(Device.id == device_id).values(app_version=version))
-        pairing.mark_collected(db, device_id)
-        elder = ElderInfo(
-            id=elder_id,
-            name=name,
-            lang=lang,
-            timezone=timezone,
-            speech_rate_wpm=rate_wpm,
-            speech_volume_pct=volume_pct,
-        )
-        return device_id, elder
+        if version and version != row.app_version:
+            db.execute(
+                update(Device).where(Device.id == row.device_id).values(app_version=version)
+            )
+        pairing.mark_collected(db, row.device_id)
+        return row.device_id, elder_info(row)
 
 
 def _pairing_hello(rt: Runtime, secret: str) -> tuple[int, Paired | None] | None:
@@ -202,22 +185,23 @@ def _pairing_hello(rt: Runtime, secret: str) -> tuple[int, Paired | None] | None
 async def _box_settings(conn: Connection, rt: Runtime, message: BoxSettings) -> None:
     assert conn.device_id is not None
     outcome = await run_in_threadpool(_apply_box_settings, rt, conn.device_id, message)
-    duplicate, elder_id, data, users = outcome
+    duplicate, info, users = outcome
     if not duplicate:
-        await push_change(rt.hub, Topic.ELDER, elder_id, data, users)
+        # Pages only: the box that sent the change knows it already.
+        await push_elder_update(rt.hub, info, users)
     await conn.send(Ack(key=message.key, duplicate=duplicate, id=message.id))
 
 
 def _apply_box_settings(
     rt: Runtime, device_id: int, message: BoxSettings
-) -> tuple[bool, int, dict[str, object], set[int]]:
+) -> tuple[bool, ElderInfo, set[int]]:
     with rt.db.session() as db:
         device = db.get(Device, device_id)
         assert device is not None
         elder = pairing.elder_of(db, device)
         if not audit.first_receipt(db, device_id, message.key, message.type):
-            return True, elder.id, {}, set()
+            return True, elder_info(elder), set()
         elder.lang = message.lang
         audit.record(db, "elder.lang.changed_on_box", elder.id, device=device, detail=message.lang)
         users, _ = elder_audience(db, elder)
-        return False, elder.id, elder_data(elder), users
+        return False, elder_info(elder), users

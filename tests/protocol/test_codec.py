@@ -14,6 +14,7 @@ from protocol import (
     Changed,
     ClientKind,
     ElderInfo,
+    ElderUpdated,
     Error,
     ErrorCode,
     Heartbeat,
@@ -45,6 +46,7 @@ SAMPLES = [
     Paired(device_id=3, device_token="tok", elder=ELDER),
     Revoked(message="revoked by family"),
     Changed(topic=Topic.ELDER, elder_id=7, data={"lang": "en"}),
+    ElderUpdated(elder=ELDER.model_copy(update={"speech_rate_wpm": 110}), id="u1"),
     Ack(key="k" * 16, duplicate=True),
     BoxSettings(key="abcdefgh12345678", lang=Lang.EN, occurred_at=T0),
     *SOS_SAMPLES,
@@ -140,3 +142,10 @@ def test_elder_speech_settings_default_for_older_servers_and_are_bounded() -> No
     for field, value in (("speech_rate_wpm", 30), ("speech_volume_pct", 150)):
         with pytest.raises(ValueError, match=field):
             ElderInfo.model_validate(ELDER.model_dump() | {field: value})
+
+
+def test_an_elder_update_carries_the_whole_elder() -> None:
+    # The box replaces its elder with what it is told: a partial record is refused, not merged.
+    with pytest.raises(ProtocolError) as err:
+        parse_message('{"type": "elder_updated", "elder": {"id": 7, "lang": "en"}}')
+    assert err.value.code is ErrorCode.INVALID and "elder.name" in str(err.value)

@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from protocol import Changed, ClientKind, Hello, Welcome
+from protocol import ClientKind, ElderUpdated, Hello, Welcome
 from tests.conftest import bearer
 from tests.factories import World
 from tests.server.test_box_socket import pair_box, recv, send
@@ -38,8 +38,8 @@ def test_family_form_sets_slower_softer_speech_and_the_tv_hears_at_once(
         )
         assert resp.status_code == 303 and "done=speech" in resp.headers["location"]
         change = recv(box)
-        assert isinstance(change, Changed)
-        assert (change.data["speech_rate_wpm"], change.data["speech_volume_pct"]) == (110, 80)
+        assert isinstance(change, ElderUpdated)
+        assert (change.elder.speech_rate_wpm, change.elder.speech_volume_pct) == (110, 80)
     assert speech_of(client, world, world.elder_a.id) == (110, 80)
     page = client.get("/family?done=speech&lang=en", headers={"Accept": "text/html"}).text
     assert "Saved. The TV speaks this way from now on." in page
@@ -91,3 +91,30 @@ def test_only_the_elders_own_family_may_change_it(client: TestClient, world: Wor
         data={"csrf": csrf[1] if csrf else "", "rate": "110", "volume": "60"},
     )
     assert doctor.status_code == 403
+
+
+def test_every_elder_a_box_is_handed_carries_the_speech_settings(
+    client: TestClient, world: World
+) -> None:
+    # The pairing status and /api/box/me used to hand a box an elder without them, so a box
+    # paired through the HTTP fallback spoke at the default rate until its first welcome.
+    admin = bearer(client, world.admin.email)
+    resp = client.patch(
+        f"/api/elders/{world.elder_a.id}",
+        json={"speech_rate_wpm": 110, "speech_volume_pct": 80},
+        headers=admin,
+    )
+    assert resp.status_code == 200
+    req = client.post("/api/pairing/requests").json()
+    claim = client.post(
+        "/api/pairing/claim",
+        json={"code": req["code"], "elder_id": world.elder_a.id},
+        headers=bearer(client, world.family_a.email),
+    )
+    assert claim.status_code == 201
+    status = client.post("/api/pairing/status", json={"pairing_secret": req["pairing_secret"]})
+    elder = status.json()["elder"]
+    assert (elder["speech_rate_wpm"], elder["speech_volume_pct"]) == (110, 80)
+    token = status.json()["device_token"]
+    me = client.get("/api/box/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert (me["elder"]["speech_rate_wpm"], me["elder"]["speech_volume_pct"]) == (110, 80)

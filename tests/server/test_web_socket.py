@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from protocol import Changed, ClientKind, Error, ErrorCode, Heartbeat, Hello, Topic, Welcome
+from protocol import (
+    Changed,
+    ClientKind,
+    ElderInfo,
+    ElderUpdated,
+    Error,
+    ErrorCode,
+    Heartbeat,
+    Hello,
+    Topic,
+    Welcome,
+)
 from tests.conftest import bearer
 from tests.factories import PASSWORD, World
 from tests.server.test_box_socket import pair_box, recv, send
@@ -69,14 +80,15 @@ def test_box_hears_its_elder_changing(client: TestClient, world: World) -> None:
             f"/api/elders/{world.elder_a.id}", json={"timezone": "Europe/London"}, headers=family
         )
         change = recv(box)
-        assert isinstance(change, Changed)
-        assert change.data == {
-            "name": world.elder_a.name,
-            "lang": "zh",
-            "timezone": "Europe/London",
-            "speech_rate_wpm": 140,
-            "speech_volume_pct": 100,
-        }
+        assert isinstance(change, ElderUpdated)
+        assert change.elder == ElderInfo(
+            id=world.elder_a.id,
+            name=world.elder_a.name,
+            lang="zh",
+            timezone="Europe/London",
+            speech_rate_wpm=140,
+            speech_volume_pct=100,
+        )
         # Slower and softer speech for an elder's hearing reaches the TV the same way.
         client.patch(
             f"/api/elders/{world.elder_a.id}",
@@ -84,8 +96,8 @@ def test_box_hears_its_elder_changing(client: TestClient, world: World) -> None:
             headers=family,
         )
         change = recv(box)
-        assert isinstance(change, Changed)
-        assert (change.data["speech_rate_wpm"], change.data["speech_volume_pct"]) == (110, 80)
+        assert isinstance(change, ElderUpdated)
+        assert (change.elder.speech_rate_wpm, change.elder.speech_volume_pct) == (110, 80)
     # and a box that connects later is told in its welcome.
     with client.websocket_connect("/ws/box") as box:
         send(box, Hello(client=ClientKind.BOX, device_token=token))

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from protocol import BoxSettings, ClientKind, Lang, Welcome, dump_message
+from protocol import BoxSettings, ClientKind, Hello, Lang, Welcome, dump_message
 from tests.databases import fresh_database
 from tests.tvbox.conftest import ELDER
 from tests.tvbox.live_server import DemoServer, free_port
@@ -187,6 +188,54 @@ async def test_elder_changes_are_pushed_and_stored(box: Harness, server: DemoSer
     assert changed.elder.name == "王秀英奶奶"
     assert box.store.elder.name == "王秀英奶奶"  # type: ignore[union-attr]
     await asyncio.to_thread(server.update_elder, token, elder_id, name="王秀英")
+
+
+class GatedLink(ServerLink):
+    """A link whose WebSocket can be cut off (HTTP still works), as behind a bad proxy."""
+
+    ws_open = True
+    sockets: list[ClientConnection]
+
+    def _make_websocket(self) -> Any:
+        if self.ws_open:
+            return super()._make_websocket()
+        return connect(f"ws://127.0.0.1:{free_port()}/ws/box", open_timeout=2)  # refused
+
+    async def _hello(self, ws: ClientConnection, hello: Hello) -> Welcome | None:
+        self.sockets.append(ws)
+        return await super()._hello(ws, hello)
+
+
+async def test_box_paired_while_its_socket_was_down_learns_it_over_http(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    token = await asyncio.to_thread(server.login)
+    elder_id = (await asyncio.to_thread(server.elders, token))[0]["id"]
+    await asyncio.to_thread(server.update_elder, token, elder_id, speech_rate_wpm=100)
+    box = Harness(server.url, tmp_path)
+    link = GatedLink(box.config, box.store, box.outbox, box.link.on_event)
+    link.sockets = []
+    box.link = link
+    link.start()
+    try:
+        issued: PairingCodeIssued = await box.wait(PairingCodeIssued)
+        await box.wait_state(LinkState.PAIRING)
+        link.ws_open = False
+        await link.sockets[-1].close()
+        await box.wait_state(LinkState.OFFLINE)
+        device_id = await asyncio.to_thread(server.claim, token, issued.code, elder_id)
+        paired: PairedWithElder = await box.wait(PairedWithElder)  # from /api/pairing/status
+        assert len(link.sockets) == 1, "paired without a second socket"
+        assert paired.device_id == device_id and box.store.device_token is not None
+        # The whole elder came over HTTP too: the TV speaks at the family's rate at once.
+        assert paired.elder.speech_rate_wpm == 100
+        assert box.store.elder is not None and box.store.elder.speech_rate_wpm == 100
+        link.ws_open = True
+        await box.wait_state(LinkState.ONLINE)
+    finally:
+        await box.stop()
+        box.store.close()
+        await asyncio.to_thread(server.update_elder, token, elder_id, speech_rate_wpm=140)
 
 
 async def test_restarted_box_goes_straight_online_with_its_token(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from protocol import Paired, Topic
+from protocol import (
+    Paired,
+    PairingCode,
+    PairingCodeRequest,
+    PairingState,
+    PairingStatus,
+    PairingStatusRequest,
+    Topic,
+)
 from server import audit, pairing
 from server.accounts import device_for_token
 from server.api.deps import CurrentDevice, CurrentUser, RuntimeDep, SessionDep, client_ip
@@ -13,46 +21,36 @@ from server.api.responses import answers
 from server.errors import AppError, NotFound
 from server.ids import RowId
 from server.models import Device, User, utcnow
-from server.pairing import PairingState
 from server.permissions import elder_for_device_management
 from server.push import elder_info, notify_elder
 from server.runtime import Runtime
-from server.schemas import (
-    BoxMe,
-    ElderInfoOut,
-    PairingClaimIn,
-    PairingClaimOut,
-    PairingRequestIn,
-    PairingRequestOut,
-    PairingStatusIn,
-    PairingStatusOut,
-)
+from server.schemas import BoxMe, PairingClaimIn, PairingClaimOut
 
 router = APIRouter(tags=["devices"])
 
 
 @router.post(
     "/api/pairing/requests",
-    response_model=PairingRequestOut,
+    response_model=PairingCode,
     status_code=201,
     responses=answers(400, 409, 422, 429),
 )
 def request_code(
-    request: Request, rt: RuntimeDep, db: SessionDep, body: PairingRequestIn | None = None
-) -> PairingRequestOut:
+    request: Request, rt: RuntimeDep, db: SessionDep, body: PairingCodeRequest | None = None
+) -> PairingCode:
     """A new box asks for a 6-digit code to show on the TV (valid 10 minutes)."""
     rt.pairing_request_limiter.hit(f"request:{client_ip(request)}", "pairing code")
     new = pairing.create_request(db, rt.settings, body.app_version if body else "")
-    return PairingRequestOut(code=new.code, pairing_secret=new.secret, expires_at=new.expires_at)
+    return PairingCode(code=new.code, pairing_secret=new.secret, expires_at=new.expires_at)
 
 
 @router.post(
     "/api/pairing/status",
-    response_model=PairingStatusOut,
+    response_model=PairingStatus,
     response_model_exclude_none=True,
     responses=answers(400, 404, 422),
 )
-def pairing_status(body: PairingStatusIn, db: SessionDep) -> PairingStatusOut:
+def pairing_status(body: PairingStatusRequest, db: SessionDep) -> PairingStatus:
     """A waiting box asks whether its code was entered (fallback to the WebSocket push)."""
     row = pairing.request_for_secret(db, body.pairing_secret)
     if row is None:
@@ -61,15 +59,14 @@ def pairing_status(body: PairingStatusIn, db: SessionDep) -> PairingStatusOut:
     if state is PairingState.PAIRED:
         device = device_for_token(db, body.pairing_secret)
         if device is None:
-            return PairingStatusOut(state=PairingState.EXPIRED.value)
-        info = elder_info(pairing.elder_of(db, device))
-        return PairingStatusOut(
-            state=state.value,
+            return PairingStatus(state=PairingState.EXPIRED)
+        return PairingStatus(
+            state=state,
             device_id=device.id,
             device_token=body.pairing_secret,
-            elder=ElderInfoOut(**info.model_dump()),
+            elder=elder_info(pairing.elder_of(db, device)),
         )
-    return PairingStatusOut(state=state.value)
+    return PairingStatus(state=state)
 
 
 def claim_code(rt: Runtime, db: Session, user: User, ip: str, code: str, elder_id: int) -> Device:
@@ -140,5 +137,4 @@ def revoke_device(device_id: RowId, user: CurrentUser, db: SessionDep, rt: Runti
 @router.get("/api/box/me", response_model=BoxMe, responses=answers(401))
 def box_me(device: CurrentDevice, db: SessionDep) -> BoxMe:
     """A box asks who it serves."""
-    info = elder_info(pairing.elder_of(db, device))
-    return BoxMe(device_id=device.id, elder=ElderInfoOut(**info.model_dump()))
+    return BoxMe(device_id=device.id, elder=elder_info(pairing.elder_of(db, device)))
