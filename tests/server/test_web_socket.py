@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 
 from protocol import Changed, ClientKind, Error, ErrorCode, Heartbeat, Hello, Topic, Welcome
 from tests.conftest import bearer
-from tests.factories import PASSWORD, World
 from tests.server.test_box_socket import pair_box, recv, send
+from tests.support.world import PASSWORD, World
 
 
 def token_of(client: TestClient, email: str) -> str:
