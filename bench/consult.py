@@ -12,8 +12,8 @@ doctor's consult page in headless Chromium with its fake camera. Then:
 2. One call held for ``--hold-s`` seconds: the box process's CPU share (of one core) and
    RSS, read from /proc.
 
-The real parts are started with the test suite's helpers (tests/tvbox/call_world.py), so
-the benchmark measures exactly what the end-to-end tests drive.
+The real parts are started through the product's own entry points (bench/consult_parts.py):
+the same processes, pages and APIs the end-to-end tests drive.
 
 Usage: ``python bench/consult.py [--calls 20] [--hold-s 10]``; the last line printed is one
 JSON object with units in its key names.
@@ -67,69 +67,66 @@ def run(calls: int, hold_s: float) -> dict[str, float]:
     """Do the measurements; the figures."""
     sys.path.insert(0, str(REPO_ROOT))
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from bench.consult_parts import Box, DemoServer, doctor_page, js, pair, poll
+    from protocol import Role
     from server.core.db import Database
+    from server.demo import DEMO_LOGINS
     from server.migrate import upgrade
-    from tests.live import wait_for
-    from tests.tvbox.call_world import (
-        DOCTOR,
-        browser_page,
-        call_state,
-        js,
-        paired_box,
-        start_world,
-    )
     from tvbox.keys import KEYCODE_FOR, RemoteAction
+
+    doctor = next(d for d in DEMO_LOGINS if d.role is Role.DOCTOR)
+    family = next(d for d in DEMO_LOGINS if d.email.startswith("family1"))
 
     work = Path(tempfile.mkdtemp(prefix="anxin-bench-consult-"))
     url = f"sqlite:///{work / 'anxin.sqlite3'}"
     database = Database(url)
     upgrade(database.engine)
     database.dispose()
-    world = start_world(url, work / "server")
-    box = paired_box(world, work / "box")
+    server = DemoServer(url, work / "server")
+    box = Box(server.url, work / "box")
+    pair(box, server, family.email, family.password)
     page_ms: list[float] = []
     box_ms: list[float] = []
     figures: dict[str, float] = {}
     try:
-        with browser_page(world.server, DOCTOR.email, DOCTOR.password, "/doctor/consults") as doc:
+        with doctor_page(server, doctor.email, doctor.password, "/doctor/consults") as doc:
 
             def one_call(hang_up: bool) -> None:
                 box.press(KEYCODE_FOR[RemoteAction.DIGIT_1])
-                wait_for(lambda: call_state(box)["phase"] == "queued", 15, "queued")
-                call_id = call_state(box)["call_id"]
-                wait_for(lambda: js(doc, f"!!document.getElementById('join-{call_id}')"), 15)
+                poll(lambda: box.call()["phase"] == "queued", 15, "queued")
+                call_id = box.call()["call_id"]
+                poll(lambda: js(doc, f"!!document.getElementById('join-{call_id}')"), 15)
                 js(doc, f"document.getElementById('join-{call_id}').click()")
-                wait_for(
+                poll(
                     lambda: (
                         js(doc, "window.anxinCall.joinToFirstFrameMs")
-                        and call_state(box)["media"].get("first_video_frame_epoch")
+                        and box.call()["media"].get("first_video_frame_epoch")
                     ),
                     30,
                     "first frames on both sides",
                 )
                 joined = js(doc, "window.anxinCall.joinClickedEpoch") / 1000
                 page_ms.append(js(doc, "window.anxinCall.joinToFirstFrameMs"))
-                box_ms.append((call_state(box)["media"]["first_video_frame_epoch"] - joined) * 1000)
+                box_ms.append((box.call()["media"]["first_video_frame_epoch"] - joined) * 1000)
                 print(f"call {len(page_ms)}: page {page_ms[-1]:.0f} ms, box {box_ms[-1]:.0f} ms")
                 if hang_up:
                     js(doc, "document.getElementById('hang-up').click()")
-                    wait_for(lambda: box.state()["screen"] == "home", 15, "box home")
+                    poll(lambda: box.state()["screen"] == "home", 15, "box home")
 
             for _ in range(calls):
                 one_call(hang_up=True)
             one_call(hang_up=False)
-            assert box.process is not None
             pid = box.process.pid
-            wait_for(lambda: call_state(box)["phase"] == "in_call", 15, "in call")
+            poll(lambda: box.call()["phase"] == "in_call", 15, "in call")
             cpu0, wall0 = proc_cpu_s(pid), time.monotonic()
             rss_peak = 0.0
-            frames0 = call_state(box)["media"]["video_frames_received"]
+            frames0 = box.call()["media"]["video_frames_received"]
             deadline = wall0 + hold_s
             while time.monotonic() < deadline:
                 rss_peak = max(rss_peak, proc_rss_mb(pid))
                 time.sleep(0.5)  # sampling period of the measurement, not synchronisation
             cpu1, wall1 = proc_cpu_s(pid), time.monotonic()
-            frames1 = call_state(box)["media"]["video_frames_received"]
+            frames1 = box.call()["media"]["video_frames_received"]
             page_frames = js(doc, "window.anxinCall.framesDecoded")
             js(doc, "document.getElementById('hang-up').click()")
             figures = {
@@ -145,7 +142,7 @@ def run(calls: int, hold_s: float) -> dict[str, float]:
             }
     finally:
         box.stop()
-        world.server.stop()
+        server.stop()
     return figures
 
 

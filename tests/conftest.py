@@ -14,11 +14,11 @@ from server.core.config import Settings
 from server.core.db import Database
 from server.migrate import upgrade
 from server.runtime import Runtime
-from tests.databases import fresh_database
-from tests.error_logs import MARKER, SERVER_LOGS, ErrorRecords, unexpected
-from tests.factories import PASSWORD, World, make_world
-from tests.live import ROOT, LiveServer
-from tests.netns import netns_loopback_guard, netns_runtest_protocol
+from tests.support.databases import fresh_database
+from tests.support.error_logs import MARKER, SERVER_LOGS, ErrorRecords, unexpected
+from tests.support.live_server import ROOT, LiveServer
+from tests.support.netns import netns_loopback_guard, netns_runtest_protocol
+from tests.support.world import PASSWORD, World, make_world
 from voice.grammar import PhraseGrammar, load_grammar
 from voice.models import LoadedModel, ModelSetting, load_model
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.error_logs import ErrorRecords, ServerLogs, unexpected
+from tests.support.error_logs import ErrorRecords, ServerLogs, unexpected
 
 
 def _record(level: int, message: str) -> logging.LogRecord:

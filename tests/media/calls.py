@@ -11,7 +11,9 @@ from media.config import MediaSettings
 from media.devices import LocalMedia
 from media.probe import AudioToneProbe, VideoStampProbe
 from media.session import CallSession, CallState
-from tests.media.waiting import STEP_TIMEOUT_S
+
+# Upper bound on one step of a call in one process (offer, answer, connect).
+STEP_TIMEOUT_S = 15.0
 
 
 @dataclass

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.waiting import GaveUp, wait_until
 
 TURN_PORT = 3478
 READY_TIMEOUT_S = 15.0
@@ -58,11 +59,17 @@ class Coturn:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         server = cls(process=process, secret=secret, log_path=log_path)
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not _stun_binding_answered(TURN_PORT):
-            if process.poll() is not None or time.monotonic() > deadline:
-                server.stop()
-                raise RuntimeError(f"turnserver did not start:\n{server.log()}")
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise GaveUp(f"turnserver exited with {process.returncode}")
+            return _stun_binding_answered(TURN_PORT)
+
+        try:
+            wait_until(ready, READY_TIMEOUT_S, "turnserver to answer STUN")
+        except AssertionError as err:
+            server.stop()
+            raise RuntimeError(f"turnserver did not start ({err}):\n{server.log()}") from err
         return server
 
     def log(self) -> str:

@@ -25,6 +25,7 @@ from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels  # noqa
 
 from media.render import VideoRenderer, make_video_widget, picture_in_picture  # noqa: E402
 from media.synthetic import FrameStamp, SyntheticVideoTrack, read_stamp_rgba  # noqa: E402
+from tests.support.waiting import async_wait_until  # noqa: E402
 
 TIMEOUT_S = 30.0
 
@@ -57,21 +58,13 @@ async def screen_stamp() -> FrameStamp | None:
     return await asyncio.wait_for(drawn, TIMEOUT_S)
 
 
-async def wait_until(predicate) -> None:  # type: ignore[no-untyped-def]
-    async def poll() -> None:
-        while not predicate():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(poll(), TIMEOUT_S)
-
-
 async def main(screenshot: str) -> None:
     app = RenderApp()
     result: dict[str, object] = {}
 
     async def drive() -> None:
         try:
-            await wait_until(lambda: app.root is not None)
+            await async_wait_until(lambda: app.root is not None, TIMEOUT_S, "the app's root widget")
             # Same 4:3 shape as the 800x600 window: the picture fills it exactly.
             track = SyntheticVideoTrack(320, 240, 30)
             own = SyntheticVideoTrack(160, 120, 15)
@@ -79,9 +72,11 @@ async def main(screenshot: str) -> None:
             inset = VideoRenderer(own, app.inset)
             renderer.start()
             inset.start()
-            await wait_until(lambda: renderer.frames_rendered >= 5 and inset.frames_rendered >= 1)
+            await async_wait_until(
+                lambda: renderer.frames_rendered >= 5 and inset.frames_rendered >= 1, TIMEOUT_S
+            )
             first_texture, first_screen = texture_stamp(app.remote), await screen_stamp()
-            await wait_until(lambda: renderer.frames_rendered >= 20)
+            await async_wait_until(lambda: renderer.frames_rendered >= 20, TIMEOUT_S)
             later_texture, later_screen = texture_stamp(app.remote), await screen_stamp()
             Window.screenshot(name=screenshot)
             result.update(

@@ -13,7 +13,8 @@ from media.audio_out import (
 )
 from media.config import MediaSettings
 from media.synthetic import SyntheticAudioTrack
-from tests.media.waiting import wait_for
+from tests.media.calls import STEP_TIMEOUT_S
+from tests.support.waiting import async_wait_until
 
 BYTES_PER_20MS_STEREO = 960 * 2 * 2
 
@@ -23,7 +24,7 @@ async def test_null_sink_consumes_and_counts_every_frame() -> None:
     playout = AudioPlayout(track, NullAudioSink())
     playout.start()
     try:
-        await wait_for(lambda: playout.frames_played >= 25)
+        await async_wait_until(lambda: playout.frames_played >= 25, STEP_TIMEOUT_S)
     finally:
         await asyncio.wait_for(playout.stop(), 10)
         track.stop()
@@ -37,7 +38,7 @@ async def test_aplay_plays_pcm_into_an_alsa_device() -> None:
     playout = AudioPlayout(track, sink)
     playout.start()
     try:
-        await wait_for(lambda: playout.frames_played >= 25)
+        await async_wait_until(lambda: playout.frames_played >= 25, STEP_TIMEOUT_S)
         assert sink.process.poll() is None  # aplay is running and taking the PCM
     finally:
         await asyncio.wait_for(playout.stop(), 10)
@@ -51,9 +52,9 @@ async def test_playout_survives_a_broken_audio_device() -> None:
     playout = AudioPlayout(track, AplayAudioSink("anxin_no_such_pcm"))
     playout.start()
     try:
-        await wait_for(lambda: isinstance(playout.sink, NullAudioSink))
+        await async_wait_until(lambda: isinstance(playout.sink, NullAudioSink), STEP_TIMEOUT_S)
         played = playout.frames_played
-        await wait_for(lambda: playout.frames_played >= played + 10)
+        await async_wait_until(lambda: playout.frames_played >= played + 10, STEP_TIMEOUT_S)
     finally:
         await asyncio.wait_for(playout.stop(), 10)
         track.stop()

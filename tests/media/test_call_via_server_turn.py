@@ -20,12 +20,12 @@ from protocol import Role
 from server.core.db import Database
 from server.core.security import token_hash
 from server.models import Device
-from tests.factories import PASSWORD, make_elder, make_user
-from tests.live import LiveServer
 from tests.media.calls import STEP_TIMEOUT_S, make_peer, wait_connected
 from tests.media.coturn import Coturn
 from tests.media.test_turn import candidate_types
-from tests.media.waiting import wait_for
+from tests.support.live_server import LiveServer
+from tests.support.waiting import async_wait_until
+from tests.support.world import PASSWORD, make_elder, make_user
 
 SECRET = "anxin-server-and-coturn-share-this"
 pytestmark = pytest.mark.netns
@@ -128,8 +128,12 @@ async def test_consult_relayed_through_coturn_with_server_credentials(
             got = (await next_of(doctor, "call_answer"))["sdp"]
             await asyncio.wait_for(caller.session.accept_answer(got), STEP_TIMEOUT_S)
             await wait_connected(caller.session, callee.session)
-            await wait_for(lambda: callee.video is not None and len(callee.video.stamps) >= 10)
-            await wait_for(lambda: caller.video is not None and len(caller.video.stamps) >= 10)
+            await async_wait_until(
+                lambda: callee.video is not None and len(callee.video.stamps) >= 10, STEP_TIMEOUT_S
+            )
+            await async_wait_until(
+                lambda: caller.video is not None and len(caller.video.stamps) >= 10, STEP_TIMEOUT_S
+            )
         finally:
             await caller.close()
             await callee.close()

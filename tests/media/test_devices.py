@@ -14,7 +14,7 @@ from media.config import MediaSettings
 from media.devices import open_local_media
 from media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack, measure_tone, read_stamp
 from tests.media.calls import make_peer, negotiate, wait_connected
-from tests.media.waiting import wait_for
+from tests.support.waiting import async_wait_until
 
 STEP_TIMEOUT_S = 15.0
 
@@ -136,7 +136,9 @@ async def test_loop_stays_responsive_during_a_call(loopback_settings: MediaSetti
             await negotiate(caller.session, callee.session)
             await wait_connected(caller.session, callee.session)
             # About three seconds of two-way 640x480 video and audio.
-            await wait_for(lambda: callee.video is not None and len(callee.video.stamps) >= 45)
+            await async_wait_until(
+                lambda: callee.video is not None and len(callee.video.stamps) >= 45, STEP_TIMEOUT_S
+            )
         p95 = lag.percentile_ms(0.95)
         print(
             f"loop lag during the call: p50 {lag.percentile_ms(0.5):.1f} ms, p95 {p95:.1f} ms, "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.netns import IN_NETNS_ENV, network_interfaces
+from tests.support.netns import IN_NETNS_ENV, network_interfaces
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ def test_outer_run_reports_inner_pass_skip_and_failure_with_output(tmp_path: Pat
     (tmp_path / "conftest.py").write_text(
         textwrap.dedent(
             """
-            from tests.netns import netns_loopback_guard, netns_runtest_protocol
+            from tests.support.netns import netns_loopback_guard, netns_runtest_protocol
             pytest_runtest_protocol = netns_runtest_protocol
             netns_guard = netns_loopback_guard
             """

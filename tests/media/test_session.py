@@ -13,7 +13,7 @@ from media.config import MediaSettings
 from media.errors import MediaError, MediaErrorCode
 from media.session import CallSession, CallState, drain_track
 from tests.media.calls import STEP_TIMEOUT_S, make_peer, negotiate, wait_connected
-from tests.media.waiting import wait_for
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.netns
 
@@ -26,8 +26,13 @@ async def test_call_carries_fresh_video_and_audio_both_ways(
         await negotiate(caller.session, callee.session)
         await wait_connected(caller.session, callee.session)
         for peer in (caller, callee):
-            await wait_for(lambda p=peer: p.video is not None and len(p.video.stamps) >= 30)
-            await wait_for(lambda p=peer: p.audio is not None and p.audio.tone_frames(600) >= 20)
+            await async_wait_until(
+                lambda p=peer: p.video is not None and len(p.video.stamps) >= 30, STEP_TIMEOUT_S
+            )
+            await async_wait_until(
+                lambda p=peer: p.audio is not None and p.audio.tone_frames(600) >= 20,
+                STEP_TIMEOUT_S,
+            )
         for peer, other in ((caller, callee), (callee, caller)):
             video, audio, stats = peer.video, peer.audio, peer.session.stats
             assert video is not None and audio is not None
@@ -61,7 +66,9 @@ async def test_hang_up_ends_the_other_side(
     try:
         await negotiate(caller.session, callee.session)
         await wait_connected(caller.session, callee.session)
-        await wait_for(lambda: other.video is not None and other.video.frames > 0)
+        await async_wait_until(
+            lambda: other.video is not None and other.video.frames > 0, STEP_TIMEOUT_S
+        )
         await hanging.close()
         assert hanging.session.state == CallState.ENDED
         state = await asyncio.wait_for(
@@ -85,7 +92,9 @@ async def test_network_blip_shows_reconnecting_then_recovers() -> None:
     try:
         await negotiate(caller.session, callee.session)
         await wait_connected(caller.session, callee.session)
-        await wait_for(lambda: callee.video is not None and callee.video.frames >= 5)
+        await async_wait_until(
+            lambda: callee.video is not None and callee.video.frames >= 5, STEP_TIMEOUT_S
+        )
         # Taking lo down in this private namespace drops every packet of the call.
         subprocess.run(["ip", "link", "set", "lo", "down"], check=True)
         try:
@@ -101,7 +110,7 @@ async def test_network_blip_shows_reconnecting_then_recovers() -> None:
         assert state == CallState.CONNECTED
         assert callee.video is not None
         seen = callee.video.frames
-        await wait_for(lambda: callee.video.frames >= seen + 5)
+        await async_wait_until(lambda: callee.video.frames >= seen + 5, STEP_TIMEOUT_S)
         assert callee.video.in_order
     finally:
         await caller.close()
@@ -134,8 +143,8 @@ async def test_session_without_camera_still_receives(loopback_settings: MediaSet
     try:
         await negotiate(watcher, caller.session)
         await wait_connected(watcher, caller.session)
-        await wait_for(lambda: watcher.stats.video_frames_received >= 10)
-        await wait_for(lambda: watcher.stats.audio_frames_received >= 10)
+        await async_wait_until(lambda: watcher.stats.video_frames_received >= 10, STEP_TIMEOUT_S)
+        await async_wait_until(lambda: watcher.stats.audio_frames_received >= 10, STEP_TIMEOUT_S)
         assert caller.session.stats.video_frames_received == 0
     finally:
         await asyncio.wait_for(watcher.close(), STEP_TIMEOUT_S)
@@ -173,7 +182,9 @@ async def test_remote_audio_is_played_out_during_a_call(loopback_settings: Media
     try:
         await negotiate(box, caller.session)
         await wait_connected(box, caller.session)
-        await wait_for(lambda: bool(playouts) and playouts[0].frames_played >= 25)
+        await async_wait_until(
+            lambda: bool(playouts) and playouts[0].frames_played >= 25, STEP_TIMEOUT_S
+        )
         sink = playouts[0].sink
         assert isinstance(sink, AplayAudioSink) and sink.process.poll() is None
         assert sink.bytes_written >= 25 * 960 * 2 * 2  # 48 kHz s16 stereo, 20 ms a frame

@@ -16,7 +16,7 @@ from media.config import IceServerSetting, MediaSettings
 from media.turn import turn_rest_credentials
 from tests.media.calls import STEP_TIMEOUT_S, make_peer, wait_connected
 from tests.media.coturn import Coturn
-from tests.media.waiting import wait_for
+from tests.support.waiting import async_wait_until
 
 SECRET = "anxin-test-static-auth-secret"
 
@@ -70,9 +70,15 @@ async def test_relay_only_call_through_coturn_carries_media(coturn: Coturn) -> N
         assert candidate_types(answer) == {"relay"}, answer
         await asyncio.wait_for(caller.session.accept_answer(answer), STEP_TIMEOUT_S)
         await wait_connected(caller.session, callee.session)
-        await wait_for(lambda: callee.video is not None and len(callee.video.stamps) >= 10)
-        await wait_for(lambda: caller.video is not None and len(caller.video.stamps) >= 10)
-        await wait_for(lambda: callee.audio is not None and callee.audio.tone_frames(600) >= 5)
+        await async_wait_until(
+            lambda: callee.video is not None and len(callee.video.stamps) >= 10, STEP_TIMEOUT_S
+        )
+        await async_wait_until(
+            lambda: caller.video is not None and len(caller.video.stamps) >= 10, STEP_TIMEOUT_S
+        )
+        await async_wait_until(
+            lambda: callee.audio is not None and callee.audio.tone_frames(600) >= 5, STEP_TIMEOUT_S
+        )
         assert callee.video.in_order and caller.video.in_order
         print(
             f"relay call connected after {caller.session.stats.connected_after_s:.3f} s, "

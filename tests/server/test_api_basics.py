@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from server.core.config import Environment, Settings
 from server.runtime import Runtime
 from tests.conftest import bearer
-from tests.factories import PASSWORD, World
+from tests.support.world import PASSWORD, World
 
 
 def test_healthz_reports_the_database(client: TestClient, rt: Runtime) -> None:

@@ -33,9 +33,8 @@ from protocol import CallKind
 from server.models import Call, CallStatus
 from server.runtime import Runtime
 from tests.conftest import bearer
-from tests.factories import World, make_world
 from tests.server.routes import api_operations
-from tests.sos_world import make_device
+from tests.support.world import World, make_device, make_world
 
 ROLES = ["anonymous", "family_a", "doctor_a", "operator_a", "admin", "box"]
 CHECKS = [

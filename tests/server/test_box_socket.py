@@ -27,7 +27,7 @@ from protocol import (
 from server.core.config import Settings
 from server.runtime import Runtime
 from tests.conftest import bearer
-from tests.factories import World
+from tests.support.world import World
 
 
 def send(ws: WebSocketTestSession, message: Any) -> None:

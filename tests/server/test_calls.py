@@ -42,8 +42,8 @@ from protocol import (
 from server.calls.config import call_settings
 from server.runtime import Runtime
 from tests.conftest import bearer
-from tests.factories import World, make_user
 from tests.server.test_box_socket import pair_box, recv, send
+from tests.support.world import World, make_user
 
 OFFER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
 

@@ -8,8 +8,7 @@ from fastapi.testclient import TestClient
 from server.core.security import csrf_token
 from server.runtime import Runtime
 from tests.conftest import bearer
-from tests.factories import PASSWORD, World
-from tests.sos_world import make_device
+from tests.support.world import PASSWORD, World, make_device
 
 
 @pytest.fixture

@@ -27,10 +27,10 @@ from server.models import DoseRecord, Elder, EmergencyContact, SosAlert
 from server.runtime import Runtime
 from server.sos.delivery import deliver_pending
 from tests.conftest import bearer
-from tests.factories import World
 from tests.server.test_reminders_sweep import add_plan
 from tests.server.test_sos import box_hello, next_of, page_hello
-from tests.sos_world import make_device, recv, send
+from tests.support.sockets import recv, send
+from tests.support.world import World, make_device
 
 SHARED_KEY = "sensor-fall-0001"
 

@@ -41,10 +41,10 @@ from server.calls.elder_call import stale_ring_sweep
 from server.models import Call, CareLink, Elder, User, utcnow
 from server.notify import SmtpNotifier
 from server.runtime import Runtime
-from tests.factories import World, link, make_user
 from tests.server.test_box_socket import pair_box, recv, send
 from tests.server.test_calls import OFFER, box, next_of, nothing_pending, page, page_login
-from tests.smtp import Mailbox, smtp_server
+from tests.support.smtp import Mailbox, smtp_server
+from tests.support.world import World, link, make_user
 
 
 @pytest.fixture(autouse=True)

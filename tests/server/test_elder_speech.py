@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from protocol import ClientKind, ElderUpdated, Hello, Welcome
 from tests.conftest import bearer
-from tests.factories import World
 from tests.server.test_box_socket import pair_box, recv, send
 from tests.server.test_reminders_api import _page_form, login_page
+from tests.support.world import World
 
 
 def speech_of(client: TestClient, world: World, elder_id: int) -> tuple[int, int]:

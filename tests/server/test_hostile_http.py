@@ -30,8 +30,9 @@ from server.errors import ServerBusy
 from server.models import User
 from server.password_checks import PasswordCheckGate
 from server.runtime import Runtime
-from tests.factories import PASSWORD, World, make_world
-from tests.live import LiveServer, scaled
+from tests.support.live_server import LiveServer
+from tests.support.waiting import scaled
+from tests.support.world import PASSWORD, World, make_world
 
 
 def _read_response(sock: socket.socket) -> tuple[int, dict[str, str], dict[str, object]]:

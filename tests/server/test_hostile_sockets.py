@@ -34,9 +34,10 @@ from server.core.security import new_token, token_hash
 from server.models import Device
 from server.runtime import Runtime
 from tests.conftest import bearer
-from tests.factories import PASSWORD, World
-from tests.live import LiveServer, scaled
 from tests.server.test_box_socket import pair_box, recv, send
+from tests.support.live_server import LiveServer
+from tests.support.waiting import scaled
+from tests.support.world import PASSWORD, World
 
 NESTED = "[" * 30000 + "]" * 30000  # 60 KB: under the size limit, far over any depth
 NESTED_OBJECT = '{"type": "heartbeat", "id": "n", "x": ' + '{"a": ' * 5000 + "1" + "}" * 5001

@@ -32,9 +32,9 @@ from protocol import (
 )
 from server.ids import MAX_ROW_ID
 from tests.conftest import bearer
-from tests.factories import PASSWORD, World
-from tests.live import LiveServer
 from tests.server.test_box_socket import recv, send
+from tests.support.live_server import LiveServer
+from tests.support.world import PASSWORD, World
 
 # Past SQLite's int64 (the OverflowError of issue #11), past PostgreSQL's int4 columns, and below 1.
 OUT_OF_RANGE = [2**63, 2**63 - 1, MAX_ROW_ID + 1, 0, -1]

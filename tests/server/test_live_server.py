@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.live import LiveServer
+from tests.support.live_server import LiveServer
 
 
 def test_a_code_can_be_used_the_moment_it_is_handed_out(live_server: LiveServer) -> None:

@@ -17,7 +17,7 @@ from server.core.db import Database
 from server.migrate import alembic_config, upgrade
 from server.models import Base, Device, Elder, ReceivedMessage, SosAlert
 from server.sos.alerts import store_alert
-from tests.databases import fresh_database
+from tests.support.databases import fresh_database
 
 
 def test_migrated_schema_matches_the_models(db_url: str) -> None:

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import bearer
-from tests.factories import World
 from tests.server.test_reminders_api import TODAY, _page_form, login_page, make_plan, plan_body
+from tests.support.world import World
 
 # What a slip of the thumb or a Chinese input method's full-width space bar types.
 BLANKS = ["", "   ", "\u3000\u3000", "\t\n "]

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import bearer
-from tests.factories import World
 from tests.server.routes import api_operations
+from tests.support.world import World
 
 NASTY_IDS = ["0", "-1", "999999999999999999999999", "abc", "1e9", "%00", "１", "²", str(2**63)]
 NASTY_BODIES: list[object] = [

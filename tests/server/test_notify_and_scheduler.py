@@ -13,7 +13,7 @@ from server.core.config import Settings
 from server.notify import Email, LogNotifier, SmtpNotifier, make_notifier
 from server.runtime import Runtime
 from server.scheduler import PERIODIC_JOBS, PeriodicJob
-from tests.smtp import smtp_server
+from tests.support.smtp import smtp_server
 
 
 def test_smtp_notifier_delivers_chinese_mail() -> None:
@@ -35,7 +35,7 @@ def test_without_smtp_mail_is_logged_not_lost_silently(caplog: pytest.LogCapture
 
 
 def test_unreachable_smtp_raises() -> None:
-    from tests.live import free_port
+    from tests.support.live_server import free_port
 
     with pytest.raises(OSError):
         SmtpNotifier("127.0.0.1", free_port(), "x@y.z", timeout=2).send(Email("a@b.c", "s", "b"))

@@ -21,12 +21,12 @@ from server.outgoing import RETRY_AFTER, deliver, outgoing_sweep, queue_email
 from server.reminders.sweep import alert_audience, run_sweep
 from server.runtime import Runtime
 from server.sos.delivery import deliver_pending
-from tests.factories import World
-from tests.live import free_port, wait_for
 from tests.server.test_reminders_sweep import add_plan
 from tests.server.test_sos import raise_sos
-from tests.smtp import Mailbox, smtp_server
-from tests.sos_world import add_escalation_chain, make_device
+from tests.support.live_server import free_port
+from tests.support.smtp import Mailbox, smtp_server
+from tests.support.waiting import wait_until
+from tests.support.world import World, add_escalation_chain, make_device
 
 
 @pytest.fixture
@@ -170,7 +170,7 @@ def test_an_sos_text_refused_by_the_gateway_is_retried(rt: Runtime, world: World
     assert len(gateway.refused) == 1, "one text was refused"
     refused = gateway.refused[0]
     retry_at = datetime.now(UTC) + RETRY_AFTER[0] + timedelta(seconds=1)
-    wait_for(lambda: deliver(rt, now_fn=lambda: retry_at) == 0 and all_sent(rt), what="retries")
+    wait_until(lambda: deliver(rt, now_fn=lambda: retry_at) == 0 and all_sent(rt), what="retries")
     phones = [phone for phone, _ in gateway.sent]
     assert refused in phones and "138" in phones, "the refused text went on the retry"
     assert len(phones) == len(set(phones)), "each text went once"

@@ -13,9 +13,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from websockets.sync.client import connect
 
 from protocol import ClientKind, Hello, Paired, Revoked, Welcome, dump_message, parse_message
-from tests.browser import chromium, click, save
-from tests.factories import PASSWORD, World
-from tests.live import LiveServer, scaled, wait_for
+from tests.support.browser import chromium, click, save
+from tests.support.live_server import LiveServer
+from tests.support.waiting import scaled, wait_until
+from tests.support.world import PASSWORD, World
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +88,7 @@ def test_login_errors_then_family_home(
     assert "Wrong e-mail or password" in error.text or "邮箱或密码错误" in error.text
     save(browser, screenshots, "web-login-error")
     log_in(browser, live_server, seeded.family_a.email)
-    wait_for(lambda: browser.current_url.endswith("/family"), what="family home")
+    wait_until(lambda: browser.current_url.endswith("/family"), what="family home")
     assert seeded.elder_a.name in text(browser)
     assert seeded.elder_b.name not in text(browser)
     cookie = browser.get_cookie("anxin_session")
@@ -103,7 +104,7 @@ def test_family_pairs_and_revokes_a_box_live(
 ) -> None:
     log_in(browser, live_server, seeded.family_a.email)
     browser.get(f"{live_server.url}/family?lang=en")
-    wait_for(
+    wait_until(
         lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-live") == "on",
         what="live socket",
     )
@@ -112,9 +113,9 @@ def test_family_pairs_and_revokes_a_box_live(
     submit(browser, "pair-submit")
     paired = box.recv()
     assert isinstance(paired, Paired) and paired.elder.name == seeded.elder_a.name
-    wait_for(lambda: "paired" in browser.find_element(By.ID, "notice").text, what="paired notice")
+    wait_until(lambda: "paired" in browser.find_element(By.ID, "notice").text, what="paired notice")
     # The live region may be redrawn by the "changed" push at any moment: find it afresh.
-    wait_for(
+    wait_until(
         lambda: (
             browser.find_element(By.ID, f"device-{paired.device_id}").get_attribute("data-state")
             == "offline"
@@ -126,7 +127,7 @@ def test_family_pairs_and_revokes_a_box_live(
     box.open()
     box.send(Hello(client=ClientKind.BOX, device_token=paired.device_token))
     assert isinstance(box.recv(), Welcome)
-    wait_for(
+    wait_until(
         lambda: (
             browser.find_element(By.ID, f"device-{paired.device_id}").get_attribute("data-state")
             == "online"
@@ -137,7 +138,7 @@ def test_family_pairs_and_revokes_a_box_live(
     click(browser, f"#revoke-{paired.device_id}")
     browser.switch_to.alert.accept()
     assert isinstance(box.recv(), Revoked)
-    wait_for(
+    wait_until(
         lambda: (
             browser.find_element(By.ID, f"device-{paired.device_id}").get_attribute("data-state")
             == "revoked"
@@ -173,7 +174,7 @@ def test_family_page_switches_language(
     assert "我的家人" in text(browser)
     save(browser, screenshots, "web-family-zh")
     browser.find_element(By.ID, "switch-lang").click()
-    wait_for(lambda: "My family" in text(browser), what="English page")
+    wait_until(lambda: "My family" in text(browser), what="English page")
     browser.get(f"{live_server.url}/family")
     assert "My family" in text(browser), "the choice is remembered"
 
@@ -182,14 +183,14 @@ def test_doctor_and_operator_homes(
     browser, live_server: LiveServer, seeded: World, screenshots
 ) -> None:  # type: ignore[no-untyped-def]
     log_in(browser, live_server, seeded.doctor_a.email)
-    wait_for(lambda: browser.current_url.endswith("/doctor"), what="doctor home")
-    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".elder"), what="doctor's elders")
+    wait_until(lambda: browser.current_url.endswith("/doctor"), what="doctor home")
+    wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, ".elder"), what="doctor's elders")
     assert seeded.elder_a.name in text(browser) and seeded.elder_b.name not in text(browser)
     save(browser, screenshots, "web-doctor-home")
     browser.delete_all_cookies()
     log_in(browser, live_server, seeded.operator_a.email)
-    wait_for(lambda: browser.current_url.endswith("/operator"), what="operator home")
-    marks = wait_for(
+    wait_until(lambda: browser.current_url.endswith("/operator"), what="operator home")
+    marks = wait_until(
         lambda: browser.find_elements(By.CSS_SELECTOR, "#area-map .mark-elder"), what="map marks"
     )
     assert len(marks) == 1
@@ -207,7 +208,7 @@ def test_live_updates_never_wipe_what_someone_is_typing(
     log_in(browser, live_server, seeded.family_a.email)
     browser.get(f"{live_server.url}/family?lang=en")
     body = browser.find_element(By.TAG_NAME, "body")
-    wait_for(lambda: body.get_attribute("data-live") == "on", what="live socket")
+    wait_until(lambda: body.get_attribute("data-live") == "on", what="live socket")
     before = int(body.get_attribute("data-live-updates"))
     form = browser.find_element(By.ID, f"med-form-{seeded.elder_a.id}")  # inside a live region
     field = form.find_element(By.NAME, "medicine")
@@ -215,8 +216,8 @@ def test_live_updates_never_wipe_what_someone_is_typing(
     admin = live_server.login(seeded.admin.email, PASSWORD)
     resp = admin.patch(f"/api/elders/{seeded.elder_a.id}", json={"address": "8 Live Road"})
     assert resp.status_code == 200
-    wait_for(lambda: int(body.get_attribute("data-live-updates")) > before, what="a live refresh")
-    wait_for(lambda: "8 Live Road" in text(browser), what="the new address shown")
+    wait_until(lambda: int(body.get_attribute("data-live-updates")) > before, what="a live refresh")
+    wait_until(lambda: "8 Live Road" in text(browser), what="the new address shown")
     assert field.get_attribute("value") == "Amlo", "half-typed input survives a live refresh"
 
 

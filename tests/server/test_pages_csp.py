@@ -14,11 +14,11 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from server.core.db import Database
-from tests.browser import chromium, click
-from tests.factories import PASSWORD, World, make_world
-from tests.live import LiveServer, free_port, wait_for
 from tests.server.test_pages import log_in, submit
-from tests.sos_world import make_device
+from tests.support.browser import chromium, click
+from tests.support.live_server import LiveServer, free_port
+from tests.support.waiting import wait_until
+from tests.support.world import PASSWORD, World, make_device, make_world
 
 pytestmark = pytest.mark.e2e
 
@@ -68,7 +68,7 @@ def violations(driver) -> list[str]:  # type: ignore[no-untyped-def]
 def open_page(driver, url: str, live: bool = True) -> None:  # type: ignore[no-untyped-def]
     driver.get(url)
     if live:  # live.js ran and its WebSocket (connect-src) is open
-        wait_for(
+        wait_until(
             lambda: driver.find_element(By.TAG_NAME, "body").get_attribute("data-live") == "on",
             what=f"live socket on {url}",
         )
@@ -94,7 +94,7 @@ def test_the_detector_sees_a_violation(browser, live_server: LiveServer) -> None
     """Control: an inline style on a page is blocked and reported, so silence means none."""
     open_page(browser, f"{live_server.url}/login", live=False)
     browser.execute_script("document.body.setAttribute('style', 'background: red');")
-    found = wait_for(lambda: violations(browser), what="the violation reported")
+    found = wait_until(lambda: violations(browser), what="the violation reported")
     assert any("style-src" in v for v in found), found
 
 
@@ -116,7 +116,7 @@ def test_family_pages_work_under_the_policy(
     # The medicine's colour is drawn (an SVG fill, not a blocked style="" attribute).
     # (Found afresh on every look: the live page may redraw the section meanwhile.)
     swatch = f"#plan-{resp.json()['id']} .swatch rect"
-    wait_for(
+    wait_until(
         lambda: browser.find_element(By.CSS_SELECTOR, swatch).get_attribute("fill") == "#d03030",
         what="the medicine's colour drawn",
     )
@@ -124,18 +124,18 @@ def test_family_pages_work_under_the_policy(
     click(browser, f"#revoke-{device_id}")
     assert "Remove" in browser.switch_to.alert.text or "移除" in browser.switch_to.alert.text
     browser.switch_to.alert.dismiss()
-    wait_for(
+    wait_until(
         lambda: browser.find_element(By.ID, f"device-{device_id}").get_attribute("data-state")
         != "revoked",
         what="the TV box kept",
     )
     # A page form still posts (form-action 'self') and the redirect lands.
     submit(browser, f"speech-save-{world.elder_a.id}")
-    wait_for(lambda: "done=speech" in browser.current_url, what="speech saved")
+    wait_until(lambda: "done=speech" in browser.current_url, what="speech saved")
     assert violations(browser) == []
     # The family's call page: calls.js's own socket opens, and the camera is allowed here.
     open_page(browser, f"{live_server.url}/family/call/{world.elder_a.id}")
-    wait_for(lambda: browser.execute_script("return window.anxinCall.socketReady"), what="socket")
+    wait_until(lambda: browser.execute_script("return window.anxinCall.socketReady"), what="socket")
     allowed = browser.execute_script(
         "return ['camera', 'microphone', 'geolocation']"
         ".map(function (f) { return document.featurePolicy.allowsFeature(f); });"
@@ -162,7 +162,7 @@ def test_doctor_operator_and_admin_pages_work_under_the_policy(
     log_in(browser, live_server, world.doctor_a.email)
     open_page(browser, f"{live_server.url}/doctor")
     open_page(browser, f"{live_server.url}/doctor/consults")
-    wait_for(lambda: browser.execute_script("return window.anxinCall.socketReady"), what="socket")
+    wait_until(lambda: browser.execute_script("return window.anxinCall.socketReady"), what="socket")
     assert browser.find_element(By.ID, "queue-rows").text  # calls.js drew the (empty) queue
     assert violations(browser) == []
     for who in (world.operator_a, world.admin):
@@ -171,7 +171,7 @@ def test_doctor_operator_and_admin_pages_work_under_the_policy(
         open_page(browser, f"{live_server.url}/operator")
         assert browser.find_elements(By.CSS_SELECTOR, "#sos-board .sos-alert")
         # sos.js ran: the open alert tried to sound (the autoplay policy holds it back).
-        wait_for(
+        wait_until(
             lambda: browser.execute_script("return window.anxinSos && window.anxinSos.blocked"),
             what="sos.js alarm attempt",
         )
@@ -215,7 +215,7 @@ def test_another_origin_cannot_acknowledge_an_sos_with_our_cookie(
     world, box_token, _ = seeded
     alert_id = raise_sos(live_server, box_token, "fall-csrf-001")
     log_in(browser, live_server, world.operator_a.email)
-    wait_for(lambda: browser.current_url.endswith("/operator"), what="operator home")
+    wait_until(lambda: browser.current_url.endswith("/operator"), what="operator home")
     page_url, handler = attacker
     # Same host, another port: same site, so SameSite=Lax sends the cookie along.
     handler.target = f"{live_server.url}/api/sos/alerts/{alert_id}/acknowledge"

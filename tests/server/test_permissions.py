@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import bearer
-from tests.factories import World
 from tests.server.routes import api_operations
+from tests.support.world import World
 
 ROLES = ["family_a", "family_b", "doctor_a", "doctor_b", "operator_a", "operator_b", "admin"]
 SEES_A = {"family_a", "doctor_a", "operator_a", "admin"}

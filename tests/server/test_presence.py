@@ -27,9 +27,9 @@ from server.models import Device, User, utcnow
 from server.permissions import can_see_elder, users_who_see_elder, users_who_see_elders
 from server.runtime import Runtime
 from server.ws.presence import flush_last_seen
-from tests.factories import World
 from tests.server.test_box_socket import recv, send
 from tests.server.test_web_socket import token_of
+from tests.support.world import World
 
 
 def add_boxes(rt: Runtime, elder_id: int, count: int) -> list[tuple[str, int]]:

@@ -29,8 +29,9 @@ from protocol import (
     dump_message,
     parse_message,
 )
-from tests.factories import PASSWORD, World
-from tests.live import LiveServer, scaled, wait_for
+from tests.support.live_server import LiveServer
+from tests.support.waiting import scaled, wait_until
+from tests.support.world import PASSWORD, World
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +59,7 @@ class Inbox:
 
     def first(self, what: str, match: Any, after: int = 0, timeout: float = 15) -> Any:
         """The first (arrival time, message) from index ``after`` on that ``match`` accepts."""
-        return wait_for(
+        return wait_until(
             lambda: next(((t, m) for t, m in self.got[after:] if match(m)), None),
             timeout=timeout,
             what=what,

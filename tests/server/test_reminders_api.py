@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from protocol import ClientKind, Hello, MedPlans, MedPlansRequest, Welcome
 from tests.conftest import bearer
-from tests.factories import World
 from tests.server.test_box_socket import pair_box, recv, send
+from tests.support.world import World
 
 TODAY = datetime.now(UTC).date().isoformat()
 
@@ -241,7 +241,7 @@ def _page_form(client: TestClient) -> str:
 
 
 def login_page(client: TestClient, email: str) -> None:
-    from tests.factories import PASSWORD
+    from tests.support.world import PASSWORD
 
     resp = client.post(
         "/login", data={"email": email, "password": PASSWORD}, follow_redirects=False

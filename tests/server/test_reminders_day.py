@@ -16,8 +16,8 @@ from server.reminders.doses import day_doses, record_outcome
 from server.reminders.plans import update_plan
 from server.reminders.schemas import PlanCreate, PlanUpdate
 from server.runtime import Runtime
-from tests.factories import World
 from tests.server.test_reminders_sweep import add_plan
+from tests.support.world import World
 
 DAY = date(2026, 11, 22)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

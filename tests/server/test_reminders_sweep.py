@@ -27,10 +27,10 @@ from server.models import DoseRecord, MedicationPlan, User
 from server.reminders.doses import record_outcome
 from server.reminders.sweep import run_sweep
 from server.runtime import Runtime
-from tests.factories import World, make_user
-from tests.factories import link as link_family
 from tests.server.test_box_socket import pair_box, recv, send
-from tests.smtp import smtp_server
+from tests.support.smtp import smtp_server
+from tests.support.world import World, make_user
+from tests.support.world import link as link_family
 
 
 def add_plan(

@@ -10,7 +10,7 @@ from jinja2 import DictLoader
 
 from server.web import pages
 from server.web.sections import SECTIONS, page_section
-from tests.factories import PASSWORD, World
+from tests.support.world import PASSWORD, World
 
 
 @pytest.fixture

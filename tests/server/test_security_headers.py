@@ -11,7 +11,7 @@ from server.app import create_app
 from server.runtime import Runtime
 from server.security_headers import API_CSP, DOCS_CSP, PAGE_CSP
 from tests.conftest import bearer
-from tests.factories import PASSWORD, World
+from tests.support.world import PASSWORD, World
 
 COMMON = {
     "x-content-type-options": "nosniff",

@@ -27,8 +27,8 @@ from server.models import SosAlert, SosStep, utcnow
 from server.runtime import Runtime
 from server.sos.delivery import deliver_pending
 from tests.conftest import bearer
-from tests.factories import World
-from tests.sos_world import add_escalation_chain, make_device, recv, send
+from tests.support.sockets import recv, send
+from tests.support.world import World, add_escalation_chain, make_device
 
 
 @pytest.fixture
@@ -206,7 +206,7 @@ def test_two_sweeps_at_once_send_each_step_once(
 
 
 def test_the_real_scheduler_escalates_at_the_interval(db_url: str, tmp_path: Path) -> None:
-    from tests.factories import make_world
+    from tests.support.world import make_world
 
     settings = Settings(
         database_url=db_url,
@@ -218,11 +218,11 @@ def test_the_real_scheduler_escalates_at_the_interval(db_url: str, tmp_path: Pat
     with rt.db.session() as db:
         world = make_world(db)
         token, _ = make_device(db, world.elder_a)
-    from tests.live import wait_for
+    from tests.support.waiting import wait_until
 
     with TestClient(create_app(runtime=rt)) as client:
         raise_sos(client, token)
-        wait_for(lambda: len(rt.texts.sent) >= 1, 10, "contact #1 texted")  # type: ignore[attr-defined]
+        wait_until(lambda: len(rt.texts.sent) >= 1, 10, "contact #1 texted")  # type: ignore[attr-defined]
         with rt.db.session() as db:
             stored = db.scalar(select(SosAlert.stored_at))
             first = db.scalar(select(SosStep.at).where(SosStep.kind == "contact_alerted"))

@@ -20,10 +20,10 @@ from protocol import (
 )
 from server.core.db import Database
 from server.models import SosAlert, SosStep
-from tests.factories import make_world
-from tests.live import LiveServer, wait_for
-from tests.smtp import smtp_server
-from tests.sos_world import make_device
+from tests.support.live_server import LiveServer
+from tests.support.smtp import smtp_server
+from tests.support.waiting import wait_until
+from tests.support.world import make_device, make_world
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +64,7 @@ def test_killed_after_store_still_alerts_everyone_after_restart(
         try:
             assert send_sos(doomed, token, raised) is None, "the server died before acking"
             assert doomed.proc is not None
-            wait_for(lambda: doomed.proc.poll() is not None, 15, "the injected crash")  # type: ignore[union-attr]
+            wait_until(lambda: doomed.proc.poll() is not None, 15, "the injected crash")  # type: ignore[union-attr]
         finally:
             doomed.stop()
         with database.session() as db:

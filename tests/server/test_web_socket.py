@@ -18,8 +18,8 @@ from protocol import (
     Welcome,
 )
 from tests.conftest import bearer
-from tests.factories import PASSWORD, World
 from tests.server.test_box_socket import pair_box, recv, send
+from tests.support.world import PASSWORD, World
 
 
 def token_of(client: TestClient, email: str) -> str:

@@ -1,5 +1,6 @@
-"""Fixtures of the TV box tests: real SQLite stores, a recording speaker, and for end-to-end
-tests the demo server process and a box process (modules override them where they differ)."""
+"""Fixtures of the TV box tests: real SQLite stores, a recording speaker, view-models, and for
+end-to-end tests the demo server process and a box process (modules override them where they
+differ). What they are built from lives in `tests/support`."""
 
 from __future__ import annotations
 
@@ -8,36 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from protocol import ElderInfo, Lang
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import DemoServer
-from tvbox.outbox import Outbox
-from tvbox.speech import Priority
+from protocol import Lang
+from tests.support.box import BoxProcess
+from tests.support.live_server import DemoServer
+from tests.support.viewmodels import ELDER, RecordingSpeaker, make_app_vm
 from tvbox.store import BoxStore
 from tvbox.viewmodels.app import AppViewModel
-
-ELDER = ElderInfo(id=1, name="王秀英", lang=Lang.ZH, timezone="Asia/Shanghai")
-
-
-class RecordingSpeaker:
-    """Keeps what the box asked to say, in order."""
-
-    def __init__(self) -> None:
-        self.said: list[tuple[str, str, Priority]] = []
-        self.stops = 0
-
-    def speak(self, text: str, lang: str, priority: Priority = Priority.NORMAL) -> None:
-        self.said.append((text, lang, priority))
-
-    def stop(self) -> None:
-        self.stops += 1
-
-    def set_voice(self, *, rate: int, volume: float) -> None:
-        self.voice = (rate, volume)
-
-    @property
-    def last(self) -> str:
-        return self.said[-1][0]
 
 
 @pytest.fixture
@@ -55,14 +32,13 @@ def speaker() -> RecordingSpeaker:
 @pytest.fixture
 def vm(store: BoxStore, speaker: RecordingSpeaker) -> AppViewModel:
     """An unpaired box, English by default."""
-    return AppViewModel(store, Outbox(store), speaker, Lang.EN)
+    return make_app_vm(store, speaker, Lang.EN)
 
 
 @pytest.fixture
 def paired_vm(store: BoxStore, speaker: RecordingSpeaker) -> AppViewModel:
     """A paired box whose elder reads English."""
-    store.save_pairing(7, "token-7", ELDER.model_copy(update={"lang": Lang.EN}))
-    return AppViewModel(store, Outbox(store), speaker, Lang.ZH)
+    return make_app_vm(store, speaker, Lang.ZH, ELDER.model_copy(update={"lang": Lang.EN}))
 
 
 @pytest.fixture

@@ -184,7 +184,7 @@ async def main() -> None:
     link.start()
     running = asyncio.create_task(app.async_run(async_lib="asyncio"))
     try:
-        from tests.tvbox.waiting import async_wait_until
+        from tests.support.waiting import async_wait_until
 
         await async_wait_until(lambda: app.root is not None, STEP_TIMEOUT, "the window")
         await asyncio.wait_for(scenario(app, shots, prefix, report), 120)

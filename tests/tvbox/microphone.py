@@ -7,7 +7,7 @@ import os
 import threading
 from pathlib import Path
 
-from tests.tvbox.waiting import wait_until
+from tests.support.waiting import wait_until
 from tests.voice.conftest import spoken_wav
 from voice.audio import BYTES_PER_SAMPLE, SAMPLE_RATE_HZ, chunk_bytes, read_pcm16k
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import SHOTS, DemoServer, paired_box
-from tests.tvbox.waiting import wait_until
+from tests.support.box import BoxProcess, paired_box
+from tests.support.live_server import SHOTS, DemoServer
+from tests.support.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 from voice.audio import read_pcm16k
 from voice.speech import wav_duration_s

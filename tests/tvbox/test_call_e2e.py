@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import click, save
-from tests.live import wait_for
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.call_world import (
+from tests.support.box import BoxProcess
+from tests.support.browser import click, save
+from tests.support.call_world import (
     DOCTOR,
     FAMILY,
     STRANGER,
@@ -27,7 +26,8 @@ from tests.tvbox.call_world import (
     paired_box,
     start_world,
 )
-from tests.tvbox.live_server import SHOTS
+from tests.support.live_server import SHOTS
+from tests.support.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
 pytestmark = [pytest.mark.e2e, pytest.mark.netns]
@@ -67,9 +67,9 @@ def request_consult(box: BoxProcess, driver: object) -> int:
     """The elder presses "See a doctor" (tile 1); the request reaches the doctor's queue."""
     key(box, RemoteAction.DIGIT_1)
     queued = box.wait_state("queued", timeout=15, screen="call")
-    wait_for(lambda: call_state(box)["phase"] == "queued", 15, "a place in the queue")
+    wait_until(lambda: call_state(box)["phase"] == "queued", 15, "a place in the queue")
     call_id = int(call_state(box)["call_id"])
-    wait_for(
+    wait_until(
         lambda: js(driver, f"!!document.getElementById('join-{call_id}')"), 15, "the queue row"
     )
     assert queued["screen"] == "call"
@@ -94,7 +94,7 @@ def test_consult_cancel_join_media_hang_up_both_sides(world: CallWorld, box: Box
         key(box, RemoteAction.OK)
         done = box.wait_state("home after cancel", screen="home")
         assert done["call"]["last_end"] == "cancelled"
-        wait_for(lambda: js(doctor, "window.anxinCall.queue.length") == 0, 10, "queue emptied")
+        wait_until(lambda: js(doctor, "window.anxinCall.queue.length") == 0, 10, "queue emptied")
         assert rival.next("consult_queue")["entries"] == []
 
         # 2. A new request; this doctor joins, the second doctor is refused.
@@ -106,14 +106,16 @@ def test_consult_cancel_join_media_hang_up_both_sides(world: CallWorld, box: Box
         refused = rival.next("error")
         assert refused["code"] == "conflict" and refused["ref"] == "late"
 
-        wait_for(lambda: media_flowing(box, doctor), MEDIA_TIMEOUT, "video decoded on both ends")
+        wait_until(lambda: media_flowing(box, doctor), MEDIA_TIMEOUT, "video decoded on both ends")
         assert (snap := call_state(box))["phase"] == "in_call", snap
         assert js(doctor, "window.anxinCall.state") == "connected"
         first_ms = js(doctor, "window.anxinCall.joinToFirstFrameMs")
         assert first_ms is not None and first_ms > 0
         # The record beside the video: care notes and the week's medication adherence.
-        wait_for(lambda: "高血压" in doctor.find_element(By.ID, "record-notes").text, 10, "record")
-        wait_for(lambda: doctor.find_element(By.ID, "record-adherence").text, 10, "adherence")
+        wait_until(
+            lambda: "高血压" in doctor.find_element(By.ID, "record-notes").text, 10, "record"
+        )
+        wait_until(lambda: doctor.find_element(By.ID, "record-adherence").text, 10, "adherence")
         box.screenshot(SHOTS / "consult-in-call-box.png")
         save(doctor, SHOTS, "consult-in-call-doctor")
 
@@ -130,7 +132,7 @@ def test_consult_cancel_join_media_hang_up_both_sides(world: CallWorld, box: Box
         # 4. The doctor writes notes; the elder hangs up (Back, then OK).
         doctor.find_element(By.ID, "consult-notes").send_keys("BP 150/90, continue amlodipine")
         doctor.find_element(By.ID, "save-notes").click()
-        wait_for(lambda: js(doctor, "window.anxinCall.notesSaved") == 1, 5, "notes sent")
+        wait_until(lambda: js(doctor, "window.anxinCall.notesSaved") == 1, 5, "notes sent")
         key(box, RemoteAction.BACK)
         assert call_state(box)["phase"] == "confirm_hang_up"
         box.screenshot(SHOTS / "consult-hang-up-confirm-zh.png")
@@ -138,12 +140,12 @@ def test_consult_cancel_join_media_hang_up_both_sides(world: CallWorld, box: Box
         ended = box.wait_state("home after hang-up", screen="home")
         assert ended["call"]["last_end"] == "hung_up"
         assert any("通话已结束" in s for s in ended["spoken"]), ended["spoken"]
-        wait_for(lambda: js(doctor, "window.anxinCall.ended") == "hung_up", 10, "page ended")
+        wait_until(lambda: js(doctor, "window.anxinCall.ended") == "hung_up", 10, "page ended")
 
         # 5. Another consult; this time the doctor hangs up.
         call_id2 = request_consult(box, doctor)
         click(doctor, f"#join-{call_id2}")
-        wait_for(lambda: media_flowing(box, doctor), MEDIA_TIMEOUT, "second call's media")
+        wait_until(lambda: media_flowing(box, doctor), MEDIA_TIMEOUT, "second call's media")
         doctor.find_element(By.ID, "hang-up").click()
         after = box.wait_state("home after the doctor hung up", screen="home")
         assert after["call"]["last_end"] == "hung_up"
@@ -169,14 +171,14 @@ def test_family_call_decline_answer_and_auto_answer(world: CallWorld, box: BoxPr
         assert any("李娜 来电" in s for s in ringing["spoken"]), ringing["spoken"]
         box.screenshot(SHOTS / "family-ringing-zh.png")
         key(box, RemoteAction.BACK)
-        wait_for(lambda: js(family, "window.anxinCall.ended") == "declined", 10, "declined")
+        wait_until(lambda: js(family, "window.anxinCall.ended") == "declined", 10, "declined")
         assert box.state()["screen"] == "home"
 
         # Answer with OK: media both ways, then the family hangs up.
         family.find_element(By.ID, "start-call").click()
-        wait_for(lambda: call_state(box)["phase"] == "ringing", 15, "ringing again")
+        wait_until(lambda: call_state(box)["phase"] == "ringing", 15, "ringing again")
         key(box, RemoteAction.OK)
-        wait_for(lambda: media_flowing(box, family), MEDIA_TIMEOUT, "family call media")
+        wait_until(lambda: media_flowing(box, family), MEDIA_TIMEOUT, "family call media")
         save(family, SHOTS, "family-in-call-page")
         family.find_element(By.ID, "hang-up").click()
         box.wait_state("home after the family hung up", screen="home")
@@ -191,5 +193,5 @@ def test_family_call_decline_answer_and_auto_answer(world: CallWorld, box: BoxPr
         ringing = box.wait_state("auto-answer ringing", timeout=15, screen="call")
         assert ringing["call"]["auto_answer"] is True
         assert any("自动接听" in s for s in box.state()["spoken"])
-        wait_for(lambda: media_flowing(box, family), MEDIA_TIMEOUT, "auto-answered call media")
+        wait_until(lambda: media_flowing(box, family), MEDIA_TIMEOUT, "auto-answered call media")
         assert (snap := call_state(box))["phase"] == "in_call", snap

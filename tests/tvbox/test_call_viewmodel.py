@@ -28,8 +28,8 @@ from protocol import (
     FamilyCallRinging,
     Message,
 )
-from tests.tvbox.conftest import RecordingSpeaker
-from tests.tvbox.waiting import async_wait_until
+from tests.support.viewmodels import RecordingSpeaker
+from tests.support.waiting import async_wait_until
 from tvbox.events import LinkState, LinkStateChanged, ServerMessage
 from tvbox.keys import RemoteAction as A
 from tvbox.viewmodels.app import AppViewModel, Screen

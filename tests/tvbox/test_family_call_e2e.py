@@ -20,11 +20,9 @@ from selenium.webdriver.common.by import By
 from protocol import Role
 from server.core.db import Database
 from server.models import Elder
-from tests.browser import chromium, click, save
-from tests.factories import link, make_user
-from tests.live import LiveServer, wait_for
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.call_world import (
+from tests.support.box import BoxProcess
+from tests.support.browser import chromium, click, save
+from tests.support.call_world import (
     FAMILY,
     CallWorld,
     Signaling,
@@ -33,7 +31,9 @@ from tests.tvbox.call_world import (
     paired_box,
     start_world,
 )
-from tests.tvbox.live_server import SHOTS
+from tests.support.live_server import SHOTS, LiveServer
+from tests.support.waiting import wait_until
+from tests.support.world import link, make_user
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
 pytestmark = [pytest.mark.e2e, pytest.mark.netns]
@@ -64,9 +64,9 @@ def family_page(server: LiveServer, lang: str = "zh") -> Iterator[Any]:
         driver.find_element(By.NAME, "email").send_keys(FAMILY.email)
         driver.find_element(By.NAME, "password").send_keys(FAMILY.password)
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        wait_for(lambda: "/login" not in driver.current_url, 15, "log-in")
+        wait_until(lambda: "/login" not in driver.current_url, 15, "log-in")
         driver.get(server.url + "/family")
-        wait_for(lambda: js(driver, "document.body.dataset.live") == "on", 15, "live socket")
+        wait_until(lambda: js(driver, "document.body.dataset.live") == "on", 15, "live socket")
         yield driver
 
 
@@ -103,24 +103,24 @@ def test_family_tile_rings_the_family_page_answer_video_both_ways_hang_up(
         # One press on the Family tile (tile 5): no choices, the TV says what it is doing.
         box.press(KEYCODE_FOR[RemoteAction.DIGIT_5])
         calling = box.wait_state("calling the family", timeout=15, screen="call")
-        wait_for(lambda: call_state(box)["call_id"] is not None, 15, "the server's call id")
+        wait_until(lambda: call_state(box)["call_id"] is not None, 15, "the server's call id")
         assert call_state(box)["phase"] == "family_calling" and call_state(box)["rung"] == 1
         assert any("正在呼叫家人" in s for s in box.state()["spoken"]), calling["spoken"]
 
         # The family page rings: a large banner naming the elder, Answer and Decline, a tone.
-        wait_for(lambda: banner_up(page), 15, "the incoming-call banner")
+        wait_until(lambda: banner_up(page), 15, "the incoming-call banner")
         title = page.find_element(By.ID, "incoming-title").text
         assert title == "王秀英来电"
         assert page.find_element(By.ID, "incoming-answer").text == "接听"
         assert page.find_element(By.ID, "incoming-decline").text == "拒绝"
-        wait_for(lambda: js(page, "window.anxinRing.rings") >= 1, 10, "the ring tone")
+        wait_until(lambda: js(page, "window.anxinRing.rings") >= 1, 10, "the ring tone")
         box.screenshot(SHOTS / "family-calling-zh.png")
         save(page, SHOTS, "family-incoming-call-banner-zh")
 
         # Answer: the call page opens and connects with the same media path as every call.
         click(page, "#incoming-answer")
-        wait_for(lambda: "/family/call/" in page.current_url, 10, "the call page")
-        wait_for(lambda: media_flowing(box, page), MEDIA_TIMEOUT, "video both ways")
+        wait_until(lambda: "/family/call/" in page.current_url, 10, "the call page")
+        wait_until(lambda: media_flowing(box, page), MEDIA_TIMEOUT, "video both ways")
         assert call_state(box)["phase"] == "in_call" and call_state(box)["peer"] == "李娜"
         assert js(page, "window.anxinCall.state") == "connected"
         assert "?answer=" not in page.current_url  # a reload does not answer again
@@ -137,22 +137,22 @@ def test_unanswered_call_tells_the_elder_and_lists_a_missed_call(
 ) -> None:
     with family_page(world.server, lang="en") as page:
         box.press(KEYCODE_FOR[RemoteAction.DIGIT_5])
-        wait_for(lambda: banner_up(page), 15, "the incoming-call banner")
+        wait_until(lambda: banner_up(page), 15, "the incoming-call banner")
         # Nobody answers within the (shortened) ring timeout.
         home = box.wait_state("home after nobody answered", timeout=30, screen="home")
         assert home["call"]["last_end"] == "unanswered"
         assert any("我们已经告诉他们" in s for s in home["spoken"]), home["spoken"]
-        wait_for(
+        wait_until(
             lambda: js(page, "window.anxinRing.outcome") == "Missed call from 王秀英",
             10,
             "the banner to stop ringing",
         )
-        wait_for(
+        wait_until(
             lambda: js(page, "!!document.querySelector('.missed-call')"), 10, "the missed call"
         )
         text = page.find_element(By.ID, "missed-calls").text
         assert "Missed call from 王秀英" in text and "Call back" in text
-        wait_for(lambda: not banner_up(page), 10, "the banner to go away")
+        wait_until(lambda: not banner_up(page), 10, "the banner to go away")
         js(page, "document.getElementById('missed-calls').scrollIntoView()")
         save(page, SHOTS, "family-missed-call-en")
 
@@ -172,16 +172,16 @@ def test_another_family_member_answers_first_and_the_banner_says_who(
     with family_page(world.server, lang="en") as page:
         box.press(KEYCODE_FOR[RemoteAction.DIGIT_5])
         incoming = brother.next("call_incoming", timeout=15)
-        wait_for(lambda: banner_up(page), 15, "the incoming-call banner")
-        wait_for(lambda: call_state(box)["rung"] == 2, 10, "both family members rung")
+        wait_until(lambda: banner_up(page), 15, "the incoming-call banner")
+        wait_until(lambda: call_state(box)["rung"] == 2, 10, "both family members rung")
         brother.send({"type": "call_accept", "call_id": incoming["call_id"]})
         assert brother.next("call_start")["role"] == "offerer"
-        wait_for(
+        wait_until(
             lambda: js(page, "window.anxinRing.outcome") == "Answered by 王强",
             10,
             "the banner to say who answered",
         )
-        wait_for(lambda: not banner_up(page), 10, "the banner to go away")
+        wait_until(lambda: not banner_up(page), 10, "the banner to go away")
         assert call_state(box)["peer"] == "王强"
         brother.send({"type": "call_hang_up", "call_id": incoming["call_id"]})
         box.wait_state("home after the son hung up", screen="home")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.live import ROOT
+from tests.support.live_server import ROOT
 
 # 64 MB in 4 KB blocks (malloc'd, below glibc's mmap threshold), then all but every 64th
 # freed: the survivors pin the heap's top, so glibc alone keeps the freed pages resident.

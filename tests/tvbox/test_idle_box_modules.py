@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from protocol import ElderInfo, Lang, PlanInfo, Schedule
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.waiting import wait_until
+from tests.support.box import BoxProcess
+from tests.support.waiting import wait_until
 from tvbox.reminder_store import ReminderStore
 from tvbox.store import BoxStore
 

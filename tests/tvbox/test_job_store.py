@@ -11,7 +11,7 @@ import pytest
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from tests.tvbox.waiting import async_wait_until
+from tests.support.waiting import async_wait_until
 from tvbox.job_store import SqliteJobStore
 
 FIRED: list[str] = []

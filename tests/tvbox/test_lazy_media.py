@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.live import ROOT
+from tests.support.live_server import ROOT
 
 PROBE = """
 import sys

@@ -14,10 +14,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
 from protocol import BoxSettings, ClientKind, Hello, Lang, Welcome, dump_message
-from tests.databases import fresh_database
-from tests.tvbox.conftest import ELDER
-from tests.tvbox.live_server import DemoServer, free_port
-from tests.tvbox.waiting import async_wait_until
+from tests.support.databases import fresh_database
+from tests.support.live_server import DemoServer, free_port
+from tests.support.viewmodels import ELDER
+from tests.support.waiting import async_wait_until
 from tvbox.config import BoxConfig
 from tvbox.events import (
     ElderChanged,

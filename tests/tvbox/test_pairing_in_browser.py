@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import chromium, click, save
 from tests.server.test_pages import log_in, submit
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import FAMILY_LOGIN, DemoServer
-from tests.tvbox.waiting import wait_until
+from tests.support.box import BoxProcess
+from tests.support.browser import chromium, click, save
+from tests.support.live_server import FAMILY_LOGIN, DemoServer
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from protocol import ElderInfo, Lang, MedPlans, PlanInfo, Schedule
-from tests.tvbox.conftest import RecordingSpeaker
-from tests.tvbox.waiting import async_wait_until
+from tests.support.viewmodels import RecordingSpeaker
+from tests.support.waiting import async_wait_until
 from tvbox.events import ServerMessage
 from tvbox.outbox import Outbox
 from tvbox.reminder_clock import ReminderClock

@@ -13,11 +13,11 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from tests.browser import chromium, save
-from tests.live import wait_for
-from tests.smtp import Mailbox, smtp_server
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import FAMILY_LOGIN, SHOTS, DemoServer
+from tests.support.box import BoxProcess
+from tests.support.browser import chromium, save
+from tests.support.live_server import FAMILY_LOGIN, SHOTS, DemoServer
+from tests.support.smtp import Mailbox, smtp_server
+from tests.support.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
 pytestmark = pytest.mark.e2e
@@ -59,7 +59,7 @@ def add_on_page(driver: object, elder_id: int, medicine: str, at: str, window: s
     window_input.send_keys(window)
     old = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
     form.find_element(By.ID, f"med-submit-{elder_id}").click()
-    wait_for(lambda: not _attached(old), 15, "the page after saving")
+    wait_until(lambda: not _attached(old), 15, "the page after saving")
 
 
 def _attached(element: object) -> bool:
@@ -102,19 +102,19 @@ def test_plan_from_the_family_page_fires_on_the_box_and_comes_back_taken_or_miss
         driver.find_element(By.ID, "email").send_keys(FAMILY_LOGIN[0])
         driver.find_element(By.ID, "password").send_keys(FAMILY_LOGIN[1])
         driver.find_element(By.ID, "login-submit").click()
-        wait_for(
+        wait_until(
             lambda: driver.find_element(By.TAG_NAME, "body").get_attribute("data-live") == "on",
             15,
             "the live socket",
         )
         add_on_page(driver, elder["id"], "Aspirin", local(30), "1")
         add_on_page(driver, elder["id"], "Metformin", local(45), "30")
-        wait_for(
+        wait_until(
             lambda: dose_state(driver, elder["id"], "Aspirin") == "upcoming",
             15,
             "Aspirin listed as upcoming",
         )
-        wait_for(
+        wait_until(
             lambda: driver.find_element(By.TAG_NAME, "body").get_attribute("data-live") == "on",
             15,
             "the live socket after reload",
@@ -128,14 +128,14 @@ def test_plan_from_the_family_page_fires_on_the_box_and_comes_back_taken_or_miss
         box.wait_state("Metformin reminder", timeout=40, screen="reminder")
         box.screenshot(SHOTS / "reminders-e2e-box-reminder.png")
         box.press(KEYCODE_FOR[RemoteAction.OK])
-        wait_for(
+        wait_until(
             lambda: dose_state(driver, elder["id"], "Metformin") == "taken",
             20,
             "Metformin taken on the family page",
         )
 
         # One minute after its time the snoozed Aspirin is missed: live alert and e-mail.
-        alert_texts = wait_for(
+        alert_texts = wait_until(
             lambda: [
                 a.text for a in driver.find_elements(By.CSS_SELECTOR, "#med-alerts .dose-alert")
             ],
@@ -143,7 +143,7 @@ def test_plan_from_the_family_page_fires_on_the_box_and_comes_back_taken_or_miss
             "the live missed-dose alert",
         )
         assert "Aspirin" in alert_texts[0]
-        wait_for(
+        wait_until(
             lambda: dose_state(driver, elder["id"], "Aspirin") == "missed",
             20,
             "Aspirin missed on the family page",
@@ -159,7 +159,7 @@ def test_plan_from_the_family_page_fires_on_the_box_and_comes_back_taken_or_miss
             row.find_element(By.CSS_SELECTOR, ".med-edit").click()
             return plan_id
 
-        plan_id = wait_for(edit_metformin, what="Edit pressed on Metformin")
+        plan_id = wait_until(edit_metformin, what="Edit pressed on Metformin")
         form = driver.find_element(By.ID, f"med-form-{elder['id']}")
         assert form.find_element(By.NAME, "medicine").get_attribute("value") == "Metformin"
         assert form.find_element(By.NAME, "plan_id").get_attribute("value") == plan_id

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import SHOTS, DemoServer, paired_box
-from tests.tvbox.waiting import wait_until
+from tests.support.box import BoxProcess, paired_box
+from tests.support.live_server import SHOTS, DemoServer
+from tests.support.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
 pytestmark = pytest.mark.e2e

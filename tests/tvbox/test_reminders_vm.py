@@ -15,7 +15,7 @@ from protocol import (
     PlanStatus,
     Schedule,
 )
-from tests.tvbox.conftest import RecordingSpeaker
+from tests.support.viewmodels import RecordingSpeaker
 from tvbox.events import ServerMessage, Welcomed
 from tvbox.keys import RemoteAction
 from tvbox.outbox import Outbox

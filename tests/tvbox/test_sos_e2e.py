@@ -10,10 +10,10 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import chromium, click
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import SHOTS, DemoServer, paired_box
-from tests.tvbox.waiting import wait_until
+from tests.support.box import BoxProcess, paired_box
+from tests.support.browser import chromium, click
+from tests.support.live_server import SHOTS, DemoServer
+from tests.support.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
 OPERATOR = ("operator@demo.anxin", "demo-operator")

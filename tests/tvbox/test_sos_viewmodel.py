@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from protocol import CheckInRuleSet, Lang, Role, SosAcknowledged, SosRaise, SosResolved, SosSource
-from tests.tvbox.conftest import ELDER, RecordingSpeaker
+from tests.support.viewmodels import ELDER, RecordingSpeaker
 from tvbox.events import LinkState, LinkStateChanged, OutboxAcked, ServerMessage
 from tvbox.keys import RemoteAction as A
 from tvbox.outbox import Outbox

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from protocol import BoxSettings, Lang
-from tests.tvbox.conftest import ELDER
+from tests.support.viewmodels import ELDER
 from tvbox.outbox import Outbox, new_key
 from tvbox.store import BoxStore
 

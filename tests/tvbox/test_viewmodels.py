@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from protocol import BoxSettings, Lang
-from tests.tvbox.conftest import ELDER, RecordingSpeaker
+from tests.support.viewmodels import ELDER, RecordingSpeaker
 from tvbox.events import (
     ElderChanged,
     LinkState,

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from protocol import Message
-from tests.tvbox.conftest import RecordingSpeaker
+from tests.support.viewmodels import RecordingSpeaker
+from tests.support.waiting import async_wait_until, wait_until
 from tests.tvbox.test_reminders_vm import CREATED, Clock, answers, make_vm, plan, push
-from tests.tvbox.waiting import async_wait_until, wait_until
 from tvbox.config import BoxConfig
 from tvbox.events import LinkState, LinkStateChanged
 from tvbox.keys import RemoteAction

@@ -9,9 +9,9 @@ import asyncio
 from pathlib import Path
 
 from protocol import Lang
-from tests.tvbox.conftest import ELDER
+from tests.support.viewmodels import ELDER
+from tests.support.waiting import async_wait_until
 from tests.tvbox.microphone import Microphone
-from tests.tvbox.waiting import async_wait_until
 from tvbox.config import BoxConfig
 from tvbox.outbox import Outbox
 from tvbox.speech import SpokenLog

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.tvbox.box_process import BoxProcess
-from tests.tvbox.live_server import SHOTS, DemoServer, paired_box
+from tests.support.box import BoxProcess, paired_box
+from tests.support.live_server import SHOTS, DemoServer
+from tests.support.waiting import wait_until
 from tests.tvbox.microphone import Microphone
 from tests.tvbox.test_reminders_e2e import add_plan, doses, local_times
-from tests.tvbox.waiting import wait_until
 from tvbox.keys import KEYCODE_FOR, RemoteAction
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from protocol import Lang, SosRaise, SosSource
-from tests.tvbox.conftest import ELDER, RecordingSpeaker
+from tests.support.viewmodels import ELDER, RecordingSpeaker
 from tvbox.outbox import Outbox
 from tvbox.store import BoxStore
 from tvbox.viewmodels.app import AppViewModel, Screen

@@ -1,28 +1,15 @@
-"""Shared fixtures and waiting helpers for the voice tests."""
+"""Shared fixtures and helpers for the voice tests (speech logs, spoken test audio)."""
 
 from __future__ import annotations
 
 import hashlib
 import subprocess
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from voice.speech import SpeechEvent, SpeechEventKind
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
-    """Poll `predicate` until it is true or `timeout` seconds pass; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return bool(predicate())
-        time.sleep(interval)
 
 
 class SpeechLog:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.voice.conftest import joined_wav, spoken_wav, wait_for
+from tests.support.waiting import wait_until
+from tests.voice.conftest import joined_wav, spoken_wav
 from voice.audio import (
     ArecordSource,
     AudioSource,
@@ -134,11 +135,11 @@ def test_listen_for_switches_what_is_accepted(ko_model, ko_grammar, speech_dir: 
 
     say_yes()  # "yes" means nothing on the idle screen
     pushed_s = len(pcm) / 32000
-    assert wait_for(lambda: recognizer.consumed_s >= pushed_s - 1e-6, timeout=10)
+    assert wait_until(lambda: recognizer.consumed_s >= pushed_s - 1e-6, timeout=10)
     assert log.intents == []
     recognizer.listen_for(ANSWER_INTENTS)  # a reminder now asks a question
     say_yes()
-    assert wait_for(lambda: len(log.intents) == 1, timeout=10)
+    assert wait_until(lambda: len(log.intents) == 1, timeout=10)
     source.end()
     assert recognizer.wait(10)
     assert log.kinds() == [Intent.YES]
@@ -164,13 +165,13 @@ def test_audio_is_ignored_while_the_box_speaks(
         prompt = "약 드실 시간입니다. 드셨으면 네 라고 말씀하세요."
         speaker.speak(prompt, "ko", Priority.HIGH)
         assert gate.muted()  # from the moment the prompt is queued
-        assert wait_for(lambda: speaker.speaking, timeout=5)
+        assert wait_until(lambda: speaker.speaking, timeout=5)
         play_sos()  # the microphone hears an SOS-like sound while the box talks
-        assert wait_for(lambda: not speaker.busy, timeout=20)
-        assert wait_for(lambda: not gate.muted(), timeout=2)
+        assert wait_until(lambda: not speaker.busy, timeout=20)
+        assert wait_until(lambda: not gate.muted(), timeout=2)
         assert log.intents == [], "acted on audio heard while the box was speaking"
         play_sos()  # the elder calls for help after the prompt
-        assert wait_for(lambda: len(log.intents) == 1, timeout=10)
+        assert wait_until(lambda: len(log.intents) == 1, timeout=10)
         source.end()
         assert recognizer.wait(10)
     # Heard once: the cry under the prompt did not count as a first hearing either.
@@ -256,7 +257,7 @@ def test_arecord_capture_path_streams_chunks(ko_model, ko_grammar) -> None:
     assert seen == sorted(seen)
     # The same source kind feeds the recognizer until stopped.
     recognizer.start(ArecordSource("null"))
-    assert wait_for(lambda: recognizer.state == RecognizerState.LISTENING, timeout=2)
+    assert wait_until(lambda: recognizer.state == RecognizerState.LISTENING, timeout=2)
     recognizer.stop(timeout=5)
     assert recognizer.wait(0)
     assert recognizer.state == RecognizerState.STOPPED

@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from tests.voice.conftest import joined_wav, spoken_wav, wait_for
+from tests.support.waiting import wait_until
+from tests.voice.conftest import joined_wav, spoken_wav
 from tests.voice.test_recognizer import IntentLog, make_recognizer, run_to_end
 from voice.audio import StreamSource, WavFileSource, chunk_bytes, read_pcm16k
 from voice.grammar import PhraseGrammar
@@ -115,11 +116,11 @@ def test_the_cry_again_after_the_box_asks_calls_across_a_grammar_change(
     size = chunk_bytes(50)
     for offset in range(0, len(pcm), size):
         source.push(pcm[offset : offset + size])
-    assert wait_for(lambda: log.kinds() == [Intent.MAYBE_SOS], timeout=10), log.kinds()
+    assert wait_until(lambda: log.kinds() == [Intent.MAYBE_SOS], timeout=10), log.kinds()
     recognizer.listen_for(SOS_AND_REPEAT | {Intent.YES, Intent.NO})
     for offset in range(0, len(pcm), size):
         source.push(pcm[offset : offset + size])
-    assert wait_for(lambda: len(log.intents) == 2, timeout=10), log.kinds()
+    assert wait_until(lambda: len(log.intents) == 2, timeout=10), log.kinds()
     source.end()
     assert recognizer.wait(10)
     assert log.kinds() == [Intent.MAYBE_SOS, Intent.SOS]

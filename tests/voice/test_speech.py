@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.voice.conftest import SpeechLog, wait_for
+from tests.support.waiting import wait_until
+from tests.voice.conftest import SpeechLog
 from voice.errors import SpeechError, VoiceErrorCode
 from voice.speech import (
     PlaybackOutput,
@@ -34,7 +35,7 @@ def peak_amplitude(path: Path) -> int:
 
 def say_and_wait(speaker: Speaker, log: SpeechLog, text: str, lang: str) -> None:
     speaker.speak(text, lang)
-    assert wait_for(lambda: log.ended(text), timeout=10)
+    assert wait_until(lambda: log.ended(text), timeout=10)
 
 
 def test_wav_output_writes_audible_speech_in_each_language(tmp_path: Path, speech_log) -> None:
@@ -66,7 +67,7 @@ def test_rate_and_volume_are_applied(tmp_path: Path, speech_log) -> None:
         speaker.speak(text, "en")
         speaker.set_voice(rate=260, volume=0.2)
         speaker.speak(text, "en")
-        assert wait_for(lambda: len(speech_log.texts(SpeechEventKind.FINISHED)) == 3, timeout=10)
+        assert wait_until(lambda: len(speech_log.texts(SpeechEventKind.FINISHED)) == 3, timeout=10)
         assert speaker.rate == 260 and speaker.volume == pytest.approx(0.2)
     slow, fast, quiet = output.written
     assert wav_duration_s(slow) > 1.8 * wav_duration_s(fast)
@@ -77,12 +78,12 @@ def test_queue_says_higher_priority_first(tmp_path: Path, speech_log) -> None:
     with Speaker(rate=320, output=WavFileOutput(tmp_path, paced=True)) as speaker:
         speaker.add_listener(speech_log)
         speaker.speak("first thing being said now", "en", Priority.NORMAL)
-        assert wait_for(lambda: speaker.speaking, timeout=5)
+        assert wait_until(lambda: speaker.speaking, timeout=5)
         speaker.speak("low", "en", Priority.LOW)
         speaker.speak("normal", "en", Priority.NORMAL)
         speaker.speak("high", "en", Priority.HIGH)
         speaker.speak("normal two", "en", Priority.NORMAL)
-        assert wait_for(lambda: len(speech_log.texts(SpeechEventKind.FINISHED)) == 5, timeout=15)
+        assert wait_until(lambda: len(speech_log.texts(SpeechEventKind.FINISHED)) == 5, timeout=15)
     assert speech_log.texts(SpeechEventKind.FINISHED) == [
         "first thing being said now",
         "high",
@@ -97,10 +98,10 @@ def test_urgent_interrupts_current_utterance(tmp_path: Path, speech_log) -> None
     with Speaker(rate=120, output=WavFileOutput(tmp_path, paced=True)) as speaker:
         speaker.add_listener(speech_log)
         speaker.speak(LONG_KO, "ko", Priority.LOW)
-        assert wait_for(lambda: SpeechEventKind.STARTED in speech_log.kinds_for(LONG_KO), 5)
+        assert wait_until(lambda: SpeechEventKind.STARTED in speech_log.kinds_for(LONG_KO), 5)
         started = speech_log.events[-1].at
         speaker.speak("긴급 호출을 보낼까요", "ko", Priority.URGENT)
-        assert wait_for(lambda: speech_log.ended("긴급 호출을 보낼까요"), timeout=10)
+        assert wait_until(lambda: speech_log.ended("긴급 호출을 보낼까요"), timeout=10)
     assert speech_log.kinds_for(LONG_KO) == [SpeechEventKind.STARTED, SpeechEventKind.INTERRUPTED]
     cut_at = next(e.at for e in speech_log.events if e.kind == SpeechEventKind.INTERRUPTED)
     assert cut_at - started < 1.0, "the long reminder (~10 s) was not cut off promptly"
@@ -116,9 +117,9 @@ def test_speaking_is_true_only_while_sound_plays(tmp_path: Path, speech_log) -> 
         assert not speaker.speaking and not speaker.busy
         speaker.speak("네 알겠습니다", "ko")
         assert speaker.busy  # queued: about to speak, before the worker takes it
-        assert wait_for(lambda: speaker.speaking, timeout=5)
-        assert wait_for(lambda: speech_log.ended("네 알겠습니다"), timeout=10)
-        assert wait_for(lambda: not speaker.speaking and not speaker.busy, timeout=1)
+        assert wait_until(lambda: speaker.speaking, timeout=5)
+        assert wait_until(lambda: speech_log.ended("네 알겠습니다"), timeout=10)
+        assert wait_until(lambda: not speaker.speaking and not speaker.busy, timeout=1)
 
 
 def test_stop_cuts_current_and_drops_queue(tmp_path: Path, speech_log) -> None:
@@ -127,12 +128,12 @@ def test_stop_cuts_current_and_drops_queue(tmp_path: Path, speech_log) -> None:
         speaker.speak(LONG_KO, "ko")
         speaker.speak("queued one", "en")
         speaker.speak("queued two", "en")
-        assert wait_for(lambda: speaker.speaking, timeout=5)
+        assert wait_until(lambda: speaker.speaking, timeout=5)
         speaker.stop()
-        assert wait_for(lambda: speech_log.ended(LONG_KO), timeout=2)
-        assert wait_for(lambda: not speaker.speaking, timeout=2)
+        assert wait_until(lambda: speech_log.ended(LONG_KO), timeout=2)
+        assert wait_until(lambda: not speaker.speaking, timeout=2)
         speaker.speak("after stop", "en")
-        assert wait_for(lambda: speech_log.ended("after stop"), timeout=10)
+        assert wait_until(lambda: speech_log.ended("after stop"), timeout=10)
     assert SpeechEventKind.INTERRUPTED in speech_log.kinds_for(LONG_KO)
     assert speech_log.kinds_for("queued one") == []
     assert speech_log.kinds_for("queued two") == []

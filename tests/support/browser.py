@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,8 @@ from selenium.common.exceptions import (
 )
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+from tests.support.waiting import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -75,16 +76,16 @@ def click(driver: webdriver.Chrome, css: str, timeout: float = 10.0) -> None:
     Pages redraw their live regions on every server push, so an element found a moment
     ago may already be detached; a stale click never reached the page, so retrying is safe.
     """
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def clicked() -> bool:
         try:
             driver.find_element(By.CSS_SELECTOR, css).click()
-            return
         except (
             StaleElementReferenceException,
             NoSuchElementException,
             ElementClickInterceptedException,
         ):
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.05)  # polling interval, not synchronisation
+            return False
+        return True
+
+    wait_until(clicked, timeout, f"a click on {css!r}")

@@ -5,7 +5,7 @@ runs in a fresh network namespace holding only `lo`. This module makes that auto
 
 Wire it up in a conftest.py (self-contained, so it can be hoisted to tests/conftest.py)::
 
-    from tests.netns import netns_runtest_protocol, netns_loopback_guard  # noqa: F401
+    from tests.support.netns import netns_runtest_protocol, netns_loopback_guard  # noqa: F401
 
     pytest_runtest_protocol = netns_runtest_protocol  # the hook, found by its name
     netns_guard = netns_loopback_guard                # autouse fixture, found by its name

@@ -20,10 +20,11 @@ from protocol import Role
 from server.core.db import Database
 from server.demo import DEMO_LOGINS, seed_demo
 from server.models import Elder, User
-from tests.browser import chromium
-from tests.factories import PASSWORD, make_user
-from tests.live import LiveServer, scaled, wait_for
-from tests.tvbox.box_process import BoxProcess
+from tests.support.box import BoxProcess
+from tests.support.browser import chromium
+from tests.support.live_server import LiveServer
+from tests.support.waiting import scaled, wait_until
+from tests.support.world import PASSWORD, make_user
 
 DOCTOR = next(d for d in DEMO_LOGINS if d.role is Role.DOCTOR)
 FAMILY = next(d for d in DEMO_LOGINS if d.email.startswith("family1"))
@@ -152,9 +153,9 @@ def browser_page(server: LiveServer, email: str, password: str, path: str) -> It
         driver.find_element(By.NAME, "email").send_keys(email)
         driver.find_element(By.NAME, "password").send_keys(password)
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        wait_for(lambda: "/login" not in driver.current_url, 15, "log-in")
+        wait_until(lambda: "/login" not in driver.current_url, 15, "log-in")
         driver.get(server.url + path)
-        wait_for(
+        wait_until(
             lambda: driver.execute_script(
                 "return window.anxinCall && window.anxinCall.socketReady"
             ),

@@ -1,4 +1,5 @@
-"""A real ``python -m tvbox`` process (offscreen) and its local API, for end-to-end tests."""
+"""A real ``python -m tvbox`` process (offscreen) and its local API, for end-to-end tests, and
+pairing it with the demo elder as the family would."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any
 
 import httpx
 
-from tests.tvbox.live_server import REPO, free_port
-from tests.tvbox.waiting import wait_until
+from tests.support.live_server import ROOT as REPO
+from tests.support.live_server import DemoServer, free_port
+from tests.support.waiting import GaveUp, wait_until
 
 
 class BoxProcess:
@@ -82,7 +84,7 @@ class BoxProcess:
     def _first_state(self) -> dict[str, Any] | None:
         assert self.process is not None
         if self.process.poll() is not None:
-            raise AssertionError(f"box exited: {self.log_path.read_text()[-4000:]}")
+            raise GaveUp(f"box exited: {self.log_path.read_text()[-4000:]}")
         try:
             return self.state()
         except httpx.HTTPError:
@@ -136,3 +138,14 @@ class BoxProcess:
             code = self.process.wait(timeout=20)
         self.process = None
         return code
+
+
+def paired_box(box: BoxProcess, server: DemoServer) -> tuple[str, dict[str, Any]]:
+    """Start the box and pair it as the demo family would; (family token, elder record)."""
+    box.start()
+    code = box.wait_state("a pairing code", link_state="pairing")["pairing_code"]
+    family = server.login()
+    elder = server.elders(family)[0]
+    server.claim(family, code, elder["id"])
+    box.wait_state("home, online", screen="home", link_state="online")
+    return family, elder

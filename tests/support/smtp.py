@@ -11,7 +11,8 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-from tests.live import free_port, scaled
+from tests.support.live_server import free_port
+from tests.support.waiting import scaled
 
 
 @dataclass

@@ -77,7 +77,8 @@ class ServerLogs:
         return found
 
 
-# The registry that `tests.live.LiveServer.start` reports to; the autouse fixture resets it.
+# The registry that `LiveServer.start` (tests/support/live_server.py) reports to; the autouse
+# fixture resets it.
 SERVER_LOGS = ServerLogs()
 
 

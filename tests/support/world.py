@@ -1,4 +1,5 @@
-"""Factories that build real rows in a real database for tests."""
+"""Factories that build real rows in a real database for tests: users, elders, the two-sided
+`World` of every role, paired boxes and an SOS escalation chain."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from protocol import Lang, Role
-from server.core.security import hash_password
-from server.models import CareLink, Clinic, Elder, EmergencyContact, ServiceArea, User
+from server.core.security import hash_password, new_token, token_hash
+from server.models import (
+    AreaSupervisor,
+    CareLink,
+    Clinic,
+    Device,
+    Elder,
+    EmergencyContact,
+    ServiceArea,
+    User,
+)
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -117,3 +127,25 @@ def make_world(db: Session) -> World:
     )
     db.flush()
     return world
+
+
+def make_device(db: Session, elder: Elder) -> tuple[str, int]:
+    """A paired box of ``elder`` as pairing would leave it; (device token, device id)."""
+    token = new_token()
+    device = Device(elder_id=elder.id, token_hash=token_hash(token), name="TV box")
+    db.add(device)
+    db.flush()
+    return token, device.id
+
+
+def add_escalation_chain(db: Session, world: World) -> User:
+    """Give elder A a second contact and area A a supervisor; the supervisor."""
+    db.add(
+        EmergencyContact(
+            elder_id=world.elder_a.id, position=2, name="王强", phone="139-2", email="wq@test.anxin"
+        )
+    )
+    supervisor = make_user(db, Role.OPERATOR, service_area_id=world.area_a.id, phone="137-9")
+    db.add(AreaSupervisor(service_area_id=world.area_a.id, user_id=supervisor.id))
+    db.flush()
+    return supervisor
