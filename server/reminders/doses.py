@@ -26,7 +26,8 @@ from server.reminders.plans import box_plans, plans_of, schedule_of
 from server.reminders.schemas import AdherenceDay, DoseView
 from server.runtime import Runtime
 from server.ws.connection import Connection
-from server.ws.dispatch import box_handler
+from server.ws.dispatch import box_handler, on_box_connected
+from server.ws.threads import in_box_thread
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,23 @@ def _plans_for_device(rt: Runtime, device_id: int) -> object:
         return box_plans(db, device.elder_id)
 
 
+@on_box_connected
+async def send_plans_on_connect(conn: Connection, rt: Runtime) -> None:
+    """A box that connects gets the elder's plans (its state on connect; see ARCHITECTURE.md)."""
+    elder_id = conn.elder_id
+    assert elder_id is not None
+
+    def lookup() -> object:
+        with rt.db.session() as db:
+            return box_plans(db, elder_id)
+
+    await conn.send(await in_box_thread(lookup))  # type: ignore[arg-type]
+
+
 @box_handler(MedPlansRequest)
 async def _plans_request(conn: Connection, rt: Runtime, message: MedPlansRequest) -> None:
+    """Kept for boxes of before 0.2 that ask after each welcome; today's boxes are sent their
+    plans on connect and never ask."""
     assert conn.device_id is not None
     plans = await run_in_threadpool(_plans_for_device, rt, conn.device_id)
     await conn.send(plans)  # type: ignore[arg-type]
