@@ -17,7 +17,7 @@ from server.core.security import (
     verify_password,
 )
 from server.errors import Unauthorized
-from server.models import Device, SessionKind, User, UserSession, utcnow
+from server.models import Device, Elder, SessionKind, User, UserSession, utcnow
 
 
 @cache
@@ -89,3 +89,10 @@ def device_for_token(db: Session, token: str | None) -> Device | None:
     if device is None or device.revoked_at is not None:
         return None
     return device
+
+
+def elder_of(db: Session, device: Device) -> Elder:
+    """The elder a device serves."""
+    elder = db.get(Elder, device.elder_id)
+    assert elder is not None  # foreign key
+    return elder

@@ -1,4 +1,9 @@
-"""The FastAPI application: routes, sockets, pages and the mapping of errors to 4xx JSON."""
+"""The FastAPI application: the list of features, sockets, pages and errors mapped to 4xx JSON.
+
+A feature is a package under ``server/`` exporting one `server.features.Feature` from its
+``feature.py``; `FEATURES` lists them, and `create_app` builds the routes, socket handler
+tables, connect hooks, sweeps and page sections from that list (``rt.wiring``).
+"""
 
 from __future__ import annotations
 
@@ -10,35 +15,56 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from protocol import ErrorCode
-from server import outgoing as _outgoing  # noqa: F401  (registers the delivery sweep)
+from server import outgoing
 from server.api.responses import ErrorOut, FieldErrorOut, InvalidOut, code_for_status
-from server.api.routes import auth, calls, devices, elders, health, reminders, sos
+from server.auth.feature import FEATURE as auth
 from server.body_limit import BodySizeLimit
-from server.calls import elder_call as _elder_call  # noqa: F401  (registers handlers)
-from server.calls import signaling as _call_signaling  # noqa: F401  (registers handlers)
-from server.calls import sos_link as _sos_call_link  # noqa: F401  (installs the SOS call hook)
+from server.calls.feature import FEATURE as calls
 from server.core.config import Settings
+from server.elders.feature import FEATURE as elders
 from server.errors import AppError, RateLimited
-from server.reminders import sweep as _reminder_sweep  # noqa: F401  (registers handlers)
-from server.reminders import web as reminders_web
+from server.features import Feature, Wiring
+from server.health.feature import FEATURE as health
+from server.pairing.feature import FEATURE as pairing
+from server.reminders.feature import FEATURE as reminders
 from server.runtime import Runtime
-from server.scheduler import start_scheduler, stop_scheduler
+from server.scheduler import every, start_scheduler, stop_scheduler
 from server.security_headers import SecurityHeadersMiddleware, security_headers
-from server.sos import board as sos_board
-from server.sos import check_in as sos_check_in
-from server.sos import socket as sos_socket  # noqa: F401  (registers handlers)
-from server.web import calls as call_pages
-from server.web import pages
+from server.sos.feature import FEATURE as sos
+from server.web import homes, pages
 from server.ws.box import box_socket
+from server.ws.presence import LAST_SEEN_FLUSH_SECONDS, flush_last_seen
 from server.ws.web import web_socket
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+# What the shared layers add: the page homes features put their sections on, the batched
+# last-seen writes of boxes, and the retries of queued e-mails and texts.
+SHELL = Feature(
+    name="shell",
+    routers=(homes.router,),
+    sweeps=(every(LAST_SEEN_FLUSH_SECONDS, flush_last_seen),),
+)
+OUTGOING = Feature(
+    name="outgoing", sweeps=(every(outgoing.SWEEP_SECONDS, outgoing.outgoing_sweep),)
+)
+FEATURES: tuple[Feature, ...] = (
+    health,
+    auth,
+    pairing,
+    elders,
+    reminders,
+    sos,
+    calls,
+    OUTGOING,
+    SHELL,
+)
 
 
 def _validation_message(err: RequestValidationError) -> str:
@@ -62,6 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
         ):
             return _error(err.status, err.message, err.code, headers)
         return pages.error_page(request, err.status, err.message)
+
+    @app.exception_handler(pages.LoginNeeded)
+    async def _login_needed(request: Request, err: pages.LoginNeeded) -> Response:
+        return RedirectResponse(f"/login?next={err.path}", status_code=303)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
@@ -109,9 +139,17 @@ def _safe_errors(err: RequestValidationError) -> list[FieldErrorOut]:
     ]
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    """A ready application over ``runtime`` (or one built from ``settings``)."""
+def create_app(
+    settings: Settings | None = None,
+    runtime: Runtime | None = None,
+    features: tuple[Feature, ...] = FEATURES,
+) -> FastAPI:
+    """A ready application of ``features`` over ``runtime`` (or one built from ``settings``).
+
+    Two features handling one message type refuse to start (`ValueError`).
+    """
     rt = runtime or Runtime.from_settings(settings or Settings())
+    rt.wiring = Wiring.build(features)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,6 +160,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await stop_scheduler(scheduler)
         await rt.hub.drain()
         await asyncio.to_thread(rt.presence.flush)  # last seen of every box, once
+        rt.threads.close()
         rt.db.dispose()
 
     app = FastAPI(title="Anxin", version="0.1.0", lifespan=lifespan)
@@ -138,20 +177,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def ws_web(ws: WebSocket) -> None:
         await web_socket(ws, rt)
 
-    for router in (
-        health.router,
-        auth.router,
-        elders.router,
-        devices.router,
-        calls.router,
-        call_pages.router,
-        reminders.router,
-        reminders_web.router,
-        sos.router,
-        sos_check_in.router,
-        pages.router,
-        sos_board.router,
-    ):
+    for router in rt.wiring.routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

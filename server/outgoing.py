@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from server.models import Channel, OutgoingMessage, utcnow
 from server.notify import Email
 from server.runtime import Runtime
-from server.scheduler import periodic
 
 log = logging.getLogger(__name__)
 # Waits after the 1st, 2nd, … failed attempt; after the last one the message is given up.
@@ -153,7 +152,6 @@ def _failed(rt: Runtime, message_id: int, attempts: int, now: datetime, err: Exc
         )
 
 
-@periodic(SWEEP_SECONDS)
 def outgoing_sweep(rt: Runtime) -> None:
     """Send what is due: retries, and messages a dead process queued but never sent."""
     deliver(rt)

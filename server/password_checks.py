@@ -1,25 +1,25 @@
 """A bounded queue for password checks, so that a log-in flood cannot take the server down.
 
 Each argon2 check takes ~19 MiB and most of a core for tens of milliseconds. Unbounded, 80
-concurrent log-ins ran 40 checks at once (one per worker thread of the shared pool) and
-took the server from 146 MB to 2.4 GB while `/healthz` waited seconds for a thread.
+concurrent log-ins ran 40 checks at once (one per worker thread of the shared pool) and took
+the server from 146 MB to 2.4 GB while `/healthz` waited seconds for a thread.
 
-Here the checks run on their own ``concurrent`` threads. That bounds the CPU they take,
-and also the memory: glibc gives each thread that allocates a 19 MiB buffer an arena that
-keeps it, so 40 threads checking in turn kept ~40 such buffers.
+Here the checks run on their own ``concurrent`` threads (``rt.threads.password_checks``). That
+bounds the CPU they take, and also the memory: glibc gives each thread that allocates a 19 MiB
+buffer an arena that keeps it, so 40 threads checking in turn kept ~40 such buffers.
 
-Log-ins wait for a turn on the event loop (a coroutine, no thread, no database
-connection) for at most ``wait_seconds``, at most ``queue`` of them; beyond either bound
-the answer is 503 with ``Retry-After``. Waiting rather than refusing at once matters: a
-flooding client that is refused at once comes straight back, and a thousand refusals a
-second kept the event loop busy enough to slow `/healthz` and SOS delivery.
+Log-ins wait for a turn on the event loop (a coroutine, no thread, no database connection) for
+at most ``wait_seconds``, at most ``queue`` of them; beyond either bound the answer is 503 with
+``Retry-After``. Waiting rather than refusing at once matters: a flooding client that is
+refused at once comes straight back, and a thousand refusals a second kept the event loop busy
+enough to slow `/healthz` and SOS delivery.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
 from typing import ParamSpec, TypeVar
 
@@ -37,8 +37,17 @@ class PasswordCheckGate:
     Used from the event loop only (its counters and semaphore are not thread-safe).
     """
 
-    def __init__(self, concurrent: int, queue: int, wait_seconds: float) -> None:
-        self._threads = ThreadPoolExecutor(concurrent, thread_name_prefix="password-check")
+    def __init__(
+        self,
+        concurrent: int,
+        queue: int,
+        wait_seconds: float,
+        threads: Callable[[], Executor] | None = None,
+    ) -> None:
+        if threads is None:
+            own = ThreadPoolExecutor(concurrent, thread_name_prefix="password-check")
+            threads = lambda: own  # noqa: E731
+        self._threads = threads
         self._turns: asyncio.Semaphore | None = None  # made on the loop that uses it
         self._concurrent = concurrent
         self.queue = queue
@@ -61,6 +70,6 @@ class PasswordCheckGate:
             self.waiting -= 1
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._threads, partial(fn, *args, **kwargs))
+            return await loop.run_in_executor(self._threads(), partial(fn, *args, **kwargs))
         finally:
             self._turns.release()

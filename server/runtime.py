@@ -1,4 +1,4 @@
-"""Everything one server process holds: settings, database, socket hub, rate limiters."""
+"""Everything one server process holds: settings, database, socket hub, threads, wiring, limits."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 from server.core.config import Settings
 from server.core.db import Database
+from server.features import Wiring
 from server.notify import LogTextGateway, Notifier, TextGateway, make_notifier
 from server.password_checks import PasswordCheckGate
 from server.ratelimit import RateLimiter
+from server.threads import Threads
 from server.ws.hub import Hub
 from server.ws.presence import Presence
 
@@ -20,6 +22,9 @@ class Runtime:
     settings: Settings
     db: Database
     hub: Hub = field(default_factory=Hub)
+    # What the listed features add (handler tables, hooks, sweeps, sections); set by create_app.
+    wiring: Wiring = field(default_factory=Wiring)
+    threads: Threads = field(init=False)
     presence: Presence = field(init=False)
     notifier: Notifier | None = None
     texts: TextGateway = field(default_factory=LogTextGateway)
@@ -32,6 +37,9 @@ class Runtime:
     def __post_init__(self) -> None:
         if self.notifier is None:
             self.notifier = make_notifier(self.settings)
+        self.threads = Threads(
+            self.settings.login_concurrent_hashes, self.db.url.startswith("sqlite")
+        )
         self.presence = Presence(self.db, self.hub, self.settings.presence_push_seconds)
         cap = self.settings.rate_limit_max_keys
         self.login_limiter = RateLimiter(self.settings.login_attempts_per_minute, max_keys=cap)
@@ -42,6 +50,7 @@ class Runtime:
             self.settings.login_concurrent_hashes,
             self.settings.login_queue,
             self.settings.login_queue_wait_seconds,
+            threads=lambda: self.threads.password_checks,
         )
         self.pairing_limiter = RateLimiter(self.settings.pairing_attempts_per_minute, max_keys=cap)
         self.pairing_request_limiter = RateLimiter(

@@ -1,8 +1,9 @@
 """Periodic server jobs (missed-dose sweeps, SOS escalation…) on APScheduler.
 
-Feature modules register a sweep with `@periodic(seconds)`; each sweep is a plain function
-taking the `Runtime`, run in a worker thread. Sweeps must be safe to run in several server
-processes at once: they claim their work in the database, so each effect happens once.
+Features declare their sweeps (`PeriodicJob`) in their `server.features.Feature`; each sweep is
+a plain function taking the `Runtime`, run on the sweeps' threads (`server.threads`). Sweeps
+must be safe to run in several server processes at once: they claim their work in the database,
+so each effect happens once.
 """
 
 from __future__ import annotations
@@ -33,17 +34,9 @@ class PeriodicJob:
     fn: Sweep
 
 
-PERIODIC_JOBS: list[PeriodicJob] = []
-
-
-def periodic(seconds: float) -> Callable[[Sweep], Sweep]:
-    """Register ``fn(rt)`` to run every ``seconds`` while the server runs."""
-
-    def decorate(fn: Sweep) -> Sweep:
-        PERIODIC_JOBS.append(PeriodicJob(f"{fn.__module__}.{fn.__name__}", seconds, fn))
-        return fn
-
-    return decorate
+def every(seconds: float, fn: Sweep) -> PeriodicJob:
+    """``fn(rt)`` to run every ``seconds`` while the server runs, named after the function."""
+    return PeriodicJob(f"{fn.__module__}.{fn.__name__}", seconds, fn)
 
 
 @dataclass(frozen=True)
@@ -55,13 +48,10 @@ class Sweeps:
 
 
 def start_scheduler(rt: Runtime) -> Sweeps:
-    """Start every registered sweep on the running loop (each runs on a worker thread)."""
-    # Sweeps run on the scheduler's own threads, not the loop's default executor: at shutdown
-    # the asyncio executor cancels the job under way (and logs it as a failed job), where a
-    # thread pool lets it finish (see `stop_scheduler`).
-    threads = ThreadPoolExecutor(max_workers=4)
+    """Start every declared sweep on the running loop (each runs on a sweep thread)."""
+    threads = rt.threads.sweep_executor()
     scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": threads})
-    for job in PERIODIC_JOBS:
+    for job in rt.wiring.sweeps:
         scale = rt.settings.sweep_interval_scale
         scheduler.add_job(
             _run_safely,

@@ -56,9 +56,7 @@ from server.outgoing import deliver as send_queued
 from server.outgoing import queue_email
 from server.push import push_change
 from server.runtime import Runtime
-from server.scheduler import periodic
 from server.ws.connection import Connection
-from server.ws.dispatch import box_handler, on_box_disconnected, web_handler
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +309,6 @@ async def _unanswered(rt: Runtime, call_id: int) -> None:
     await run_in_threadpool(send_queued, rt, missed.mail_ids)
 
 
-@periodic(15.0)
 def stale_ring_sweep(rt: Runtime) -> None:
     """Backstop for the ring timer: end elder's calls ringing well past their timeout, so a
     TV is never left "busy" by a server restart (each call is ended, and e-mailed, once)."""
@@ -328,8 +325,8 @@ async def _ring_timeout(rt: Runtime, call_id: int) -> None:
     await _unanswered(rt, call_id)
 
 
-@box_handler(FamilyCallRequest)
-async def _family_call(conn: Connection, rt: Runtime, message: FamilyCallRequest) -> None:
+async def family_call(conn: Connection, rt: Runtime, message: FamilyCallRequest) -> None:
+    """The elder calls the family: ring every linked member's open page."""
     assert conn.device_id is not None
     placed = await run_in_threadpool(place_call, rt.db, rt.hub.user_connected, conn.device_id)
     await deliver(rt, placed.sends)
@@ -339,8 +336,8 @@ async def _family_call(conn: Connection, rt: Runtime, message: FamilyCallRequest
         rt.hub.track(asyncio.ensure_future(_ring_timeout(rt, placed.call_id)))
 
 
-@on_box_disconnected
-async def _box_gone(device_id: int, rt: Runtime) -> None:
+async def box_gone(device_id: int, rt: Runtime) -> None:
+    """End the calls still ringing on a box that went offline."""
     # The TV gave up when its link dropped; nobody must answer a call to nowhere.
     for call_id in await run_in_threadpool(ringing_calls_of_device, rt.db, device_id):
         sends = await run_in_threadpool(
@@ -354,14 +351,14 @@ async def _box_gone(device_id: int, rt: Runtime) -> None:
             await deliver(rt, sends)
 
 
-@web_handler(CallAccept)
-async def _answer(conn: Connection, rt: Runtime, message: CallAccept) -> None:
+async def answer(conn: Connection, rt: Runtime, message: CallAccept) -> None:
+    """A family member picks up the elder's call."""
     assert conn.user_id is not None
     await deliver(rt, await run_in_threadpool(pick_up, rt.db, conn.user_id, message.call_id))
 
 
-@web_handler(CallDecline)
-async def _decline(conn: Connection, rt: Runtime, message: CallDecline) -> None:
+async def decline_call(conn: Connection, rt: Runtime, message: CallDecline) -> None:
+    """A family member declines the elder's call."""
     assert conn.user_id is not None
     if await run_in_threadpool(decline, rt.db, conn.user_id, message.call_id):
         await _unanswered(rt, message.call_id)

@@ -14,14 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from protocol import (
     CallAccept,
-    CallAnswer,
     CallDecline,
     CallEndReason,
     CallHangUp,
-    CallIce,
     CallInvite,
     CallJoin,
-    CallOffer,
     ConsultNotes,
     ConsultRequest,
     Message,
@@ -34,7 +31,6 @@ from server.errors import Forbidden
 from server.models import CallStatus
 from server.runtime import Runtime
 from server.ws.connection import Connection
-from server.ws.dispatch import box_handler, web_handler
 
 log = logging.getLogger(__name__)
 
@@ -66,20 +62,20 @@ async def deliver(rt: Runtime, sends: Sends) -> None:
 # -- box -> server ------------------------------------------------------------
 
 
-@box_handler(ConsultRequest)
-async def _consult_request(conn: Connection, rt: Runtime, message: ConsultRequest) -> None:
+async def consult_request(conn: Connection, rt: Runtime, message: ConsultRequest) -> None:
+    """The elder asks for a doctor: join the clinic queue."""
     assert conn.device_id is not None
     await deliver(rt, await run_in_threadpool(store.request_consult, rt.db, conn.device_id))
 
 
-@box_handler(CallAccept)
-async def _accept(conn: Connection, rt: Runtime, message: CallAccept) -> None:
+async def box_accept(conn: Connection, rt: Runtime, message: CallAccept) -> None:
+    """The box accepts a call (a doctor's or a family member's)."""
     assert conn.device_id is not None
     await deliver(rt, await run_in_threadpool(store.accept, rt.db, conn.device_id, message.call_id))
 
 
-@box_handler(CallDecline)
-async def _decline(conn: Connection, rt: Runtime, message: CallDecline) -> None:
+async def box_decline(conn: Connection, rt: Runtime, message: CallDecline) -> None:
+    """The box declines a call."""
     sends = await run_in_threadpool(
         store.end, rt.db, party_of(conn), message.call_id, CallEndReason.DECLINED
     )
@@ -89,8 +85,8 @@ async def _decline(conn: Connection, rt: Runtime, message: CallDecline) -> None:
 # -- page -> server -----------------------------------------------------------
 
 
-@web_handler(QueueSubscribe)
-async def _queue(conn: Connection, rt: Runtime, message: QueueSubscribe) -> None:
+async def queue_subscribe(conn: Connection, rt: Runtime, message: QueueSubscribe) -> None:
+    """A doctor's page asks for the live consult queue."""
     assert conn.user_id is not None
     push = await run_in_threadpool(store.doctor_queue, rt.db, conn.user_id)
     if push is None:
@@ -98,16 +94,16 @@ async def _queue(conn: Connection, rt: Runtime, message: QueueSubscribe) -> None
     await conn.send(push.queue.model_copy(update={"id": message.id}))
 
 
-@web_handler(CallJoin)
-async def _join(conn: Connection, rt: Runtime, message: CallJoin) -> None:
+async def join(conn: Connection, rt: Runtime, message: CallJoin) -> None:
+    """A doctor takes a consult from the queue."""
     assert conn.user_id is not None
     await deliver(
         rt, await run_in_threadpool(store.join_consult, rt.db, conn.user_id, message.call_id)
     )
 
 
-@web_handler(CallInvite)
-async def _invite(conn: Connection, rt: Runtime, message: CallInvite) -> None:
+async def invite(conn: Connection, rt: Runtime, message: CallInvite) -> None:
+    """A page rings an elder's box (family call, or SOS call with auto-answer)."""
     assert conn.user_id is not None
     sends = await run_in_threadpool(
         store.invite,
@@ -131,8 +127,8 @@ async def _ring_timeout(rt: Runtime, call_id: int) -> None:
         await deliver(rt, sends)
 
 
-@web_handler(ConsultNotes)
-async def _notes(conn: Connection, rt: Runtime, message: ConsultNotes) -> None:
+async def notes(conn: Connection, rt: Runtime, message: ConsultNotes) -> None:
+    """The doctor saves the consult's notes and outcome."""
     assert conn.user_id is not None
     await run_in_threadpool(
         store.save_notes, rt.db, conn.user_id, message.call_id, message.notes, message.outcome
@@ -142,18 +138,16 @@ async def _notes(conn: Connection, rt: Runtime, message: ConsultNotes) -> None:
 # -- either side --------------------------------------------------------------
 
 
-@box_handler(CallHangUp)
-@web_handler(CallHangUp)
-async def _hang_up(conn: Connection, rt: Runtime, message: CallHangUp) -> None:
+async def hang_up(conn: Connection, rt: Runtime, message: CallHangUp) -> None:
+    """Either side ends the call."""
     sends = await run_in_threadpool(
         store.end, rt.db, party_of(conn), message.call_id, message.reason
     )
     await deliver(rt, sends)
 
 
-@box_handler(CallOffer, CallAnswer, CallIce)
-@web_handler(CallOffer, CallAnswer, CallIce)
-async def _relay(conn: Connection, rt: Runtime, message: Message) -> None:
+async def relay(conn: Connection, rt: Runtime, message: Message) -> None:
+    """Pass an SDP offer, answer or ICE candidate to the other side of the call."""
     call_id = message.call_id  # type: ignore[attr-defined]
     target = await run_in_threadpool(store.relay_target, rt.db, party_of(conn), call_id)
     if target.device_id is not None:

@@ -14,20 +14,17 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
-from protocol import Ack, DoseAnswer, DoseOutcome, MedPlansRequest, PlanStatus, Topic
+from protocol import DoseAnswer, DoseOutcome, PlanStatus
 from protocol.reminders import FINAL_OUTCOMES
 from protocol.schedule import doses_between, local_day_bounds, zone
-from server import audit, pairing
+from server import audit
+from server.accounts import elder_of
 from server.models import Device, DoseRecord, Elder, MedicationPlan
-from server.push import elder_audience, push_change
-from server.reminders.plans import box_plans, plans_of, schedule_of
-from server.reminders.schemas import AdherenceDay, DoseView
+from server.push import elder_audience
+from server.reminders.plans import plans_of, schedule_of
+from server.reminders.schemas import AdherenceDayPublic, DosePublic
 from server.runtime import Runtime
-from server.ws.connection import Connection
-from server.ws.dispatch import box_handler, on_box_connected
-from server.ws.threads import in_box_thread
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +98,7 @@ def apply_answer(
     with rt.db.session() as db:
         device = db.get(Device, device_id)
         assert device is not None
-        elder = pairing.elder_of(db, device)
+        elder = elder_of(db, device)
         if not audit.first_receipt(db, device_id, message.key, message.type):
             return True, elder.id, set()
         plan = db.get(MedicationPlan, message.plan_id)
@@ -129,52 +126,13 @@ def apply_answer(
         return False, elder.id, users
 
 
-@box_handler(DoseAnswer)
-async def _dose_answer(conn: Connection, rt: Runtime, message: DoseAnswer) -> None:
-    assert conn.device_id is not None
-    duplicate, elder_id, users = await run_in_threadpool(apply_answer, rt, conn.device_id, message)
-    if not duplicate and elder_id is not None:
-        data = {"plan_id": message.plan_id, "outcome": message.outcome.value}
-        await push_change(rt.hub, Topic.MEDICATION, elder_id, data, users)
-    await conn.send(Ack(key=message.key, duplicate=duplicate, id=message.id))
-
-
-def _plans_for_device(rt: Runtime, device_id: int) -> object:
-    with rt.db.session() as db:
-        device = db.get(Device, device_id)
-        assert device is not None
-        return box_plans(db, device.elder_id)
-
-
-@on_box_connected
-async def send_plans_on_connect(conn: Connection, rt: Runtime) -> None:
-    """A box that connects gets the elder's plans (its state on connect; see ARCHITECTURE.md)."""
-    elder_id = conn.elder_id
-    assert elder_id is not None
-
-    def lookup() -> object:
-        with rt.db.session() as db:
-            return box_plans(db, elder_id)
-
-    await conn.send(await in_box_thread(lookup))  # type: ignore[arg-type]
-
-
-@box_handler(MedPlansRequest)
-async def _plans_request(conn: Connection, rt: Runtime, message: MedPlansRequest) -> None:
-    """Kept for boxes of before 0.2 that ask after each welcome; today's boxes are sent their
-    plans on connect and never ask."""
-    assert conn.device_id is not None
-    plans = await run_in_threadpool(_plans_for_device, rt, conn.device_id)
-    await conn.send(plans)  # type: ignore[arg-type]
-
-
 def owed_since(plan: MedicationPlan) -> datetime:
     """The instant from which an active plan's doses are owed: its start, last resume or new
     times (the box uses the plan's ``updated_at`` with the same second of tolerance)."""
     return plan.active_since - timedelta(seconds=1)
 
 
-def day_doses(db: Session, elder: Elder, day: date, now: datetime) -> list[DoseView]:
+def day_doses(db: Session, elder: Elder, day: date, now: datetime) -> list[DosePublic]:
     """Every dose of local ``day`` with its state (taken, missed… or due/upcoming).
 
     The same list as the TV's: the doses active plans owe (not those of a pause, nor those
@@ -215,7 +173,7 @@ def day_doses(db: Session, elder: Elder, day: date, now: datetime) -> list[DoseV
         else:
             state, answered = ("due" if at <= now else "upcoming"), None
         out.append(
-            DoseView(
+            DosePublic(
                 plan_id=plan.id,
                 medicine=plan.medicine,
                 scheduled_local=local,
@@ -227,7 +185,7 @@ def day_doses(db: Session, elder: Elder, day: date, now: datetime) -> list[DoseV
     return out
 
 
-def adherence(db: Session, elder: Elder, now: datetime, days: int = 28) -> list[AdherenceDay]:
+def adherence(db: Session, elder: Elder, now: datetime, days: int = 28) -> list[AdherenceDayPublic]:
     """Per local day of the last ``days`` days (today included): doses due so far and taken."""
     tz = zone(elder.timezone)
     today = now.astimezone(tz).date()
@@ -251,6 +209,6 @@ def adherence(db: Session, elder: Elder, now: datetime, days: int = 28) -> list[
     for (local,) in rows:
         taken[datetime.fromisoformat(local).date()] += 1
     return [
-        AdherenceDay(day=d, due=due[d], taken=min(taken[d], due[d]) if due[d] else taken[d])
+        AdherenceDayPublic(day=d, due=due[d], taken=min(taken[d], due[d]) if due[d] else taken[d])
         for d in (first + timedelta(days=i) for i in range(days))
     ]

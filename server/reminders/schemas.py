@@ -91,7 +91,7 @@ class PlanPublic(BaseModel):
     updated_at: datetime
 
 
-class DoseView(BaseModel):
+class DosePublic(BaseModel):
     """One dose of a day and what became of it (``due``/``upcoming`` while unanswered)."""
 
     plan_id: int
@@ -102,7 +102,7 @@ class DoseView(BaseModel):
     answered_at: datetime | None = None
 
 
-class AdherenceDay(BaseModel):
+class AdherenceDayPublic(BaseModel):
     """Doses taken out of doses due on one local day."""
 
     day: date

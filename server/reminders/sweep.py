@@ -34,7 +34,6 @@ from server.outgoing import deliver, queue_email
 from server.push import push_change
 from server.reminders.dose_index import index_for
 from server.runtime import Runtime
-from server.scheduler import periodic
 
 log = logging.getLogger(__name__)
 # How far back every sweep looks at least (a slow box's late answer, a clock that jumped).
@@ -273,7 +272,6 @@ def run_sweep(rt: Runtime, now: datetime | None = None) -> list[MissedDose]:
     return claimed
 
 
-@periodic(SWEEP_SECONDS)
 def missed_dose_sweep(rt: Runtime) -> None:
     """The registered periodic job."""
     run_sweep(rt)

@@ -7,37 +7,17 @@ whether the remote or the voice was used); a missed check-in reaches the server 
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol import CheckInRuleSet
 from server import audit
-from server.api.deps import CurrentUser, RuntimeDep, SessionDep
-from server.api.responses import answers
-from server.ids import RowId
 from server.models import CheckInRule, Device, User, utcnow
-from server.permissions import elder_for_sos_action, elder_for_viewing
+from server.permissions import elder_for_sos_action
 from server.runtime import Runtime
 from server.ws.connection import Connection
-from server.ws.dispatch import on_box_connected
-from server.ws.threads import in_box_thread
 
-router = APIRouter(tags=["sos"])
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
-
-
-class CheckInUpdate(BaseModel):
-    """The daily check-in time in the elder's timezone, or null to switch it off."""
-
-    model_config = {"extra": "forbid"}
-    time_local: str | None = Field(default=None, pattern=TIME_PATTERN)
-
-
-class CheckInPublic(BaseModel):
-    elder_id: int
-    time_local: str | None
 
 
 def rule_of(db: Session, elder_id: int) -> CheckInRule | None:
@@ -71,32 +51,6 @@ def push_rule(rt: Runtime, devices: set[int], time_local: str | None) -> None:
     rt.hub.push(send())
 
 
-@router.get(
-    "/api/sos/check-in/{elder_id}", response_model=CheckInPublic, responses=answers(401, 404, 422)
-)
-def read_check_in(elder_id: RowId, user: CurrentUser, db: SessionDep) -> CheckInPublic:
-    """The elder's daily check-in time."""
-    elder = elder_for_viewing(db, user, elder_id)
-    row = rule_of(db, elder.id)
-    return CheckInPublic(elder_id=elder.id, time_local=row.local_time if row else None)
-
-
-@router.put(
-    "/api/sos/check-in/{elder_id}",
-    response_model=CheckInPublic,
-    responses=answers(400, 401, 403, 404, 422),
-)
-def update_check_in(
-    elder_id: RowId, body: CheckInUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
-) -> CheckInPublic:
-    """Set or clear the daily check-in time; the elder's boxes hear of it at once."""
-    devices = set_rule(db, user, elder_id, body.time_local)
-    db.commit()
-    push_rule(rt, devices, body.time_local)
-    return CheckInPublic(elder_id=elder_id, time_local=body.time_local)
-
-
-@on_box_connected
 async def send_rule_on_connect(conn: Connection, rt: Runtime) -> None:
     """A box that connects gets the rule, if one was ever set (it may have been off then)."""
     elder_id = conn.elder_id
@@ -110,6 +64,6 @@ async def send_rule_on_connect(conn: Connection, rt: Runtime) -> None:
             ).one_or_none()
             return CheckInRuleSet(time_local=found[0]) if found is not None else None
 
-    rule = await in_box_thread(lookup)
+    rule = await rt.threads.in_box_thread(lookup)
     if rule is not None:
         await conn.send(rule)

@@ -47,7 +47,6 @@ from server.notify import Email
 from server.outgoing import deliver, queue_email, queue_text
 from server.permissions import sos_audience
 from server.runtime import Runtime
-from server.scheduler import periodic
 from server.sos.alerts import acknowledger_for_box, add_step
 
 log = logging.getLogger(__name__)
@@ -365,7 +364,12 @@ def deliver_pending(rt: Runtime, now_fn: Callable[[], datetime] = utcnow) -> int
     return done
 
 
-@periodic(1.0)
 def sos_sweep(rt: Runtime) -> None:
     """Deliver fan-outs left behind (crash, restart) and escalate unanswered alerts."""
     deliver_pending(rt)
+
+
+def after_change(rt: Runtime, alert_id: int) -> None:
+    """Tell the box and the pages that an alert was acknowledged or resolved."""
+    tell_box(rt, alert_id)
+    announce_change(rt, alert_id)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from protocol import SosSource, SosStatus
 from server.models import SosOutcome
 from server.sos.alerts import AlertView, MonthStats
+from server.sos.check_in import TIME_PATTERN
 
 
 class Strict(BaseModel):
@@ -122,3 +123,15 @@ class MonthStatsPublic(BaseModel):
 class SensorEventPublic(BaseModel):
     alert_id: int
     duplicate: bool
+
+
+class CheckInUpdate(BaseModel):
+    """The daily check-in time in the elder's timezone, or null to switch it off."""
+
+    model_config = ConfigDict(extra="forbid")
+    time_local: str | None = Field(default=None, pattern=TIME_PATTERN)
+
+
+class CheckInPublic(BaseModel):
+    elder_id: int
+    time_local: str | None

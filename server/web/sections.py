@@ -1,9 +1,10 @@
 """Sections that features add to the family, doctor and operator pages.
 
-A feature registers a builder with `@page_section("family", "reminders/_family.html")`; the
-builder gets the request's database session, runtime, viewer and the elders the viewer may
-see, and returns the template's context (or None to leave the section out). Pages render
-their sections in `order`, below the core content, inside the live-updated region.
+A feature declares its sections in its `server.features.Feature` (``sections=(Section("family",
+"reminders/_family.html", 20, build),)``); the builder gets the request's database session,
+runtime, viewer and the elders the viewer may see, and returns the template's context (or None
+to leave the section out). Pages render their sections in `order`, below the core content,
+inside the live-updated region.
 """
 
 from __future__ import annotations
@@ -31,21 +32,9 @@ class Section:
     order: int
     build: Builder
 
-
-SECTIONS: list[Section] = []
-
-
-def page_section(page: str, template: str, order: int = 50) -> Callable[[Builder], Builder]:
-    """Register ``build(db, rt, user, elders) -> context`` for ``template`` on ``page``."""
-    if page not in PAGES:
-        raise ValueError(f"unknown page {page!r}; one of {PAGES}")
-
-    def decorate(build: Builder) -> Builder:
-        SECTIONS.append(Section(page, template, order, build))
-        SECTIONS.sort(key=lambda s: (s.page, s.order, s.template))
-        return build
-
-    return decorate
+    def __post_init__(self) -> None:
+        if self.page not in PAGES:
+            raise ValueError(f"unknown page {self.page!r}; one of {PAGES}")
 
 
 def build_sections(
@@ -53,7 +42,7 @@ def build_sections(
 ) -> list[tuple[str, dict[str, Any]]]:
     """(template, context) of every section of ``page`` that has something to show."""
     out = []
-    for section in SECTIONS:
+    for section in rt.wiring.sections:
         if section.page != page:
             continue
         context = section.build(db, rt, user, elders)

@@ -8,12 +8,9 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket
 
 from protocol import (
-    Ack,
-    BoxSettings,
     ClientKind,
     ElderInfo,
     ErrorCode,
@@ -23,16 +20,14 @@ from protocol import (
     Paired,
     Welcome,
 )
-from server import audit, pairing
-from server.accounts import device_for_token
+from server.accounts import device_for_token, elder_of
 from server.core.security import token_hash
 from server.models import Device, Elder, utcnow
-from server.push import ELDER_INFO_COLUMNS, elder_audience, elder_info, push_elder_update
+from server.pairing import codes as pairing
+from server.push import ELDER_INFO_COLUMNS, elder_info
 from server.runtime import Runtime
 from server.ws.connection import Connection
-from server.ws.dispatch import BOX_CONNECTED, BOX_DISCONNECTED, BOX_HANDLERS, box_handler
 from server.ws.receive import dispatch_frames
-from server.ws.threads import in_box_thread
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +48,7 @@ async def box_socket(ws: WebSocket, rt: Runtime) -> None:
                 # No database work here: a restart drops thousands of boxes at once. The
                 # presence push writes their last seen and tells the pages, in one batch.
                 rt.presence.changed(conn.device_id, conn.elder_id)
-                for hook in BOX_DISCONNECTED:
+                for hook in rt.wiring.box_disconnected:
                     rt.hub.track(asyncio.ensure_future(hook(conn.device_id, rt)))
         watchdog.cancel()
         await conn.close(1000)
@@ -70,7 +65,7 @@ async def _handle(conn: Connection, rt: Runtime, message: Message) -> None:
         await conn.send(Heartbeat(id=message.id))
         if conn.device_id is not None:
             rt.presence.seen(conn.device_id)  # in memory; written in batches
-    elif (handler := BOX_HANDLERS.get(type(message))) is None:
+    elif (handler := rt.wiring.box_handlers.get(type(message))) is None:
         await conn.send_error(
             ErrorCode.INVALID, f"a box may not send {message.type!r} messages", message.id
         )
@@ -91,7 +86,7 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
         return
     beat = rt.settings.ws_heartbeat_seconds
     if hello.device_token:
-        found = await in_box_thread(_device_hello, rt, hello)
+        found = await rt.threads.in_box_thread(_device_hello, rt, hello)
         if found is None:
             await conn.send_error(
                 ErrorCode.UNAUTHORIZED,
@@ -115,11 +110,11 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
         )
         if not was_online:
             rt.presence.changed(device_id, info.id)
-        for hook in BOX_CONNECTED:
+        for hook in rt.wiring.box_connected:
             await hook(conn, rt)
         return
     if hello.pairing_secret:
-        found_pairing = await run_in_threadpool(_pairing_hello, rt, hello.pairing_secret)
+        found_pairing = await rt.threads.in_request_thread(_pairing_hello, rt, hello.pairing_secret)
         if found_pairing is None:
             await conn.send_error(
                 ErrorCode.UNAUTHORIZED,
@@ -155,9 +150,7 @@ def _device_hello(rt: Runtime, hello: Hello) -> tuple[int, ElderInfo] | None:
             return None
         version = (hello.app_version or "")[:64]
         if version and version != row.app_version:
-            db.execute(
-                update(Device).where(Device.id == row.device_id).values(app_version=version)
-            )
+            db.execute(update(Device).where(Device.id == row.device_id).values(app_version=version))
         pairing.mark_collected(db, row.device_id)
         return row.device_id, elder_info(row)
 
@@ -174,34 +167,8 @@ def _pairing_hello(rt: Runtime, secret: str) -> tuple[int, Paired | None] | None
             device = device_for_token(db, secret)
             if device is None:  # paired, then revoked: this secret is spent
                 return None
-            elder = pairing.elder_of(db, device)
+            elder = elder_of(db, device)
             return request.id, Paired(
                 device_id=device.id, device_token=secret, elder=elder_info(elder)
             )
         return request.id, None
-
-
-@box_handler(BoxSettings)
-async def _box_settings(conn: Connection, rt: Runtime, message: BoxSettings) -> None:
-    assert conn.device_id is not None
-    outcome = await run_in_threadpool(_apply_box_settings, rt, conn.device_id, message)
-    duplicate, info, users = outcome
-    if not duplicate:
-        # Pages only: the box that sent the change knows it already.
-        await push_elder_update(rt.hub, info, users)
-    await conn.send(Ack(key=message.key, duplicate=duplicate, id=message.id))
-
-
-def _apply_box_settings(
-    rt: Runtime, device_id: int, message: BoxSettings
-) -> tuple[bool, ElderInfo, set[int]]:
-    with rt.db.session() as db:
-        device = db.get(Device, device_id)
-        assert device is not None
-        elder = pairing.elder_of(db, device)
-        if not audit.first_receipt(db, device_id, message.key, message.type):
-            return True, elder_info(elder), set()
-        elder.lang = message.lang
-        audit.record(db, "elder.lang.changed_on_box", elder.id, device=device, detail=message.lang)
-        users, _ = elder_audience(db, elder)
-        return False, elder_info(elder), users

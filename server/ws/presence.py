@@ -29,7 +29,6 @@ from sqlalchemy import Table, bindparam, or_, update
 from protocol import Changed, Topic
 from server.models import Device, utcnow
 from server.permissions import users_who_see_elders
-from server.scheduler import periodic
 
 if TYPE_CHECKING:
     from server.core.db import Database
@@ -168,7 +167,6 @@ class Presence:
             return users_who_see_elders(db, elder_ids)
 
 
-@periodic(LAST_SEEN_FLUSH_SECONDS)
 def flush_last_seen(rt: Runtime) -> None:
     """Write the last-seen times heard since the previous flush."""
     rt.presence.flush()

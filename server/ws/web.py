@@ -6,7 +6,6 @@ import asyncio
 import logging
 from urllib.parse import urlsplit
 
-from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket
 
 from protocol import (
@@ -21,7 +20,6 @@ from server.accounts import user_for_token
 from server.models import SessionKind
 from server.runtime import Runtime
 from server.ws.connection import Connection
-from server.ws.dispatch import WEB_HANDLERS
 from server.ws.receive import dispatch_frames
 
 SESSION_COOKIE = "anxin_session"
@@ -57,7 +55,7 @@ async def _handle(conn: Connection, rt: Runtime, message: Message, cookie: str |
         await conn.send_error(ErrorCode.UNAUTHORIZED, "say hello first (log in)", message.id)
     elif isinstance(message, Heartbeat):
         await conn.send(Heartbeat(id=message.id))
-    elif (handler := WEB_HANDLERS.get(type(message))) is None:
+    elif (handler := rt.wiring.web_handlers.get(type(message))) is None:
         await conn.send_error(
             ErrorCode.INVALID, f"a page may not send {message.type!r} messages", message.id
         )
@@ -82,7 +80,7 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello, cookie: str | None
                 user = user_for_token(db, cookie, SessionKind.COOKIE)
             return (user.id, user.role) if user else None
 
-    found = await run_in_threadpool(lookup)
+    found = await rt.threads.in_request_thread(lookup)
     if found is None:
         await conn.send_error(
             ErrorCode.UNAUTHORIZED, "not logged in (session missing or expired)", hello.id

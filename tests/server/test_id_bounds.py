@@ -152,7 +152,7 @@ def test_openapi_declares_the_id_bound(client: TestClient) -> None:
     assert params, "the API has id parameters"
     for param in params:
         assert param["schema"]["minimum"] == 1 and param["schema"]["maximum"] == MAX_ROW_ID, param
-    claim = doc["components"]["schemas"]["PairingClaimIn"]["properties"]["elder_id"]
+    claim = doc["components"]["schemas"]["PairingClaimCreate"]["properties"]["elder_id"]
     assert (claim["minimum"], claim["maximum"]) == (1, MAX_ROW_ID)
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
+from server.app import FEATURES, create_app
 from server.core.config import Settings
+from server.features import Feature
 from server.notify import Email, LogNotifier, SmtpNotifier, make_notifier
 from server.runtime import Runtime
-from server.scheduler import PERIODIC_JOBS, PeriodicJob
+from server.scheduler import PeriodicJob
 from tests.support.smtp import smtp_server
 
 
@@ -41,15 +41,8 @@ def test_unreachable_smtp_raises() -> None:
         SmtpNotifier("127.0.0.1", free_port(), "x@y.z", timeout=2).send(Email("a@b.c", "s", "b"))
 
 
-@pytest.fixture
-def ticking_job() -> Iterator[threading.Event]:
+def test_periodic_jobs_run_while_the_server_runs(rt: Runtime) -> None:
     ran = threading.Event()
-    job = PeriodicJob("test.tick", 0.05, lambda rt: ran.set())
-    PERIODIC_JOBS.append(job)
-    yield ran
-    PERIODIC_JOBS.remove(job)
-
-
-def test_periodic_jobs_run_while_the_server_runs(rt: Runtime, ticking_job: threading.Event) -> None:
-    with TestClient(create_app(runtime=rt)):
-        assert ticking_job.wait(10), "the periodic job never ran"
+    ticking = Feature(name="tick", sweeps=(PeriodicJob("test.tick", 0.05, lambda rt: ran.set()),))
+    with TestClient(create_app(runtime=rt, features=(*FEATURES, ticking))):
+        assert ran.wait(10), "the periodic job never ran"

@@ -106,7 +106,7 @@ def test_anonymous_callers_are_refused(client: TestClient, method: str, path: st
 
 
 def test_every_reminder_route_is_in_this_matrix(client: TestClient) -> None:
-    from server.api.routes.reminders import router
+    from server.reminders.routes import router
 
     templates = {re.sub(r"\{\w+\}", "1", r.path) for r in router.routes}  # type: ignore[attr-defined]
     assert templates == {p for _, p in ANON}

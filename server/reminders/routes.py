@@ -8,15 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from protocol import Role
 from protocol.schedule import zone
 from server import audit
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
 from server.api.responses import answers
-from server.errors import Forbidden
 from server.ids import RowId
-from server.models import DoseRecord, ReminderAlertSetting, utcnow
+from server.models import DoseRecord, utcnow
 from server.permissions import elder_for_viewing
+from server.reminders.alert_settings import alert_setting, family_elder, save_alert_setting
 from server.reminders.doses import adherence, day_doses
 from server.reminders.fhir import bundle
 from server.reminders.plans import (
@@ -28,10 +27,10 @@ from server.reminders.plans import (
     update_plan,
 )
 from server.reminders.schemas import (
-    AdherenceDay,
+    AdherenceDayPublic,
     AlertSettingsPublic,
     AlertSettingsUpdate,
-    DoseView,
+    DosePublic,
     PlanCreate,
     PlanPublic,
     PlanUpdate,
@@ -95,14 +94,14 @@ def change_plan(
 
 
 @router.get(
-    "/elders/{elder_id}/doses", response_model=list[DoseView], responses=answers(401, 404, 422)
+    "/elders/{elder_id}/doses", response_model=list[DosePublic], responses=answers(401, 404, 422)
 )
 def list_doses(
     elder_id: RowId,
     user: CurrentUser,
     db: SessionDep,
     day: Annotated[date | None, Query(description="local date; default today")] = None,
-) -> list[DoseView]:
+) -> list[DosePublic]:
     """Every dose of one local day with its state."""
     elder = elder_for_viewing(db, user, elder_id)
     now = utcnow()
@@ -124,7 +123,7 @@ def read_adherence(
     """Doses due and taken per local day for the last ``days`` days."""
     elder = elder_for_viewing(db, user, elder_id)
     audit.record(db, "medication.adherence.read", elder.id, user=user)
-    rows: list[AdherenceDay] = adherence(db, elder, utcnow(), days)
+    rows: list[AdherenceDayPublic] = adherence(db, elder, utcnow(), days)
     return [{**r.model_dump(mode="json"), "percent": r.percent} for r in rows]
 
 
@@ -141,14 +140,6 @@ def export_fhir(elder_id: RowId, user: CurrentUser, db: SessionDep) -> dict[str,
     return bundle(elder, plans_of(db, elder.id), records)
 
 
-def _alert_setting(db: Any, user_id: int, elder_id: int) -> ReminderAlertSetting | None:
-    return db.scalar(
-        select(ReminderAlertSetting).where(
-            ReminderAlertSetting.user_id == user_id, ReminderAlertSetting.elder_id == elder_id
-        )
-    )
-
-
 @router.get(
     "/elders/{elder_id}/reminder-alerts",
     response_model=AlertSettingsPublic,
@@ -156,8 +147,8 @@ def _alert_setting(db: Any, user_id: int, elder_id: int) -> ReminderAlertSetting
 )
 def read_alerts(elder_id: RowId, user: CurrentUser, db: SessionDep) -> AlertSettingsPublic:
     """The caller's missed-dose alert choice for this elder (family only)."""
-    elder = _family_elder(db, user, elder_id)
-    row = _alert_setting(db, user.id, elder.id)
+    elder = family_elder(db, user, elder_id)
+    row = alert_setting(db, user.id, elder.id)
     return AlertSettingsPublic(
         user_id=user.id,
         elder_id=elder.id,
@@ -175,23 +166,6 @@ def save_alerts(
     elder_id: RowId, body: AlertSettingsUpdate, user: CurrentUser, db: SessionDep
 ) -> AlertSettingsPublic:
     """Choose which missed-dose alerts the caller gets for this elder (family only)."""
-    elder = _family_elder(db, user, elder_id)
+    elder = family_elder(db, user, elder_id)
     save_alert_setting(db, user.id, elder.id, body)
     return AlertSettingsPublic(user_id=user.id, elder_id=elder.id, **body.model_dump())
-
-
-def save_alert_setting(db: Any, user_id: int, elder_id: int, body: AlertSettingsUpdate) -> None:
-    """Store one family member's alert choice."""
-    row = _alert_setting(db, user_id, elder_id)
-    if row is None:
-        row = ReminderAlertSetting(user_id=user_id, elder_id=elder_id)
-        db.add(row)
-    row.email_missed, row.live_missed = body.email_missed, body.live_missed
-    db.flush()
-
-
-def _family_elder(db: Any, user: Any, elder_id: int) -> Any:
-    elder = elder_for_viewing(db, user, elder_id)
-    if user.role is not Role.FAMILY:
-        raise Forbidden("alert settings are for the elder's family")
-    return elder

@@ -15,12 +15,14 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from protocol import PlanStatus, Role, Schedule
+from protocol import PlanStatus, Schedule
 from protocol.schedule import zone
 from server.api.deps import FormDep, RuntimeDep, SessionDep
 from server.errors import AppError, InvalidInput
 from server.ids import RowId, form_row_id
 from server.models import Elder, User, utcnow
+from server.permissions import visible_elders
+from server.reminders.alert_settings import alert_setting, family_elder, save_alert_setting
 from server.reminders.doses import adherence, day_doses
 from server.reminders.plans import (
     announce_plans,
@@ -33,9 +35,10 @@ from server.reminders.plans import (
 from server.reminders.schemas import AlertSettingsUpdate, PlanCreate, PlanUpdate
 from server.runtime import Runtime
 from server.text import is_blank
-from server.web import pages
+from server.web.homes import family_page
 from server.web.i18n import translate
-from server.web.sections import build_sections, page_section
+from server.web.pages import FamilyForm, page_lang
+from server.web.sections import build_sections
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE = "reminders/_family.html"
@@ -44,21 +47,18 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 _NUMBER = re.compile(r"[0-9]{1,6}")
 
 
-@page_section("family", TEMPLATE, order=20)
 def family_section(
     db: Session, rt: Runtime, user: User, elders: list[Elder]
 ) -> dict[str, Any] | None:
     """Per elder: plans, today's doses, 4-week adherence, the plan form, alert settings."""
     if not elders:
         return None
-    from server.api.routes.reminders import _alert_setting
-
     now = utcnow()
     blocks = []
     for elder in elders:
         tz = zone(elder.timezone)
         days = adherence(db, elder, now, 28)
-        setting = _alert_setting(db, user.id, elder.id)
+        setting = alert_setting(db, user.id, elder.id)
         blocks.append(
             {
                 "elder": elder,
@@ -165,28 +165,24 @@ def _show_errors(
     values: dict[str, Any],
     status: int = 422,
 ) -> Response:
-    from server.permissions import visible_elders
-
     elders = list(db.scalars(visible_elders(user)))
     sections = build_sections("family", db, rt, user, elders)
     for template, context in sections:
         if template == TEMPLATE:
             context.update(med_errors=errors, med_values=values, med_elder_id=elder_id)
-    return pages._family_page(request, db, rt, user, status, sections=sections)
+    return family_page(request, db, rt, user, status, sections=sections)
 
 
 @router.post("/family/medicines")
-def save_plan_form(request: Request, form: FormDep, db: SessionDep, rt: RuntimeDep) -> Response:
+def save_plan_form(
+    request: Request, user: FamilyForm, form: FormDep, db: SessionDep, rt: RuntimeDep
+) -> Response:
     """Add a plan, or change one when the form carries ``plan_id``."""
-    user = pages._require(request, db, Role.FAMILY)
-    if isinstance(user, RedirectResponse):
-        return user
-    pages._check_form(request, str(form.get("csrf", "")))
     values = _form_dict(form)
     elder_id = form_row_id(values.get("elder_id"))
     if elder_id is None:
-        raise InvalidInput(translate(pages._lang(request, user), "error.elder"))
-    lang = pages._lang(request, user)
+        raise InvalidInput(translate(page_lang(request, user), "error.elder"))
+    lang = page_lang(request, user)
     body, errors = plan_from_form(values, lang)
     if body is None:
         return _show_errors(request, db, rt, user, elder_id, errors, values)
@@ -209,13 +205,9 @@ def save_plan_form(request: Request, form: FormDep, db: SessionDep, rt: RuntimeD
 
 @router.post("/family/medicines/{plan_id}/status")
 def plan_status_form(
-    plan_id: RowId, request: Request, form: FormDep, db: SessionDep, rt: RuntimeDep
+    plan_id: RowId, user: FamilyForm, form: FormDep, db: SessionDep, rt: RuntimeDep
 ) -> Response:
     """Pause, resume or end a plan from the page."""
-    user = pages._require(request, db, Role.FAMILY)
-    if isinstance(user, RedirectResponse):
-        return user
-    pages._check_form(request, str(form.get("csrf", "")))
     try:
         status = PlanStatus(str(form.get("status", "")))
     except ValueError as err:
@@ -228,15 +220,9 @@ def plan_status_form(
 
 
 @router.post("/family/medicines/alerts/{elder_id}")
-def alerts_form(elder_id: RowId, request: Request, form: FormDep, db: SessionDep) -> Response:
+def alerts_form(elder_id: RowId, user: FamilyForm, form: FormDep, db: SessionDep) -> Response:
     """Save which missed-dose alerts this family member gets."""
-    from server.api.routes.reminders import _family_elder, save_alert_setting
-
-    user = pages._require(request, db, Role.FAMILY)
-    if isinstance(user, RedirectResponse):
-        return user
-    pages._check_form(request, str(form.get("csrf", "")))
-    elder = _family_elder(db, user, elder_id)
+    elder = family_elder(db, user, elder_id)
     body = AlertSettingsUpdate(
         email_missed=form.get("email_missed") == "on", live_missed=form.get("live_missed") == "on"
     )

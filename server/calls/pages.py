@@ -4,43 +4,38 @@ now) and the doctor-page link."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from protocol import CallKind, Role
 from server.api.deps import SessionDep
-from server.api.routes.calls import set_auto_answer
 from server.calls.elder_call import missed_calls
+from server.calls.routes import set_auto_answer
 from server.ids import RowId
 from server.models import Call, CallPreference, CallStatus, Elder, User
 from server.permissions import elder_for_device_management, elder_for_viewing
 from server.runtime import Runtime
-from server.web.pages import _check_form, _require, render
-from server.web.sections import page_section
+from server.web.pages import DoctorUser, FamilyForm, page_user_of, render
 
 router = APIRouter(include_in_schema=False)
+# Family call the elder; operators and admins too, to follow up an SOS.
+Caller = Annotated[User, Depends(page_user_of(Role.FAMILY, Role.OPERATOR, Role.ADMIN))]
 
 
 @router.get("/doctor/consults")
-def doctor_consults(request: Request, db: SessionDep) -> Response:
+def doctor_consults(request: Request, user: DoctorUser) -> Response:
     """The live queue of consult requests; Join starts the call in this page."""
-    user = _require(request, db, Role.DOCTOR)
-    if isinstance(user, RedirectResponse):
-        return user
     return render(request, "calls/doctor.html", user, page_kind="doctor")
 
 
 @router.get("/family/call/{elder_id}")
-def family_call(elder_id: RowId, request: Request, db: SessionDep) -> Response:
+def family_call(elder_id: RowId, request: Request, user: Caller, db: SessionDep) -> Response:
     """Call the elder's TV from the browser (family; operators and admins for SOS follow-up)."""
-    user = _require(request, db, Role.FAMILY, Role.OPERATOR, Role.ADMIN)
-    if isinstance(user, RedirectResponse):
-        return user
     elder = elder_for_viewing(db, user, elder_id)
     answer = request.query_params.get("answer", "")
     return render(
@@ -55,26 +50,18 @@ def family_call(elder_id: RowId, request: Request, db: SessionDep) -> Response:
 
 @router.post("/family/call-preference/{elder_id}")
 def family_call_preference(
-    elder_id: RowId,
-    request: Request,
-    db: SessionDep,
-    auto_answer: str = Form(""),
-    csrf: str = Form(""),
+    elder_id: RowId, user: FamilyForm, db: SessionDep, auto_answer: str = Form("")
 ) -> Response:
     """The family's auto-answer switch for an elder who cannot press a key."""
-    user = _require(request, db, Role.FAMILY)
-    if isinstance(user, RedirectResponse):
-        return user
-    _check_form(request, csrf)
     elder = elder_for_device_management(db, user, elder_id)
     set_auto_answer(db, user, elder.id, auto_answer == "on")
     return RedirectResponse("/family", status_code=303)
 
 
-@page_section("family", "calls/_family.html", order=20)
-def _family_section(
+def family_section(
     db: Session, rt: Runtime, user: User, elders: list[Elder]
 ) -> dict[str, Any] | None:
+    """Call buttons, the auto-answer switch, missed calls and a call ringing now."""
     if not elders:
         return None
     prefs = {
@@ -105,10 +92,10 @@ def _family_section(
     }
 
 
-@page_section("doctor", "calls/_doctor.html", order=10)
-def _doctor_section(
+def doctor_section(
     db: Session, rt: Runtime, user: User, elders: list[Elder]
 ) -> dict[str, Any] | None:
+    """The link to the consult queue, with how many are waiting."""
     if user.clinic_id is None:
         return None
     waiting = db.scalar(

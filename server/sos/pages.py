@@ -1,26 +1,25 @@
 """The SOS board on the operator and family pages: open alerts, map, contacts, timeline, actions.
 
-Sections are registered with `page_section`; the actions are plain forms (CSRF-checked)
+The sections are declared in `server.sos.feature`; the actions are plain forms (CSRF-checked)
 posting to the routes below, which redirect back to the page they came from.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from protocol import Role
 from server.api.deps import RuntimeDep, SessionDep
-from server.api.routes.sos import after_change
-from server.errors import AppError, Conflict
+from server.calls.sos_link import start_sos_call
+from server.errors import AppError
 from server.ids import RowId
 from server.models import Elder, SosOutcome, SosStepKind, User
 from server.runtime import Runtime
-from server.sos import calls
 from server.sos.alerts import (
     acknowledge,
     add_step,
@@ -31,12 +30,13 @@ from server.sos.alerts import (
     visible_alerts,
 )
 from server.sos.check_in import TIME_PATTERN, push_rule, rule_of, set_rule
-from server.web import pages
-from server.web.sections import page_section
+from server.sos.delivery import after_change
+from server.web.pages import form_user_of
 from server.web.views import MAP_H, MAP_W, area_map, service_points
 
 router = APIRouter(include_in_schema=False)
-ACTORS = (Role.FAMILY, Role.OPERATOR, Role.ADMIN)
+# Who acts on alerts from a page: the family, operators and admins (not doctors).
+ActorForm = Annotated[User, Depends(form_user_of(Role.FAMILY, Role.OPERATOR, Role.ADMIN))]
 
 
 def _board(db: Session, user: User, page: str, elders: list[Elder]) -> dict[str, Any]:
@@ -59,18 +59,15 @@ def _board(db: Session, user: User, page: str, elders: list[Elder]) -> dict[str,
         "unanswered": sum(1 for v in open_views if v.alert.status.value == "open"),
         "months": monthly_stats(db, user),
         "outcomes": list(SosOutcome),
-        "calls": calls.calls_available(),
         "check_ins": [(e, rule_of(db, e.id)) for e in elders] if page == "family" else [],
     }
 
 
-@page_section("operator", "sos/_board.html", order=5)
 def operator_board(db: Session, rt: Runtime, user: User, elders: list[Elder]) -> dict[str, Any]:
     """The care centre's live list of alerts (first on the page)."""
     return _board(db, user, "operator", elders)
 
 
-@page_section("family", "sos/_board.html", order=5)
 def family_board(
     db: Session, rt: Runtime, user: User, elders: list[Elder]
 ) -> dict[str, Any] | None:
@@ -84,19 +81,11 @@ def _back(request: Request) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
-def _user(request: Request, db: Session) -> User | Response:
-    return pages._require(request, db, *ACTORS)
-
-
 @router.post("/sos/alerts/{alert_id}/acknowledge")
 def acknowledge_form(
-    alert_id: RowId, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
+    alert_id: RowId, request: Request, user: ActorForm, db: SessionDep, rt: RuntimeDep
 ) -> Response:
     """The Acknowledge button."""
-    user = _user(request, db)
-    if not isinstance(user, User):
-        return user
-    pages._check_form(request, csrf)
     alert, taken = acknowledge(db, user, alert_id)
     db.commit()
     if taken:
@@ -108,17 +97,13 @@ def acknowledge_form(
 def resolve_form(
     alert_id: RowId,
     request: Request,
+    user: ActorForm,
     db: SessionDep,
     rt: RuntimeDep,
-    csrf: str = Form(""),
     outcome: str = Form(""),
     note: str = Form(""),
 ) -> Response:
     """The Resolve form: an outcome and a note."""
-    user = _user(request, db)
-    if not isinstance(user, User):
-        return user
-    pages._check_form(request, csrf)
     try:
         chosen = SosOutcome(outcome)
     except ValueError as err:
@@ -133,16 +118,12 @@ def resolve_form(
 def check_in_form(
     elder_id: RowId,
     request: Request,
+    user: ActorForm,
     db: SessionDep,
     rt: RuntimeDep,
-    csrf: str = Form(""),
     time_local: str = Form(""),
 ) -> Response:
     """The family sets (or clears, with an empty time) the daily check-in time."""
-    user = _user(request, db)
-    if not isinstance(user, User):
-        return user
-    pages._check_form(request, csrf)
     chosen = time_local.strip() or None
     if chosen is not None and not re.fullmatch(TIME_PATTERN, chosen):
         raise AppError("the check-in time must look like 09:30")
@@ -154,17 +135,11 @@ def check_in_form(
 
 @router.post("/sos/alerts/{alert_id}/call")
 def call_form(
-    alert_id: RowId, request: Request, db: SessionDep, rt: RuntimeDep, csrf: str = Form("")
+    alert_id: RowId, request: Request, user: ActorForm, db: SessionDep, rt: RuntimeDep
 ) -> Response:
     """The Call button: open a video call to the elder's TV, which answers by itself."""
-    user = _user(request, db)
-    if not isinstance(user, User):
-        return user
-    pages._check_form(request, csrf)
     alert = alert_for_action(db, user, alert_id)
-    if calls.call_starter is None:
-        raise Conflict("video calls are not installed on this server yet")
-    url = calls.call_starter(rt, user, alert)
+    url = start_sos_call(alert)
     add_step(db, alert, SosStepKind.CALL_STARTED, user.name, user=user)
     db.commit()
     after_change(rt, alert.id)

@@ -1,21 +1,17 @@
-"""Log-in and log-out for the API (bearer tokens)."""
+"""Checking a log-in under the guessing limits and the password-check gate (API and page)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request
 
-from server.accounts import authenticate, end_session, normalise_email, start_session
-from server.api.deps import CurrentUser, RuntimeDep, SessionDep, bearer_token, client_ip
-from server.api.responses import answers
+from server.accounts import authenticate, normalise_email, start_session
+from server.api.deps import client_ip
 from server.errors import RateLimited, ServerBusy
 from server.models import SessionKind, User, UserSession
 from server.ratelimit import address_bucket
 from server.runtime import Runtime
-from server.schemas import LoginIn, TokenOut, UserPublic
-
-router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 def _check_and_start_session(
@@ -74,27 +70,3 @@ async def _login_user(
     rt.login_limiter.reset(account_key)
     rt.login_address_limiter.forget_one(address_key)
     return token, row, user
-
-
-@router.post("/login", response_model=TokenOut, responses=answers(400, 401, 422, 429, 503))
-async def login(body: LoginIn, request: Request, rt: RuntimeDep) -> TokenOut:
-    """Exchange e-mail and password for a bearer token."""
-    token, row, user = await login_user(rt, request, body.email, body.password, SessionKind.BEARER)
-    return TokenOut(
-        access_token=token, expires_at=row.expires_at, user=UserPublic.model_validate(user)
-    )
-
-
-@router.post("/logout", status_code=204, responses=answers(401))
-def logout(request: Request, user: CurrentUser, db: SessionDep) -> Response:
-    """End the bearer session used for this call."""
-    token = bearer_token(request)
-    if token:
-        end_session(db, token)
-    return Response(status_code=204)
-
-
-@router.get("/me", response_model=UserPublic, responses=answers(401))
-def me(user: CurrentUser) -> UserPublic:
-    """Who is logged in."""
-    return UserPublic.model_validate(user)

@@ -13,7 +13,7 @@ from server import audit
 from server.core.config import Settings
 from server.core.security import new_pairing_code, new_token, token_hash
 from server.errors import Conflict, NotFound
-from server.models import Device, Elder, PairingRequest, User, utcnow
+from server.models import Device, PairingRequest, User, utcnow
 from server.permissions import elder_for_device_management
 
 
@@ -111,10 +111,3 @@ def mark_collected(db: Session, device_id: int) -> None:
             .values(collected_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-
-
-def elder_of(db: Session, device: Device) -> Elder:
-    """The elder a device serves."""
-    elder = db.get(Elder, device.elder_id)
-    assert elder is not None  # foreign key
-    return elder

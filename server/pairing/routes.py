@@ -14,17 +14,18 @@ from protocol import (
     PairingStatusRequest,
     Topic,
 )
-from server import audit, pairing
-from server.accounts import device_for_token
+from server import audit
+from server.accounts import device_for_token, elder_of
 from server.api.deps import CurrentDevice, CurrentUser, RuntimeDep, SessionDep, client_ip
 from server.api.responses import answers
 from server.errors import AppError, NotFound
 from server.ids import RowId
 from server.models import Device, User, utcnow
+from server.pairing import codes as pairing
+from server.pairing.schemas import BoxPublic, PairingClaimCreate, PairingClaimPublic
 from server.permissions import elder_for_device_management
 from server.push import elder_info, notify_elder
 from server.runtime import Runtime
-from server.schemas import BoxMe, PairingClaimIn, PairingClaimOut
 
 router = APIRouter(tags=["devices"])
 
@@ -64,7 +65,7 @@ def pairing_status(body: PairingStatusRequest, db: SessionDep) -> PairingStatus:
             state=state,
             device_id=device.id,
             device_token=body.pairing_secret,
-            elder=elder_info(pairing.elder_of(db, device)),
+            elder=elder_info(elder_of(db, device)),
         )
     return PairingStatus(state=state)
 
@@ -81,7 +82,7 @@ def claim_code(rt: Runtime, db: Session, user: User, ip: str, code: str, elder_i
         rt.pairing_limiter.hit(key, "pairing")
         rt.pairing_limiter.hit(ip_key, "pairing")
         raise
-    elder = pairing.elder_of(db, device)
+    elder = elder_of(db, device)
     secret = rt.hub.pairing_secret(request.id)
     db.commit()
     if secret is not None:
@@ -93,16 +94,16 @@ def claim_code(rt: Runtime, db: Session, user: User, ip: str, code: str, elder_i
 
 @router.post(
     "/api/pairing/claim",
-    response_model=PairingClaimOut,
+    response_model=PairingClaimPublic,
     status_code=201,
     responses=answers(400, 401, 403, 404, 422, 429),
 )
 def claim(
-    body: PairingClaimIn, request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeDep
-) -> PairingClaimOut:
+    body: PairingClaimCreate, request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> PairingClaimPublic:
     """A family member enters the code shown on the elder's TV."""
     device = claim_code(rt, db, user, client_ip(request), body.code, body.elder_id)
-    return PairingClaimOut(device_id=device.id, elder_id=device.elder_id)
+    return PairingClaimPublic(device_id=device.id, elder_id=device.elder_id)
 
 
 def revoke(rt: Runtime, db: Session, user: User, device_id: int) -> Device:
@@ -134,7 +135,7 @@ def revoke_device(device_id: RowId, user: CurrentUser, db: SessionDep, rt: Runti
     return Response(status_code=204)
 
 
-@router.get("/api/box/me", response_model=BoxMe, responses=answers(401))
-def box_me(device: CurrentDevice, db: SessionDep) -> BoxMe:
+@router.get("/api/box/me", response_model=BoxPublic, responses=answers(401))
+def box_me(device: CurrentDevice, db: SessionDep) -> BoxPublic:
     """A box asks who it serves."""
-    return BoxMe(device_id=device.id, elder=elder_info(pairing.elder_of(db, device)))
+    return BoxPublic(device_id=device.id, elder=elder_info(elder_of(db, device)))

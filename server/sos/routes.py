@@ -1,18 +1,18 @@
-"""SOS alerts over HTTP: list, read, acknowledge, call, resolve, monthly figures, sensor events."""
+"""SOS over HTTP: alerts (list, read, acknowledge, call, resolve), monthly figures, sensor
+events, and the daily check-in rule."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
 from protocol import SosRaise, SosSource
-from server import audit, pairing
+from server import audit
 from server.api.deps import CurrentDevice, CurrentUser, RuntimeDep, SessionDep
 from server.api.responses import answers
-from server.errors import Conflict
+from server.calls.sos_link import start_sos_call
 from server.ids import RowId
-from server.models import SosStepKind, utcnow
-from server.runtime import Runtime
-from server.sos import calls
+from server.models import SosStepKind
+from server.permissions import elder_for_viewing
 from server.sos.alerts import (
     acknowledge,
     add_step,
@@ -21,11 +21,14 @@ from server.sos.alerts import (
     alert_views,
     monthly_stats,
     resolve,
-    store_alert,
     visible_alerts,
 )
-from server.sos.delivery import announce_change, claim_fanout, send_outgoing, tell_box
+from server.sos.check_in import push_rule, rule_of, set_rule
+from server.sos.delivery import after_change
+from server.sos.intake import take_sos
 from server.sos.schemas import (
+    CheckInPublic,
+    CheckInUpdate,
     MonthStatsPublic,
     SensorEventCreate,
     SensorEventPublic,
@@ -90,11 +93,9 @@ def resolve_alert(
 def call_about_alert(
     alert_id: RowId, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> dict[str, str]:
-    """Start a video call to the elder's box (answered automatically) when calls exist."""
+    """Start a video call to the elder's box (answered automatically)."""
     alert = alert_for_action(db, user, alert_id)
-    if calls.call_starter is None:
-        raise Conflict("video calls are not installed on this server yet")
-    url = calls.call_starter(rt, user, alert)
+    url = start_sos_call(alert)
     add_step(db, alert, SosStepKind.CALL_STARTED, user.name, user=user)
     return {"call_url": url}
 
@@ -111,25 +112,37 @@ def sos_stats(user: CurrentUser, db: SessionDep) -> list[MonthStatsPublic]:
     status_code=201,
     responses=answers(400, 401, 422),
 )
-def sensor_event(
-    body: SensorEventCreate, device: CurrentDevice, db: SessionDep, rt: RuntimeDep
+async def sensor_event(
+    body: SensorEventCreate, device: CurrentDevice, rt: RuntimeDep
 ) -> SensorEventPublic:
     """A sensor reports an emergency with the box's token: an SOS, once per (box, key)."""
     raised = SosRaise(
         key=body.key, source=SosSource.SENSOR, detail=f"{body.kind} {body.detail}".strip()
     )
-    elder = pairing.elder_of(db, device)
-    alert, created = store_alert(db, elder, device, raised, rt.settings.sos_escalation_seconds)
+    alert_id, created = await take_sos(rt, device.id, raised)
+    return SensorEventPublic(alert_id=alert_id, duplicate=not created)
+
+
+@router.get(
+    "/api/sos/check-in/{elder_id}", response_model=CheckInPublic, responses=answers(401, 404, 422)
+)
+def read_check_in(elder_id: RowId, user: CurrentUser, db: SessionDep) -> CheckInPublic:
+    """The elder's daily check-in time."""
+    elder = elder_for_viewing(db, user, elder_id)
+    row = rule_of(db, elder.id)
+    return CheckInPublic(elder_id=elder.id, time_local=row.local_time if row else None)
+
+
+@router.put(
+    "/api/sos/check-in/{elder_id}",
+    response_model=CheckInPublic,
+    responses=answers(400, 401, 403, 404, 422),
+)
+def update_check_in(
+    elder_id: RowId, body: CheckInUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> CheckInPublic:
+    """Set or clear the daily check-in time; the elder's boxes hear of it at once."""
+    devices = set_rule(db, user, elder_id, body.time_local)
     db.commit()
-    if created:
-        out = claim_fanout(db, alert.id, utcnow())
-        db.commit()
-        if out is not None:
-            send_outgoing(rt, out)
-    return SensorEventPublic(alert_id=alert.id, duplicate=not created)
-
-
-def after_change(rt: Runtime, alert_id: int) -> None:
-    """Tell the box and the pages that an alert was acknowledged or resolved."""
-    tell_box(rt, alert_id)
-    announce_change(rt, alert_id)
+    push_rule(rt, devices, body.time_local)
+    return CheckInPublic(elder_id=elder_id, time_local=body.time_local)

@@ -6,14 +6,21 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from protocol import Role
-from server import audit, elder_records
+from server import audit
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
 from server.api.responses import answers
+from server.elders import records as elder_records
+from server.elders.schemas import (
+    AuditEntryPublic,
+    DevicePublic,
+    ElderDetailPublic,
+    ElderPublic,
+    ElderUpdate,
+)
 from server.errors import Forbidden
 from server.ids import RowId
 from server.models import AuditEntry, Device
 from server.permissions import elder_for_viewing, visible_elders
-from server.schemas import AuditOut, DevicePublic, ElderDetail, ElderPublic, ElderUpdate
 
 router = APIRouter(prefix="/api/elders", tags=["elders"])
 
@@ -24,21 +31,25 @@ def list_elders(user: CurrentUser, db: SessionDep) -> list[ElderPublic]:
     return [ElderPublic.model_validate(e) for e in db.scalars(visible_elders(user))]
 
 
-@router.get("/{elder_id}", response_model=ElderDetail, responses=answers(401, 404, 422))
-def read_elder(elder_id: RowId, user: CurrentUser, db: SessionDep) -> ElderDetail:
+@router.get("/{elder_id}", response_model=ElderDetailPublic, responses=answers(401, 404, 422))
+def read_elder(elder_id: RowId, user: CurrentUser, db: SessionDep) -> ElderDetailPublic:
     """One elder's record, with contacts and care notes; the read is audited."""
     elder = elder_for_viewing(db, user, elder_id)
     audit.record(db, "elder.read", elder.id, user=user)
-    return ElderDetail.model_validate(elder)
+    return ElderDetailPublic.model_validate(elder)
 
 
-@router.patch("/{elder_id}", response_model=ElderDetail, responses=answers(400, 401, 403, 404, 422))
+@router.patch(
+    "/{elder_id}", response_model=ElderDetailPublic, responses=answers(400, 401, 403, 404, 422)
+)
 def update_elder(
     elder_id: RowId, body: ElderUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
-) -> ElderDetail:
+) -> ElderDetailPublic:
     """Change an elder's record (family; doctors only care notes; admin); boxes hear of it."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    return ElderDetail.model_validate(elder_records.update_elder(rt, db, user, elder_id, changes))
+    return ElderDetailPublic.model_validate(
+        elder_records.update_elder(rt, db, user, elder_id, changes)
+    )
 
 
 @router.get(
@@ -62,9 +73,11 @@ def list_devices(
 
 
 @router.get(
-    "/{elder_id}/audit", response_model=list[AuditOut], responses=answers(401, 403, 404, 422)
+    "/{elder_id}/audit",
+    response_model=list[AuditEntryPublic],
+    responses=answers(401, 403, 404, 422),
 )
-def elder_audit(elder_id: RowId, user: CurrentUser, db: SessionDep) -> list[AuditOut]:
+def elder_audit(elder_id: RowId, user: CurrentUser, db: SessionDep) -> list[AuditEntryPublic]:
     """Who read or changed this elder's data (family and admins)."""
     elder = elder_for_viewing(db, user, elder_id)
     if user.role not in (Role.FAMILY, Role.ADMIN):
@@ -75,4 +88,4 @@ def elder_audit(elder_id: RowId, user: CurrentUser, db: SessionDep) -> list[Audi
         .order_by(AuditEntry.id.desc())
         .limit(200)
     )
-    return [AuditOut.model_validate(r) for r in rows]
+    return [AuditEntryPublic.model_validate(r) for r in rows]

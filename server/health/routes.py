@@ -13,7 +13,7 @@ from server.api.deps import RuntimeDep
 router = APIRouter(tags=["health"])
 
 
-class HealthOut(BaseModel):
+class HealthPublic(BaseModel):
     """The process is up and the database answers."""
 
     status: str
@@ -21,7 +21,7 @@ class HealthOut(BaseModel):
     connections: int
 
 
-class HealthDownOut(BaseModel):
+class HealthDownPublic(BaseModel):
     """The database does not answer."""
 
     status: str
@@ -32,8 +32,8 @@ class HealthDownOut(BaseModel):
 @router.get(
     "/healthz",
     responses={
-        200: {"model": HealthOut},
-        503: {"model": HealthDownOut, "description": "The database does not answer"},
+        200: {"model": HealthPublic},
+        503: {"model": HealthDownPublic, "description": "The database does not answer"},
     },
 )
 async def healthz(rt: RuntimeDep) -> JSONResponse:

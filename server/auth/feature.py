@@ -1,0 +1,8 @@
+"""What the log-in feature adds to the server: the token API and the log-in page."""
+
+from __future__ import annotations
+
+from server.auth import pages, routes
+from server.features import Feature
+
+FEATURE = Feature(name="auth", routers=(routes.router, pages.router))

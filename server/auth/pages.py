@@ -1,0 +1,68 @@
+"""The log-in page and log-out (the session cookie of the pages)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from server.accounts import end_session
+from server.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep
+from server.auth.login import login_user
+from server.errors import RateLimited, Unauthorized
+from server.models import SessionKind
+from server.web.i18n import translate
+from server.web.pages import HOME, page_lang, render, same_origin_post
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    """The log-in page."""
+    return render(request, "login.html", None, next=request.query_params.get("next", ""))
+
+
+@router.post("/login")
+async def login_submit(
+    request: Request,
+    rt: RuntimeDep,
+    email: str = Form(""),
+    password: str = Form(""),
+    next: str = Form(""),
+) -> Response:
+    """Check the credentials; on success set the HTTP-only session cookie."""
+    same_origin_post(request)
+    try:
+        token, row, user = await login_user(rt, request, email, password, SessionKind.COOKIE)
+    except RateLimited as err:  # a lock-out (429) or a flood of log-ins (503)
+        page = render(
+            request, "login.html", None, status=err.status, error=err.message, email=email
+        )
+        page.headers["Retry-After"] = f"{err.retry_after:.0f}"
+        return page
+    except Unauthorized:
+        error = translate(page_lang(request, None), "login.failed")
+        return render(request, "login.html", None, status=401, error=error, email=email)
+    target = next if next.startswith("/") and not next.startswith("//") else HOME[user.role]
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=rt.settings.public_base_url.startswith("https"),
+        max_age=int(rt.settings.session_hours * 3600),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: SessionDep) -> Response:
+    """End the page session (not on another site's say-so)."""
+    same_origin_post(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(db, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

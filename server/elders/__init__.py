@@ -1,0 +1,1 @@
+"""Elders' records: the elder API, edits (speech, language) from pages and boxes."""

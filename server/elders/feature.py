@@ -1,0 +1,15 @@
+"""What the elders feature adds to the server: the elder API, the speech form, the box's
+language change."""
+
+from __future__ import annotations
+
+from protocol import BoxSettings
+from server.elders import pages, routes
+from server.elders.socket import box_settings
+from server.features import Feature
+
+FEATURE = Feature(
+    name="elders",
+    routers=(routes.router, pages.router),
+    box_handlers={BoxSettings: box_settings},
+)

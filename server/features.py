@@ -1,0 +1,96 @@
+"""What a feature adds to the server, declared once, and the tables built from the list.
+
+Each feature package (``server/reminders/``, ``server/sos/``…) exports one `Feature` from its
+own ``feature.py``; `server.app` lists the features in one tuple and builds the app from them.
+Nothing is registered by importing a module: the sockets, the scheduler and the pages look
+their handlers, hooks, sweeps and sections up in the `Wiring` the runtime holds (``rt.wiring``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from fastapi import APIRouter
+
+from protocol import Message
+from server.scheduler import PeriodicJob
+from server.web.sections import Section
+from server.ws.dispatch import ConnectedHook, DisconnectedHook, Handler
+
+__all__ = ["Feature", "PeriodicJob", "Section", "Wiring"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature's routes, socket handlers, connect hooks, sweeps and page sections."""
+
+    name: str
+    routers: tuple[APIRouter, ...] = ()
+    # fn(conn, rt, message) for messages a paired box sends / a logged-in page sends
+    box_handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
+    web_handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
+    # fn(conn, rt) after a paired box's hello is accepted: send the box this feature's state
+    on_box_connected: tuple[ConnectedHook, ...] = ()
+    # fn(device_id, rt) once a paired box's last socket has closed
+    on_box_disconnected: tuple[DisconnectedHook, ...] = ()
+    sweeps: tuple[PeriodicJob, ...] = ()
+    sections: tuple[Section, ...] = ()
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The handler tables, hooks, sweeps and sections of a list of features."""
+
+    features: tuple[Feature, ...] = ()
+    box_handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
+    web_handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
+    box_connected: tuple[ConnectedHook, ...] = ()
+    box_disconnected: tuple[DisconnectedHook, ...] = ()
+    sweeps: tuple[PeriodicJob, ...] = ()
+    sections: tuple[Section, ...] = ()
+
+    @classmethod
+    def build(cls, features: Iterable[Feature]) -> Wiring:
+        """The wiring of ``features``; a message type handled twice or a name used twice fails."""
+        listed = tuple(features)
+        names = [f.name for f in listed]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a feature is listed twice: {names}")
+        return cls(
+            features=listed,
+            box_handlers=_merge("box", listed, lambda f: f.box_handlers),
+            web_handlers=_merge("web", listed, lambda f: f.web_handlers),
+            box_connected=tuple(h for f in listed for h in f.on_box_connected),
+            box_disconnected=tuple(h for f in listed for h in f.on_box_disconnected),
+            sweeps=tuple(s for f in listed for s in f.sweeps),
+            sections=tuple(
+                sorted(
+                    (s for f in listed for s in f.sections),
+                    key=lambda s: (s.page, s.order, s.template),
+                )
+            ),
+        )
+
+    @property
+    def routers(self) -> tuple[APIRouter, ...]:
+        """Every feature's routers, in the order the features are listed."""
+        return tuple(r for f in self.features for r in f.routers)
+
+
+def _merge(
+    socket: str, features: tuple[Feature, ...], table: object
+) -> Mapping[type[Message], Handler]:
+    merged: dict[type[Message], Handler] = {}
+    owner: dict[type[Message], str] = {}
+    for feature in features:
+        for kind, handler in table(feature).items():  # type: ignore[operator]
+            if kind in merged:
+                raise ValueError(
+                    f"{kind.__name__} has two {socket} handlers: "
+                    f"features {owner[kind]!r} and {feature.name!r}"
+                )
+            merged[kind] = handler
+            owner[kind] = feature.name
+    return MappingProxyType(merged)

@@ -1,0 +1,1 @@
+"""Health: the liveness and readiness checks (`/healthz`)."""

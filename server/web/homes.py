@@ -1,0 +1,109 @@
+"""The homes every feature adds its sections to: ``/`` and the family, doctor and operator pages.
+
+The core of each page (the elder cards, the operator's map) is shared; what a feature adds is
+a section it declares (`server.web.sections`), rendered below the core content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from protocol import Role
+from server import audit
+from server.api.deps import RuntimeDep, SessionDep
+from server.models import User
+from server.permissions import visible_elders
+from server.runtime import Runtime
+from server.web.pages import HOME, DoctorUser, FamilyUser, OperatorUser, page_user, render
+from server.web.sections import build_sections
+from server.web.views import MAP_H, MAP_W, area_map, elder_cards, service_points
+
+router = APIRouter(include_in_schema=False)
+# What the family page offers for the TV's speech (any value in the protocol's range is
+# kept and shown as it is): espeak-ng words a minute, and loudness in percent.
+SPEECH_RATE_CHOICES_WPM = (110, 140, 170)
+SPEECH_VOLUME_CHOICES_PCT = (60, 80, 100)
+
+
+@router.get("/")
+def index(request: Request, db: SessionDep) -> Response:
+    """Home for whoever is logged in; the log-in page otherwise."""
+    user = page_user(request, db)
+    return RedirectResponse(HOME[user.role] if user else "/login", status_code=303)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for this path whatever the page says."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
+def family_page(
+    request: Request, db: Session, rt: Runtime, user: User, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    """The family page, with ``extra`` context (a form's error and what was typed)."""
+    elders = list(db.scalars(visible_elders(user)))
+    for elder in elders:
+        audit.record(db, "elder.viewed_on_family_page", elder.id, user=user)
+    cards = elder_cards(db, rt.presence, elders, user)
+    extra.setdefault("sections", build_sections("family", db, rt, user, elders))
+    notice = {"paired": "pair.done", "revoked": "revoke.done", "speech": "speech.done"}.get(
+        request.query_params.get("done", "")
+    )
+    return render(
+        request,
+        "family.html",
+        user,
+        status=status,
+        cards=cards,
+        notice=notice,
+        speech_rates=SPEECH_RATE_CHOICES_WPM,
+        speech_volumes=SPEECH_VOLUME_CHOICES_PCT,
+        **extra,
+    )
+
+
+@router.get("/family")
+def family_home(request: Request, user: FamilyUser, db: SessionDep, rt: RuntimeDep) -> Response:
+    """The family's elders, their TV boxes, pairing and removal."""
+    return family_page(request, db, rt, user)
+
+
+@router.get("/doctor")
+def doctor_home(request: Request, user: DoctorUser, db: SessionDep, rt: RuntimeDep) -> Response:
+    """Elders in the care of the doctor's clinic, with their care notes."""
+    elders = list(db.scalars(visible_elders(user)))
+    for elder in elders:
+        audit.record(db, "elder.viewed_on_doctor_page", elder.id, user=user)
+    return render(
+        request,
+        "doctor.html",
+        user,
+        cards=elder_cards(db, rt.presence, elders, user),
+        sections=build_sections("doctor", db, rt, user, elders),
+    )
+
+
+@router.get("/operator")
+def operator_home(request: Request, user: OperatorUser, db: SessionDep, rt: RuntimeDep) -> Response:
+    """Elders of the operator's service area on a list and a map, with service points."""
+    elders = list(db.scalars(visible_elders(user)))
+    for elder in elders:
+        audit.record(db, "elder.viewed_on_operator_page", elder.id, user=user)
+    area = None if user.role is Role.ADMIN else user.service_area_id
+    points = service_points(db, area) if (area is not None or user.role is Role.ADMIN) else []
+    return render(
+        request,
+        "operator.html",
+        user,
+        cards=elder_cards(db, rt.presence, elders, user),
+        points=points,
+        marks=area_map(elders, points),
+        sections=build_sections("operator", db, rt, user, elders),
+        map_w=MAP_W,
+        map_h=MAP_H,
+    )
