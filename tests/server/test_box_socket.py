@@ -18,6 +18,7 @@ from protocol import (
     ErrorCode,
     Heartbeat,
     Hello,
+    MedPlans,
     Paired,
     Revoked,
     Welcome,
@@ -77,6 +78,7 @@ def test_pairing_end_to_end_over_the_socket(client: TestClient, world: World) ->
         assert isinstance(welcome, Welcome)
         assert welcome.device_id == device_id
         assert welcome.elder is not None and welcome.elder.timezone == "Asia/Shanghai"
+        assert isinstance(recv(ws), MedPlans)  # the state sent on connect
         send(ws, Heartbeat(id="hb1"))
         beat = recv(ws)
         assert isinstance(beat, Heartbeat) and beat.id == "hb1"
@@ -190,6 +192,7 @@ def test_revocation_cuts_the_box_off_at_once(client: TestClient, world: World) -
     with client.websocket_connect("/ws/box") as ws:
         send(ws, Hello(client=ClientKind.BOX, device_token=token))
         assert isinstance(recv(ws), Welcome)
+        assert isinstance(recv(ws), MedPlans)  # the state sent on connect
         assert client.delete(f"/api/devices/{device_id}", headers=headers).status_code == 204
         revoked = recv(ws)
         assert isinstance(revoked, Revoked)
@@ -212,6 +215,7 @@ def test_outbox_item_is_applied_exactly_once(client: TestClient, world: World) -
     with client.websocket_connect("/ws/box") as ws:
         send(ws, Hello(client=ClientKind.BOX, device_token=token))
         recv(ws)
+        assert isinstance(recv(ws), MedPlans)  # the state sent on connect
         send(ws, item)
         first = recv(ws)
         send(ws, item)
@@ -263,6 +267,7 @@ def test_binary_garbage_and_wrong_messages_after_hello(client: TestClient, world
     with client.websocket_connect("/ws/box") as ws:
         send(ws, Hello(client=ClientKind.BOX, device_token=token))
         recv(ws)
+        assert isinstance(recv(ws), MedPlans)  # the state sent on connect
         ws.send_bytes(b"\x00\xff\x10")
         assert recv(ws).code is ErrorCode.MALFORMED
         send(ws, Welcome(client=ClientKind.BOX, heartbeat_seconds=1, id="w"))

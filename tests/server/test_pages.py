@@ -12,7 +12,16 @@ from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from websockets.sync.client import connect
 
-from protocol import ClientKind, Hello, Paired, Revoked, Welcome, dump_message, parse_message
+from protocol import (
+    ClientKind,
+    Hello,
+    MedPlans,
+    Paired,
+    Revoked,
+    Welcome,
+    dump_message,
+    parse_message,
+)
 from tests.support.browser import chromium, click, save
 from tests.support.live_server import LiveServer
 from tests.support.waiting import scaled, wait_until
@@ -127,6 +136,7 @@ def test_family_pairs_and_revokes_a_box_live(
     box.open()
     box.send(Hello(client=ClientKind.BOX, device_token=paired.device_token))
     assert isinstance(box.recv(), Welcome)
+    assert isinstance(box.recv(), MedPlans)  # the state sent on connect
     wait_until(
         lambda: (
             browser.find_element(By.ID, f"device-{paired.device_id}").get_attribute("data-state")

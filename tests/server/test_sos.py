@@ -15,6 +15,7 @@ from protocol import (
     ClientKind,
     Heartbeat,
     Hello,
+    MedPlans,
     SosAcknowledged,
     SosAlertPush,
     SosRaise,
@@ -54,6 +55,7 @@ def page_hello(ws, client: TestClient, email: str) -> None:  # type: ignore[no-u
 def box_hello(ws, token: str) -> None:  # type: ignore[no-untyped-def]
     send(ws, Hello(client=ClientKind.BOX, device_token=token))
     assert isinstance(recv(ws), Welcome)
+    assert isinstance(recv(ws), MedPlans)  # the state sent on connect
 
 
 def next_of(ws, kind: type) -> object:  # type: ignore[no-untyped-def]
@@ -324,6 +326,7 @@ def test_check_in_time_reaches_the_box_now_and_on_connect(
     with client.websocket_connect("/ws/box") as box:
         send(box, Hello(client=ClientKind.BOX, device_token=box_token))
         assert isinstance(recv(box), Welcome)
+        assert isinstance(recv(box), MedPlans)  # the state sent on connect
         resp = client.put(url, json={"time_local": "09:30"}, headers=headers)
         assert resp.status_code == CHECK_IN_EXPECT.get(role, 404)
         if resp.status_code == 200:
@@ -331,6 +334,7 @@ def test_check_in_time_reaches_the_box_now_and_on_connect(
     with client.websocket_connect("/ws/box") as box:
         send(box, Hello(client=ClientKind.BOX, device_token=box_token))
         assert isinstance(recv(box), Welcome)
+        assert isinstance(recv(box), MedPlans)  # the state sent on connect
         if resp.status_code == 200:  # a box connecting later gets the rule too
             assert recv(box) == CheckInRuleSet(time_local="09:30")
         off = client.put(url, json={"time_local": None}, headers=headers)

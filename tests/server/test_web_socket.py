@@ -14,6 +14,7 @@ from protocol import (
     ErrorCode,
     Heartbeat,
     Hello,
+    MedPlans,
     Topic,
     Welcome,
 )
@@ -76,6 +77,7 @@ def test_box_hears_its_elder_changing(client: TestClient, world: World) -> None:
     with client.websocket_connect("/ws/box") as box:
         send(box, Hello(client=ClientKind.BOX, device_token=token))
         recv(box)
+        assert isinstance(recv(box), MedPlans)  # the state sent on connect
         client.patch(
             f"/api/elders/{world.elder_a.id}", json={"timezone": "Europe/London"}, headers=family
         )
