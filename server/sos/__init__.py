@@ -2,7 +2,10 @@
 
 - `alerts`: store (once per key), acknowledge, resolve, views and monthly figures
 - `delivery`: fan-out, escalation and telling the box, claimed in the database; the sweep
-- `socket`: the `sos_raise` box handler (store → ack → fan out)
-- `board`: the board section on the operator and family pages, and its form actions
-- `calls`: the hook through which the video-call feature plugs in
+- `intake`: the one path of an SOS from a box (socket and sensor route): store → answer → fan out
+- `socket`: the `sos_raise` box handler
+- `check_in`: the daily check-in rule, sent to a box when it changes and on connect
+- `routes` / `pages`: the JSON API, and the board section on the operator and family pages
+  with its form actions
+- `feature`: what the feature adds to the server (`server.features.Feature`)
 """

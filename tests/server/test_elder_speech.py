@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from protocol import ClientKind, ElderUpdated, Hello, Welcome
+from protocol import ClientKind, ElderUpdated, Hello, MedPlans, Welcome
 from tests.conftest import bearer
 from tests.server.test_box_socket import pair_box, recv, send
 from tests.server.test_reminders_api import _page_form, login_page
@@ -31,6 +31,7 @@ def test_family_form_sets_slower_softer_speech_and_the_tv_hears_at_once(
     with client.websocket_connect("/ws/box") as box:
         send(box, Hello(client=ClientKind.BOX, device_token=token))
         assert isinstance(recv(box), Welcome)
+        assert isinstance(recv(box), MedPlans)  # the state sent on connect
         resp = client.post(
             f"/family/elders/{world.elder_a.id}/speech",
             data={"csrf": _page_form(client), "rate": "110", "volume": "80"},

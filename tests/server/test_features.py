@@ -1,0 +1,40 @@
+"""The features' declaration: one list, built into the runtime's tables at start-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol import DoseAnswer, SosRaise
+from server.app import FEATURES, create_app
+from server.features import Feature, Wiring
+from server.runtime import Runtime
+from server.sos.socket import box_sos
+
+
+def test_every_feature_handler_is_in_the_runtime_tables(rt: Runtime) -> None:
+    create_app(runtime=rt)
+    assert rt.wiring.box_handlers[SosRaise] is box_sos
+    assert DoseAnswer in rt.wiring.box_handlers
+    assert len(rt.wiring.box_connected) == 2  # reminders' plans, then the SOS check-in rule
+    assert [s.template for s in rt.wiring.sections if s.page == "family"] == [
+        "sos/_board.html",
+        "calls/_family.html",
+        "reminders/_family.html",
+    ]
+
+
+def test_two_features_handling_one_message_type_refuse_to_start(rt: Runtime) -> None:
+    rival = Feature(name="rival", box_handlers={SosRaise: box_sos})
+    with pytest.raises(ValueError, match="SosRaise has two box handlers"):
+        create_app(runtime=rt, features=(*FEATURES, rival))
+
+
+def test_a_feature_listed_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="listed twice"):
+        Wiring.build((FEATURES[0], FEATURES[0]))
+
+
+def test_the_tables_cannot_be_changed_after_start_up() -> None:
+    wiring = Wiring.build(FEATURES)
+    with pytest.raises(TypeError):
+        wiring.box_handlers[SosRaise] = box_sos  # type: ignore[index]
