@@ -40,7 +40,9 @@ class Runtime:
         self.threads = Threads(
             self.settings.login_concurrent_hashes, self.db.url.startswith("sqlite")
         )
-        self.presence = Presence(self.db, self.hub, self.settings.presence_push_seconds)
+        self.presence = Presence(
+            self.db, self.hub, self.settings.presence_push_seconds, self.threads
+        )
         cap = self.settings.rate_limit_max_keys
         self.login_limiter = RateLimiter(self.settings.login_attempts_per_minute, max_keys=cap)
         self.login_address_limiter = RateLimiter(

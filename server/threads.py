@@ -8,8 +8,8 @@ Thread policy:
 - **Database work of a request** runs on the request threads: routes that touch the
   database are plain ``def`` and FastAPI runs them on Starlette's thread pool (anyio's
   default limiter, 40 threads).
-  Socket handlers of pages and of boxes' occasional messages use the same pool through
-  `Threads.in_request_thread`.
+  Socket handlers of pages and of boxes' occasional messages, and the presence pushes, use the
+  same pool through `Threads.in_request_thread`.
 - **Box sockets' database work** (hello, the state sent on connect) runs on the box threads
   (`Threads.in_box_thread`): after a restart thousands of boxes say hello at once, and in the
   request pool their lookups contended for the GIL and churned SQLite connections.
@@ -19,6 +19,8 @@ Thread policy:
   so a sweep under way at shutdown finishes instead of being cancelled.
 - **Password checks** run on their own few threads (`Threads.password_checks`), gated by
   `server.password_checks.PasswordCheckGate`, which bounds their CPU and memory.
+- **Shutdown chores** (the last flush of last-seen times, waiting for the sweeps' pool) use
+  ``asyncio.to_thread``: the pools above may already be closing.
 - **Pushes**: ``rt.hub.push(coro)`` is the one push call safe from anywhere, any thread, loop
   or worker; it never blocks the caller (see `server.ws.hub`). Coroutines already on the loop
   may also ``await`` the hub's ``to_*`` sends directly.

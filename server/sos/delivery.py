@@ -14,7 +14,6 @@ text); 1..n = the elder's emergency contacts in their order; n+1 = the area's su
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -289,7 +288,7 @@ async def _tell_devices(rt: Runtime, alert_id: int, devices: set[int], message: 
     for device_id in devices:
         reached += await rt.hub.to_device(device_id, message)
     if reached and isinstance(message, SosAcknowledged):
-        await asyncio.to_thread(_record_box_told, rt, alert_id, message.by_name)
+        await rt.threads.in_request_thread(_record_box_told, rt, alert_id, message.by_name)
 
 
 def _record_box_told(rt: Runtime, alert_id: int, by_name: str) -> None:

@@ -1,6 +1,7 @@
 """Registry of live sockets and fan-out of pushes to the boxes and pages that may see them.
 
-Thread policy (owned here, for every push the server makes):
+How pushes work (the thread policy of the whole server, which pool runs what, is in
+`server.threads`):
 
 - Sockets live on one event loop, the server's (bound at start-up). Only that loop writes to
   them. Coroutines already on the loop may ``await`` the hub's ``to_*`` sends directly.
@@ -16,9 +17,6 @@ Thread policy (owned here, for every push the server makes):
 - A push that fails is logged (it is a server bug, so at ERROR) and never fails the caller.
   Shutdown waits for pushes still running (``drain``); pushes made after the loop stopped are
   dropped.
-- Blocking work (SQLAlchemy, SMTP) never runs on the loop: routes that touch the database are
-  plain ``def`` (FastAPI runs them on its worker threads), socket handlers use their threads
-  (``server.ws.threads``, ``server.sos.socket``).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from sqlalchemy import Table, bindparam, or_, update
 from protocol import Changed, Topic
 from server.models import Device, utcnow
 from server.permissions import users_who_see_elders
+from server.threads import Threads
 
 if TYPE_CHECKING:
     from server.core.db import Database
@@ -42,9 +43,12 @@ LAST_SEEN_FLUSH_SECONDS = 30.0
 class Presence:
     """Last-seen times and pending online/offline changes of this process's boxes."""
 
-    def __init__(self, db: Database, hub: Hub, push_seconds: float) -> None:
+    def __init__(
+        self, db: Database, hub: Hub, push_seconds: float, threads: Threads | None = None
+    ) -> None:
         self.db = db
         self.hub = hub
+        self.threads = threads or Threads(1, db.url.startswith("sqlite"))
         self.push_seconds = push_seconds
         self._lock = threading.Lock()  # the loop writes, the flush thread swaps
         self._seen: dict[int, datetime] = {}
@@ -127,7 +131,9 @@ class Presence:
     async def _push(self, changed: dict[int, int]) -> None:
         try:
             offline = {d for d in changed if not self.hub.device_connected(d)}
-            audience = await asyncio.to_thread(self._prepare, offline, set(changed.values()))
+            audience = await self.threads.in_request_thread(
+                self._prepare, offline, set(changed.values())
+            )
             per_user: dict[int, list[dict[str, Any]]] = defaultdict(list)
             for device_id, elder_id in sorted(changed.items()):
                 # The state now, not at the change: a quick reconnect shows as online.

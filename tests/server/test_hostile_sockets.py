@@ -25,6 +25,7 @@ from protocol import (
     ErrorCode,
     Heartbeat,
     Hello,
+    MedPlans,
     Welcome,
     dump_message,
     parse_message,
@@ -80,6 +81,8 @@ def test_hostile_frame_gets_an_error_and_the_socket_still_answers(
         if logged_in:
             send(ws, hello)
             assert isinstance(recv(ws), Welcome)
+            if path == "/ws/box":
+                assert isinstance(recv(ws), MedPlans)  # the state sent on connect
         if isinstance(frame, bytes):
             ws.send_bytes(frame)
         else:
