@@ -2,50 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from protocol import CallEndReason, CallKind, Role
+from protocol import Role
 from server import audit
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
 from server.api.responses import answers
 from server.calls.fhir import encounter
+from server.calls.schemas import CallPreferencePublic, CallPreferenceUpdate, CallPublic
 from server.errors import Forbidden, NotFound
 from server.ids import RowId
-from server.models import Call, CallPreference, CallStatus, User
+from server.models import Call, CallPreference, User
 from server.permissions import elder_for_device_management, elder_for_viewing
 
 router = APIRouter(prefix="/api", tags=["calls"])
-
-
-class CallPublic(BaseModel):
-    """A call or consult record as the API shows it."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    kind: CallKind
-    status: CallStatus
-    elder_id: int
-    user_id: int | None
-    requested_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime | None
-    end_reason: CallEndReason | None
-    outcome: str
-    notes: str
-
-
-class CallPreferencePublic(BaseModel):
-    """An elder's call settings."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    auto_answer: bool
 
 
 def _visible_call(db: SessionDep, user: User, call_id: int) -> Call:
@@ -109,7 +82,7 @@ def read_call_preference(
     responses=answers(400, 401, 403, 404, 422),
 )
 def set_call_preference(
-    elder_id: RowId, body: CallPreferencePublic, user: CurrentUser, db: SessionDep
+    elder_id: RowId, body: CallPreferenceUpdate, user: CurrentUser, db: SessionDep
 ) -> CallPreferencePublic:
     """Family (or admin) turn auto-answer on or off for an elder who cannot press a key."""
     try:
@@ -117,7 +90,7 @@ def set_call_preference(
     except Forbidden as err:
         raise Forbidden("only the elder's family can change how calls are answered") from err
     set_auto_answer(db, user, elder.id, body.auto_answer)
-    return body
+    return CallPreferencePublic(auto_answer=body.auto_answer)
 
 
 def set_auto_answer(db: SessionDep, user: User, elder_id: int, on: bool) -> None:

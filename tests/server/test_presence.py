@@ -16,6 +16,7 @@ from protocol import (
     ClientKind,
     Heartbeat,
     Hello,
+    MedPlans,
     SosAlertPush,
     SosRaise,
     SosSource,
@@ -53,6 +54,7 @@ def open_box(client: TestClient, stack: ExitStack, token: str) -> WebSocketTestS
     box = stack.enter_context(client.websocket_connect("/ws/box"))
     send(box, Hello(client=ClientKind.BOX, device_token=token))
     assert isinstance(recv(box), Welcome)
+    assert isinstance(recv(box), MedPlans)  # the state sent on connect
     return box
 
 

@@ -12,6 +12,7 @@ from protocol import (
     Ack,
     ClientKind,
     Hello,
+    MedPlans,
     SosRaise,
     SosSource,
     Welcome,
@@ -33,6 +34,7 @@ def send_sos(server: LiveServer, token: str, raised: SosRaise) -> Ack | None:
     with connect(server.ws_url + "/ws/box", open_timeout=10, close_timeout=2) as ws:
         ws.send(dump_message(Hello(client=ClientKind.BOX, device_token=token)))
         assert isinstance(parse_message(ws.recv(timeout=10)), Welcome)
+        assert isinstance(parse_message(ws.recv(timeout=10)), MedPlans)  # the state on connect
         ws.send(dump_message(raised))
         try:
             reply = parse_message(ws.recv(timeout=10))
@@ -43,7 +45,7 @@ def send_sos(server: LiveServer, token: str, raised: SosRaise) -> Ack | None:
 
 
 @pytest.mark.expect_error_log(
-    r"ERROR server\.sos\.socket: fault injection: exiting right after storing SOS"
+    r"ERROR server\.sos\.intake: fault injection: exiting right after storing SOS"
 )
 def test_killed_after_store_still_alerts_everyone_after_restart(
     db_url: str, tmp_path: Path
