@@ -8,7 +8,7 @@ their handlers, hooks, sweeps and sections up in the `Wiring` the runtime holds 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -80,12 +80,14 @@ class Wiring:
 
 
 def _merge(
-    socket: str, features: tuple[Feature, ...], table: object
+    socket: str,
+    features: tuple[Feature, ...],
+    table: Callable[[Feature], Mapping[type[Message], Handler]],
 ) -> Mapping[type[Message], Handler]:
     merged: dict[type[Message], Handler] = {}
     owner: dict[type[Message], str] = {}
     for feature in features:
-        for kind, handler in table(feature).items():  # type: ignore[operator]
+        for kind, handler in table(feature).items():
             if kind in merged:
                 raise ValueError(
                     f"{kind.__name__} has two {socket} handlers: "
