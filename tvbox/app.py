@@ -23,32 +23,32 @@ from kivy.config import Config  # noqa: E402
 Config.set("kivy", "exit_on_escape", "0")
 
 from protocol import SosSource  # noqa: E402
+from tvbox.box import AppViewModel  # noqa: E402
 from tvbox.config import BoxConfig  # noqa: E402
-from tvbox.fonts import ui_font  # noqa: E402
 from tvbox.heap import trim_heap_while_running  # noqa: E402
-from tvbox.keys import action_for  # noqa: E402
-from tvbox.link import ServerLink  # noqa: E402
+from tvbox.link.server_link import ServerLink  # noqa: E402
+from tvbox.listening.voice_control import VoiceControl  # noqa: E402
 from tvbox.local_api import LocalApi  # noqa: E402
 from tvbox.outbox import Outbox  # noqa: E402
-from tvbox.palette import BACKGROUND, DESIGN_HEIGHT, rgba  # noqa: E402
-from tvbox.reminder_clock import ReminderClock  # noqa: E402
+from tvbox.reminders.clock import ReminderClock  # noqa: E402
 from tvbox.speech import SpokenLog, make_speaker  # noqa: E402
 from tvbox.store import BoxStore  # noqa: E402
-from tvbox.viewmodels.app import AppViewModel  # noqa: E402
-from tvbox.voice_control import VoiceControl  # noqa: E402
+from tvbox.ui.fonts import ui_font  # noqa: E402
+from tvbox.ui.keys import action_for  # noqa: E402
+from tvbox.ui.palette import BACKGROUND, DESIGN_HEIGHT, rgba  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-SCREENS_DIR = Path(__file__).with_name("screens")
+BOX_DIR = Path(__file__).parent
 KV_FILES = (
-    "widgets.kv",
-    "pairing.kv",
-    "home.kv",
-    "settings.kv",
-    "notice.kv",
-    "reminder.kv",
-    "call.kv",
-    "sos.kv",
+    "ui/widgets.kv",
+    "link/screen.kv",
+    "home/screen.kv",
+    "settings/screen.kv",
+    "notice/screen.kv",
+    "reminders/screen.kv",
+    "calls/screen.kv",
+    "sos/screen.kv",
 )
 ESCAPE = 27
 
@@ -77,14 +77,14 @@ def _kivy_app_class() -> type[Any]:
     from kivy.uix.floatlayout import FloatLayout
     from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-    from tvbox.screens.call import CallScreen
-    from tvbox.screens.home import HomeScreen
-    from tvbox.screens.notice import NoticeScreen
-    from tvbox.screens.pairing import PairingScreen
-    from tvbox.screens.reminder import MedicinesScreen, ReminderScreen
-    from tvbox.screens.settings import SettingsScreen
-    from tvbox.screens.sos import SosScreen
-    from tvbox.screens.widgets import LinkBadge
+    from tvbox.calls.screen import CallScreen
+    from tvbox.home.screen import HomeScreen
+    from tvbox.link.screen import PairingScreen
+    from tvbox.notice.screen import NoticeScreen
+    from tvbox.reminders.screen import MedicinesScreen, ReminderScreen
+    from tvbox.settings.screen import SettingsScreen
+    from tvbox.sos.screen import SosScreen
+    from tvbox.ui.widgets import LinkBadge
 
     # Built on first show, not at start: a screen's labels render their textures and open
     # a font face per size (~2.5 MB each for Noto CJK) even while the screen is hidden, and
@@ -120,7 +120,7 @@ def _kivy_app_class() -> type[Any]:
                 LabelBase.register(DEFAULT_FONT, fn_regular=font.regular, fn_bold=font.bold)
             Window.clearcolor = rgba(BACKGROUND)
             for name in KV_FILES:
-                Builder.load_file(str(SCREENS_DIR / name))
+                Builder.load_file(str(BOX_DIR / name))
             self.manager = ScreenManager(transition=NoTransition())
             root = FloatLayout()
             root.add_widget(self.manager)
@@ -222,7 +222,7 @@ def build_app(config: BoxConfig, speaker: SpokenLog | None = None) -> tuple[Any,
 def _call_media(app: Any) -> Any:
     """The media layer for calls (camera/mic or synthetic, by ANXIN_MEDIA_* settings),
     loaded on the first call so an idle box does not carry aiortc and PyAV."""
-    from tvbox.lazy_media import LazyCallMedia
+    from tvbox.calls.lazy_media import LazyCallMedia
 
     def widgets() -> tuple[Any, Any] | None:
         if app.manager is None:  # the window is not built yet

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from tvbox.link import Backoff
+from tvbox.link.server_link import Backoff
 
 
 def test_backoff_doubles_up_to_the_cap_without_jitter() -> None:

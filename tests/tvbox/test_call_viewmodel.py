@@ -30,10 +30,10 @@ from protocol import (
 )
 from tests.support.viewmodels import RecordingSpeaker
 from tests.support.waiting import async_wait_until
-from tvbox.events import LinkState, LinkStateChanged, ServerMessage
-from tvbox.keys import RemoteAction as A
-from tvbox.viewmodels.app import AppViewModel, Screen
-from tvbox.viewmodels.call import CallPhase
+from tvbox.box import AppViewModel, Screen
+from tvbox.calls.controller import CallPhase
+from tvbox.link.events import LinkState, LinkStateChanged, ServerMessage
+from tvbox.ui.keys import RemoteAction as A
 
 STEP = 5.0
 

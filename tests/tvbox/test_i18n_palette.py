@@ -5,8 +5,8 @@ from __future__ import annotations
 import string
 
 from protocol import Lang
-from tvbox import palette
-from tvbox.i18n import catalog, spaced_digits, spell_digits
+from tvbox.ui import palette
+from tvbox.ui.i18n import catalog, spaced_digits, spell_digits
 
 
 def _fields(template: str) -> set[str]:

@@ -12,7 +12,7 @@ from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from tests.support.waiting import async_wait_until
-from tvbox.job_store import SqliteJobStore
+from tvbox.reminders.job_store import SqliteJobStore
 
 FIRED: list[str] = []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tvbox.keys import KEY_TABLE, RemoteAction, action_for
+from tvbox.ui.keys import KEY_TABLE, RemoteAction, action_for
 
 
 @pytest.mark.parametrize(

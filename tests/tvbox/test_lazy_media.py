@@ -9,7 +9,7 @@ from tests.support.live_server import ROOT
 
 PROBE = """
 import sys
-from tvbox.lazy_media import LazyCallMedia
+from tvbox.calls.lazy_media import LazyCallMedia
 media = LazyCallMedia()
 media.stop()
 assert media.stats() == {}

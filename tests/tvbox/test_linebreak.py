@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tvbox.linebreak import has_cjk, wrap_cjk
+from tvbox.ui.linebreak import has_cjk, wrap_cjk
 
 
 def width(text: str) -> float:

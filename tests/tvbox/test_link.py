@@ -19,7 +19,7 @@ from tests.support.live_server import DemoServer, free_port
 from tests.support.viewmodels import ELDER
 from tests.support.waiting import async_wait_until
 from tvbox.config import BoxConfig
-from tvbox.events import (
+from tvbox.link.events import (
     ElderChanged,
     LinkEvent,
     LinkState,
@@ -29,7 +29,7 @@ from tvbox.events import (
     Unpaired,
     Welcomed,
 )
-from tvbox.link import ServerLink
+from tvbox.link.server_link import ServerLink
 from tvbox.outbox import Outbox, new_key
 from tvbox.store import BoxStore
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from protocol import ElderInfo, Lang, MedPlans, PlanInfo, Schedule
 from tests.support.viewmodels import RecordingSpeaker
 from tests.support.waiting import async_wait_until
-from tvbox.events import ServerMessage
+from tvbox.box import AppViewModel, Screen
+from tvbox.link.events import ServerMessage
 from tvbox.outbox import Outbox
-from tvbox.reminder_clock import ReminderClock
+from tvbox.reminders.clock import ReminderClock
 from tvbox.store import BoxStore
-from tvbox.viewmodels.app import AppViewModel, Screen
 
 ELDER = ElderInfo(id=1, name="王秀英", lang=Lang.EN, timezone="Asia/Shanghai")
 

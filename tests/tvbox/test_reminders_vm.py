@@ -16,12 +16,12 @@ from protocol import (
     Schedule,
 )
 from tests.support.viewmodels import RecordingSpeaker
-from tvbox.events import ServerMessage, Welcomed
-from tvbox.keys import RemoteAction
+from tvbox.box import AppViewModel, Screen
+from tvbox.link.events import ServerMessage, Welcomed
 from tvbox.outbox import Outbox
 from tvbox.speech import Priority
 from tvbox.store import BoxStore
-from tvbox.viewmodels.app import AppViewModel, Screen
+from tvbox.ui.keys import RemoteAction
 
 SHANGHAI = ElderInfo(id=1, name="王秀英", lang=Lang.EN, timezone="Asia/Shanghai")
 CREATED = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)  # 07:00 on 22 Nov in Shanghai

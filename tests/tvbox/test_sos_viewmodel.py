@@ -10,13 +10,13 @@ import pytest
 
 from protocol import CheckInRuleSet, Lang, Role, SosAcknowledged, SosRaise, SosResolved, SosSource
 from tests.support.viewmodels import ELDER, RecordingSpeaker
-from tvbox.events import LinkState, LinkStateChanged, OutboxAcked, ServerMessage
-from tvbox.keys import RemoteAction as A
+from tvbox.box import AppViewModel, Screen
+from tvbox.link.events import LinkState, LinkStateChanged, OutboxAcked, ServerMessage
 from tvbox.outbox import Outbox
+from tvbox.sos.view import SosPhase, relation_in
 from tvbox.speech import Priority
 from tvbox.store import BoxStore
-from tvbox.viewmodels.app import AppViewModel, Screen
-from tvbox.viewmodels.sos import SosPhase, relation_in
+from tvbox.ui.keys import RemoteAction as A
 
 
 class FakeClock:

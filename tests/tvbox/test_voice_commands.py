@@ -16,14 +16,14 @@ from protocol import Message
 from tests.support.viewmodels import RecordingSpeaker
 from tests.support.waiting import async_wait_until, wait_until
 from tests.tvbox.test_reminders_vm import CREATED, Clock, answers, make_vm, plan, push
+from tvbox.box import AppViewModel, Screen
+from tvbox.calls.controller import CallPhase
 from tvbox.config import BoxConfig
-from tvbox.events import LinkState, LinkStateChanged
-from tvbox.keys import RemoteAction
+from tvbox.link.events import LinkState, LinkStateChanged
+from tvbox.listening.controller import SOS_AND_REPEAT, VoiceState
+from tvbox.listening.voice_control import FifoSource, VoiceControl
 from tvbox.store import BoxStore
-from tvbox.viewmodels.app import AppViewModel, Screen
-from tvbox.viewmodels.call import CallPhase
-from tvbox.viewmodels.voice import SOS_AND_REPEAT, VoiceState
-from tvbox.voice_control import FifoSource, VoiceControl
+from tvbox.ui.keys import RemoteAction
 from voice.audio import chunk_bytes
 from voice.intents import ANSWER_INTENTS, IDLE_INTENTS, Intent, IntentEvent
 

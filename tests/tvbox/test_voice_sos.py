@@ -10,11 +10,11 @@ import pytest
 
 from protocol import Lang, SosRaise, SosSource
 from tests.support.viewmodels import ELDER, RecordingSpeaker
+from tvbox.box import AppViewModel, Screen
+from tvbox.listening.controller import CANCEL_WINDOW_INTENTS, CHECK_IN_INTENTS, SOS_ASK_INTENTS
 from tvbox.outbox import Outbox
+from tvbox.sos.view import SosPhase
 from tvbox.store import BoxStore
-from tvbox.viewmodels.app import AppViewModel, Screen
-from tvbox.viewmodels.sos import SosPhase
-from tvbox.viewmodels.voice import CANCEL_WINDOW_INTENTS, CHECK_IN_INTENTS, SOS_ASK_INTENTS
 from voice.intents import IDLE_INTENTS, Intent, IntentEvent
 
 
