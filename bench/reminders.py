@@ -105,14 +105,14 @@ async def box_latency(doses: int, spacing: float, tmp: Path) -> dict[str, float]
         if vm.screen is Screen.REMINDER:
             # Silent answer (keep the speaker free) for all on screen: the bench has seen them
             # all, so it answers as an elder would SETTLE later (doses are 0.6 s apart).
-            vm.reminders.answer(Choice.TAKEN, vm.clock() + SETTLE)
-            vm._leave_reminder()
+            vm.reminders.answer(Choice.TAKEN, vm.clock.now() + SETTLE)
+            vm.reminder_control.leave()
         if len(spoken) >= doses:
             done.set()
 
     vm.subscribe(on_change)
     speaker.add_listener(on_speech)
-    clock = ReminderClock(vm, tmp / "jobs.sqlite3")
+    clock = ReminderClock(vm.reminder_control, tmp / "jobs.sqlite3")
     clock.start()
     try:
         await asyncio.wait_for(done.wait(), timeout=doses * spacing + 60)

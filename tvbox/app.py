@@ -208,26 +208,35 @@ def build_app(config: BoxConfig, speaker: SpokenLog | None = None) -> tuple[Any,
     outbox = Outbox(store)
     if speaker is None:
         speaker = make_speaker(config.speech_output, config.speech_dir)
+    # The link reports to the view-model, which sends through the link: the link is built
+    # first and reaches the view-model through this closure once both exist.
+    link = ServerLink(config, store, outbox, lambda event: vm.handle_link_event(event))
+    windows: list[Any] = []  # the Kivy app, once built: calls draw video into its screen
     vm = AppViewModel(
-        store, outbox, speaker, config.lang, sos_cancel_seconds=config.sos_cancel_seconds
+        store,
+        outbox,
+        speaker,
+        config.lang,
+        send_live=link.send_now,
+        on_outbox_added=link.outbox_changed,
+        call_media=_call_media(windows),
+        sos_cancel_seconds=config.sos_cancel_seconds,
     )
-    link = ServerLink(config, store, outbox, vm.handle_link_event)
-    vm.on_outbox_added = link.outbox_changed
-    vm.send_live = link.send_now
     app = _kivy_app_class()(vm, config)
-    app.call_media = vm.call.media = _call_media(app)
+    windows.append(app)
+    app.call_media = vm.call.media
     return app, link
 
 
-def _call_media(app: Any) -> Any:
+def _call_media(windows: list[Any]) -> Any:
     """The media layer for calls (camera/mic or synthetic, by ANXIN_MEDIA_* settings),
     loaded on the first call so an idle box does not carry aiortc and PyAV."""
     from tvbox.calls.lazy_media import LazyCallMedia
 
     def widgets() -> tuple[Any, Any] | None:
-        if app.manager is None:  # the window is not built yet
+        if not windows or windows[0].manager is None:  # the window is not built yet
             return None
-        return app.screen("call").video_widgets()
+        return windows[0].screen("call").video_widgets()
 
     return LazyCallMedia(widgets)
 
@@ -250,7 +259,7 @@ async def run_box(config: BoxConfig) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, app.shutdown)
-    clock = ReminderClock(vm, config.data_dir / "reminder_jobs.sqlite3")
+    clock = ReminderClock(vm.reminder_control, config.data_dir / "reminder_jobs.sqlite3")
     clock.start()
     voice = VoiceControl(vm, config)
     # After the first screen is announced, so a "no voice" message follows it.

@@ -12,6 +12,7 @@ from protocol import ElderInfo, Lang, MedPlans, PlanInfo, Schedule
 from tests.support.viewmodels import RecordingSpeaker
 from tests.support.waiting import async_wait_until
 from tvbox.box import AppViewModel, Screen
+from tvbox.context import Clock as BoxClock
 from tvbox.link.events import ServerMessage
 from tvbox.outbox import Outbox
 from tvbox.reminders.clock import ReminderClock
@@ -49,7 +50,7 @@ def test_a_dose_wakes_the_box_on_time_and_jobs_persist(
     )
 
     async def scenario() -> tuple[int, float]:
-        clock = ReminderClock(vm, jobs)
+        clock = ReminderClock(vm.reminder_control, jobs)
         clock.start()
         try:
             vm.handle_link_event(ServerMessage(MedPlans(elder_id=1, plans=[plan])))
@@ -78,9 +79,8 @@ def test_a_wake_up_due_but_not_yet_run_survives_a_resync(
     # not wait for the 15 s tick.
     ahead = [timedelta(0)]
     store.save_pairing(7, "token-7", ELDER)
-    vm = AppViewModel(
-        store, Outbox(store), speaker, Lang.EN, clock=lambda: datetime.now(UTC) + ahead[0]
-    )
+    box_clock = BoxClock(now=lambda: datetime.now(UTC) + ahead[0])
+    vm = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=box_clock)
     tz = ZoneInfo(ELDER.timezone)
     due = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
     local = due.astimezone(tz)
@@ -92,7 +92,7 @@ def test_a_wake_up_due_but_not_yet_run_survives_a_resync(
     )
 
     async def scenario() -> int:
-        clock = ReminderClock(vm, tmp_path / "reminder_jobs.sqlite3")
+        clock = ReminderClock(vm.reminder_control, tmp_path / "reminder_jobs.sqlite3")
         clock.start()
         try:
             vm.handle_link_event(ServerMessage(MedPlans(elder_id=1, plans=[plan])))

@@ -17,6 +17,7 @@ from protocol import (
 )
 from tests.support.viewmodels import RecordingSpeaker
 from tvbox.box import AppViewModel, Screen
+from tvbox.context import Clock as BoxClock
 from tvbox.link.events import ServerMessage, Welcomed
 from tvbox.outbox import Outbox
 from tvbox.speech import Priority
@@ -67,7 +68,7 @@ def make_vm(
     store: BoxStore, clock: Clock, speaker: RecordingSpeaker, elder: ElderInfo = SHANGHAI
 ) -> AppViewModel:
     store.save_pairing(7, "token-7", elder)
-    vm = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    vm = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=BoxClock(now=clock))
     return vm
 
 
@@ -165,17 +166,17 @@ def test_box_off_during_a_dose_shows_it_within_grace_and_records_missed_after(
     push(vm, plan(1, "Amlodipine", time(8, 0), time(9, 0)))
     # The box is off from 07:59 to 10:30: 08:00 is 2 h 30 ago (missed), 09:00 still shown.
     clock.at_local("Asia/Shanghai", 2026, 11, 22, 10, 30)
-    again = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    again = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=BoxClock(now=clock))
     again.start()
     assert again.screen is Screen.REMINDER
     assert [d.slot.local.hour for d in again.reminders.showing] == [9]
     assert answers(store) == [("missed", "08:00")]
     # Restart while the 09:00 reminder is up: it is shown again, not lost, not doubled.
-    third = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    third = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=BoxClock(now=clock))
     third.start()
     assert [d.slot.local.hour for d in third.reminders.showing] == [9]
     third.handle(RemoteAction.OK)
-    fourth = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    fourth = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=BoxClock(now=clock))
     fourth.start()
     assert fourth.screen is Screen.HOME
     assert answers(store) == [("missed", "08:00"), ("taken", "09:00")]
@@ -253,7 +254,7 @@ def test_a_plan_change_keeps_todays_answered_dose(
         "Medicines today: 1 of 2 taken. Next: Amlodipine at 20:00."
     )
     # A box restart reads the same from its store.
-    again = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=clock)
+    again = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=BoxClock(now=clock))
     assert again.snapshot()["medicines"] == vm.snapshot()["medicines"]
     clock.at_local("Asia/Shanghai", 2026, 11, 22, 20, 0)
     assert vm.check_reminders(), "the later dose still rings"
@@ -318,9 +319,11 @@ def test_medicines_tile_and_voice_hooks(
     assert vm.screen is Screen.HOME
 
 
-def test_welcome_asks_the_server_for_plans(
+def test_welcome_asks_nothing_and_plans_sent_after_it_are_applied(
     store: BoxStore, clock: Clock, speaker: RecordingSpeaker
 ) -> None:
+    # The server sends the elder's plans right after its welcome, unasked: the box no
+    # longer requests them, and takes them whenever they come.
     import asyncio
 
     vm = make_vm(store, clock, speaker)
@@ -335,9 +338,14 @@ def test_welcome_asks_the_server_for_plans(
         vm.handle_link_event(Welcomed(7, SHANGHAI))
         await asyncio.wait_for(asyncio.sleep(0), 1)
         await asyncio.wait_for(asyncio.sleep(0), 1)
+        push(vm, plan(1, "Amlodipine", time(8, 0)))
 
     asyncio.run(scenario())
-    assert [type(m).__name__ for m in sent] == ["MedPlansRequest"]
+    assert sent == [], "nothing is requested after the welcome"
+    assert vm.snapshot()["plans"] == [1]
+    clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
+    assert vm.check_reminders()
+    assert vm.screen is Screen.REMINDER and "Amlodipine" in speaker.last
 
 
 def test_a_dose_due_during_a_video_call_waits_until_the_call_ends(

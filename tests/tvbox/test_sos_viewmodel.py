@@ -11,6 +11,7 @@ import pytest
 from protocol import CheckInRuleSet, Lang, Role, SosAcknowledged, SosRaise, SosResolved, SosSource
 from tests.support.viewmodels import ELDER, RecordingSpeaker
 from tvbox.box import AppViewModel, Screen
+from tvbox.context import Clock as BoxClock
 from tvbox.link.events import LinkState, LinkStateChanged, OutboxAcked, ServerMessage
 from tvbox.outbox import Outbox
 from tvbox.sos.view import SosPhase, relation_in
@@ -52,7 +53,8 @@ def clock() -> FakeClock:
 def sos_vm(tmp_path: Path, speaker: RecordingSpeaker, clock: FakeClock) -> AppViewModel:
     store = BoxStore(tmp_path / "box.sqlite3")
     store.save_pairing(7, "token-7", ELDER.model_copy(update={"lang": Lang.EN}))
-    vm = AppViewModel(store, Outbox(store), speaker, Lang.EN, schedule=clock.schedule)
+    box_clock = BoxClock(call_later=clock.schedule)
+    vm = AppViewModel(store, Outbox(store), speaker, Lang.EN, clock=box_clock)
     vm.handle_link_event(LinkStateChanged(LinkState.ONLINE))
     return vm
 
@@ -227,8 +229,9 @@ def check_vm(tmp_path: Path, speaker: RecordingSpeaker, clock: FakeClock) -> App
         Outbox(store),
         speaker,
         Lang.EN,
-        schedule=clock.schedule,
-        now=lambda: MORNING + timedelta(seconds=clock.now),
+        clock=BoxClock(
+            now=lambda: MORNING + timedelta(seconds=clock.now), call_later=clock.schedule
+        ),
     )
     vm.start()
     vm.handle_link_event(ServerMessage(CheckInRuleSet(time_local="09:00")))

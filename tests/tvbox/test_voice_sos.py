@@ -11,6 +11,7 @@ import pytest
 from protocol import Lang, SosRaise, SosSource
 from tests.support.viewmodels import ELDER, RecordingSpeaker
 from tvbox.box import AppViewModel, Screen
+from tvbox.context import Clock as BoxClock
 from tvbox.listening.controller import CANCEL_WINDOW_INTENTS, CHECK_IN_INTENTS, SOS_ASK_INTENTS
 from tvbox.outbox import Outbox
 from tvbox.sos.view import SosPhase
@@ -49,7 +50,12 @@ def timers() -> Timers:
 def box(store: BoxStore, speaker: RecordingSpeaker, timers: Timers) -> AppViewModel:
     store.save_pairing(7, "token-7", ELDER.model_copy(update={"lang": Lang.EN}))
     return AppViewModel(
-        store, Outbox(store), speaker, Lang.EN, sos_cancel_seconds=10, schedule=timers.schedule
+        store,
+        Outbox(store),
+        speaker,
+        Lang.EN,
+        sos_cancel_seconds=10,
+        clock=BoxClock(call_later=timers.schedule),
     )
 
 

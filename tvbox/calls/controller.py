@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from protocol import (
     CallAccept,
@@ -45,13 +45,12 @@ from protocol import (
     Lang,
     Message,
 )
-from tvbox.link.events import LinkState
+from tvbox.context import BoxContext
+from tvbox.link.events import LinkState, LinkStateChanged
+from tvbox.router import Controller, Screen
 from tvbox.speech import Priority
 from tvbox.ui.i18n import text
 from tvbox.ui.keys import RemoteAction
-
-if TYPE_CHECKING:
-    from tvbox.box import AppViewModel
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +116,12 @@ class CallView:
     confirm: bool
 
 
-class CallViewModel:
-    """The box's side of consults and family calls."""
+class CallViewModel(Controller):
+    """The box's side of consults and family calls (the call screen's controller)."""
 
-    def __init__(self, host: AppViewModel, media: CallMediaPort | None = None) -> None:
+    screens = (Screen.CALL,)
+
+    def __init__(self, host: BoxContext, media: CallMediaPort | None = None) -> None:
         self.host = host
         self.media = media
         self.phase = CallPhase.IDLE
@@ -136,7 +137,7 @@ class CallViewModel:
         self.outgoing = False
         self.rung: int | None = None
         self.info = "call.offline"  # catalog prefix of the FAMILY_INFO screen
-        self._auto_timer: asyncio.TimerHandle | None = None
+        self._auto_timer: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- state -------------------------------------------------------------
@@ -247,7 +248,7 @@ class CallViewModel:
             confirm=p in (CallPhase.CONFIRM_CANCEL, CallPhase.CONFIRM_HANG_UP),
         )
 
-    def prompt(self) -> str:
+    def prompt(self, screen: Screen = Screen.CALL) -> str:
         """What is said when the call screen changes."""
         view = self.view()
         if self.phase is CallPhase.IN_CALL:
@@ -261,12 +262,12 @@ class CallViewModel:
     def request_consult(self) -> None:
         """One press on "See a doctor": send the request and show the queue."""
         if self.active:
-            self.host.show_call()
+            self.host.show(Screen.CALL)
             return
         self._reset()
         self.kind = CallKind.CONSULT
         self.phase = CallPhase.REQUESTING
-        self.host.show_call()
+        self.host.show(Screen.CALL)
         self._send(ConsultRequest(id="consult"))
 
     def call_family(self) -> None:
@@ -275,7 +276,7 @@ class CallViewModel:
         Offline, nothing is queued for later (a call that rings an hour late is worse than
         none): the TV says it is not connected and that trying again later will work."""
         if self.active:
-            self.host.show_call()
+            self.host.show(Screen.CALL)
             return
         self._reset()
         if self.host.send_live is None or self.host.link_state is not LinkState.ONLINE:
@@ -284,7 +285,7 @@ class CallViewModel:
         self.kind = CallKind.FAMILY
         self.outgoing = True
         self.phase = CallPhase.FAMILY_CALLING
-        self.host.show_call()
+        self.host.show(Screen.CALL)
         self._send(FamilyCallRequest(id="family"))
 
     def link_changed(self, state: LinkState) -> None:
@@ -305,7 +306,7 @@ class CallViewModel:
     def _show_info(self, prefix: str) -> None:
         self.info = prefix
         self.phase = CallPhase.FAMILY_INFO
-        self.host.show_call()
+        self.host.show(Screen.CALL)
 
     def hang_up(self) -> None:
         """End the current call or request at once (no confirmation: voice/explicit hook)."""
@@ -340,7 +341,25 @@ class CallViewModel:
         self._send(CallDecline(call_id=self.call_id))
         self._finish(CallEndReason.DECLINED)
 
-    def handle_key(self, action: RemoteAction) -> None:
+    # -- the router's hooks ----------------------------------------------------
+
+    def handle_key(self, screen: Screen, action: RemoteAction) -> bool:
+        """Every key but Green on the call screen; Home/Yellow act like Back (they ask)."""
+        if action is RemoteAction.GREEN:
+            return False
+        if action in (RemoteAction.HOME, RemoteAction.YELLOW):
+            action = RemoteAction.BACK
+        self.handle_call_key(action)
+        return True
+
+    def handlers(self) -> dict[type, Callable[[Any], None]]:
+        """The call pushes, errors about calls, and the link going up or down."""
+        handlers: dict[type, Callable[[Any], None]] = dict.fromkeys(CALL_PUSHES, self.on_push)
+        handlers[Error] = self.on_error
+        handlers[LinkStateChanged] = lambda event: self.link_changed(event.state)
+        return handlers
+
+    def handle_call_key(self, action: RemoteAction) -> None:
         """Remote keys on the call screen: OK confirms/answers, Back asks or declines."""
         p = self.phase
         ok, back = action is RemoteAction.OK, action is RemoteAction.BACK
@@ -397,13 +416,13 @@ class CallViewModel:
         elif isinstance(message, CallEnded):
             if message.call_id == self.call_id:
                 self._finish(message.reason, remote=True)
-        self.host.notify()
+        self.host.changed()
 
     def on_error(self, error: Error) -> None:
         """A refused request (e.g. no clinic, nobody linked): tell the elder."""
         if error.ref == "consult" and self.phase is CallPhase.REQUESTING:
             self._finish(CallEndReason.FAILED)
-            self.host.notify()
+            self.host.changed()
         elif error.ref == "family" and self._waiting_for_family() and self.call_id is None:
             if error.code is ErrorCode.NOT_FOUND:
                 self._reset()
@@ -411,7 +430,7 @@ class CallViewModel:
                 self._show_info("call.family_none")
             else:
                 self._finish(CallEndReason.FAILED)
-            self.host.notify()
+            self.host.changed()
 
     def _family_rung(self, message: FamilyCallRinging) -> None:
         if not self._waiting_for_family() or self.call_id is not None:
@@ -445,18 +464,18 @@ class CallViewModel:
         self.auto_answer = message.auto_answer
         self.auto_answer_after_s = message.auto_answer_after_s
         self.phase = CallPhase.RINGING
-        self.host.show_call(speak=False)
+        self.host.show(Screen.CALL, None)
         self.host.say(self.prompt(), Priority.HIGH, cut=True)
         if self.auto_answer:
             with contextlib.suppress(RuntimeError):  # no loop: plain tests answer by hand
-                loop = asyncio.get_running_loop()
-                self._auto_timer = loop.call_later(self.auto_answer_after_s, self._auto_answer)
+                after = self.auto_answer_after_s
+                self._auto_timer = self.host.clock.call_later(after, self._auto_answer)
 
     def _auto_answer(self) -> None:
         self._auto_timer = None
         if self.phase is CallPhase.RINGING:
             self.answer()
-            self.host.notify()
+            self.host.changed()
 
     def _started(self, message: CallStart) -> None:
         if message.call_id != self.call_id and self.phase is not CallPhase.REQUESTING:
@@ -465,7 +484,7 @@ class CallViewModel:
         self.kind = message.kind
         self.peer = message.peer_name
         self.phase = CallPhase.CONNECTING
-        self.host.show_call(speak=False)
+        self.host.show(Screen.CALL, None)
         self._announce()
         if self.media is not None:
             call_id = message.call_id
@@ -488,7 +507,7 @@ class CallViewModel:
         if call_id == self.call_id and self.phase is CallPhase.CONNECTING:
             self.phase = CallPhase.IN_CALL
             self._announce()
-            self.host.notify()
+            self.host.changed()
 
     def _media_lost(self, call_id: int, why: str) -> None:
         if call_id != self.call_id or not self.active:
@@ -497,7 +516,7 @@ class CallViewModel:
         # aiortc cannot restart ICE: end cleanly and tell the other side why.
         self._send(CallHangUp(call_id=call_id, reason=CallEndReason.CONNECTION_LOST))
         self._finish(CallEndReason.CONNECTION_LOST)
-        self.host.notify()
+        self.host.changed()
 
     # -- ending ------------------------------------------------------------------
 
@@ -526,7 +545,7 @@ class CallViewModel:
                 CallEndReason.UNANSWERED: "call.family_unanswered",
             }.get(reason, key)
         self.outgoing = False
-        self.host.end_call_screen(self._t(key))
+        self.host.leave_with(self._t(key))
 
     def _reset(self) -> None:
         self._cancel_auto_answer()
@@ -541,7 +560,7 @@ class CallViewModel:
 
     def _cancel_auto_answer(self) -> None:
         if self._auto_timer is not None:
-            self._auto_timer.cancel()
+            self._auto_timer()
             self._auto_timer = None
 
     def _announce(self) -> None:
@@ -576,7 +595,7 @@ class CallViewModel:
         # The link is down: a request or answer that cannot go ends the attempt.
         if isinstance(message, FamilyCallRequest) and self._waiting_for_family():
             self._fail_offline()
-            self.host.notify()
+            self.host.changed()
         elif isinstance(message, ConsultRequest | CallAccept | CallAnswer) and self.active:
             self._finish(CallEndReason.FAILED)
-            self.host.notify()
+            self.host.changed()

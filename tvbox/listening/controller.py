@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from protocol import Lang, SosSource
+from tvbox.notice.view import NoticeKind
+from tvbox.reminders.view import Choice, ReminderViewModel
+from tvbox.router import Screen
+from tvbox.sos.view import SosPhase, SosViewModel
 from tvbox.speech import Priority
 from voice.intents import ANSWER_INTENTS, IDLE_INTENTS, Intent, IntentEvent
-
-if TYPE_CHECKING:
-    from tvbox.box import AppViewModel
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,38 @@ class VoiceState(Enum):
     UNAVAILABLE = "unavailable"  # no model, no microphone: said once, the remote still works
 
 
+class VoiceHost(Protocol):
+    """The app's hooks that voice commands use: the same ones the remote's keys reach."""
+
+    sos: SosViewModel
+    reminders: ReminderViewModel
+
+    @property
+    def screen(self) -> Screen: ...
+    @property
+    def lang(self) -> Lang: ...
+    def note_activity(self) -> None: ...
+    def notify(self) -> None: ...
+    def subscribe(self, callback: Callable[[], None]) -> None: ...
+    def say(self, words: str, priority: Priority = ..., *, cut: bool = ...) -> None: ...
+    def repeat_prompt(self) -> None: ...
+    def raise_sos(self, source: SosSource = ..., detail: str = ...) -> None: ...
+    def hear_maybe_sos(self, detail: str) -> bool: ...
+    def cancel_pending_sos(self) -> bool: ...
+    def answer_check_in(self) -> bool: ...
+    def answer_sos_ask(self, help_wanted: bool, by_key: bool = ...) -> bool: ...
+    def answer_current_reminder(self, taken: bool) -> bool: ...
+    def answer_reminder(self, choice: Choice) -> None: ...
+    def next_medicine_summary(self) -> str: ...
+    def request_consult(self) -> None: ...
+    def call_family(self) -> None: ...
+    def show_notice(self, kind: NoticeKind, title_key: str, body_text: str) -> None: ...
+
+
 class VoiceViewModel:
     """Routes spoken intents to the box's actions; knows the voice status for the screen."""
 
-    def __init__(self, host: AppViewModel) -> None:
+    def __init__(self, host: VoiceHost) -> None:
         self.host = host
         self.state = VoiceState.OFF
         self.model_lang = ""
@@ -63,9 +92,6 @@ class VoiceViewModel:
 
     def listened_intents(self) -> frozenset[Intent]:
         """The intents that make sense on the current screen (SOS always)."""
-        from tvbox.box import Screen
-        from tvbox.sos.view import SosPhase
-
         vm = self.host
         if vm.sos.phase is SosPhase.COUNTDOWN:
             return CANCEL_WINDOW_INTENTS
@@ -95,10 +121,6 @@ class VoiceViewModel:
         return acted
 
     def _act(self, event: IntentEvent) -> bool:
-        from tvbox.box import Screen
-        from tvbox.reminders.view import Choice
-        from tvbox.sos.view import SosPhase
-
         vm = self.host
         intent = event.intent
         if intent is Intent.SOS:
@@ -167,16 +189,12 @@ class VoiceViewModel:
         vm.notify()
 
     def _show_notice_at_home(self) -> None:
-        from tvbox.box import Screen
-        from tvbox.notice.view import NoticeKind
-
         vm = self.host
         message = self.reason(vm.lang)
         if not self._notice_pending or vm.screen is not Screen.HOME or not message:
             return
         self._notice_pending = False
-        vm.notice.show(NoticeKind.VOICE_OFF, "voice.title", body_text=message)
-        vm.screen = Screen.NOTICE
+        vm.show_notice(NoticeKind.VOICE_OFF, "voice.title", message)
         vm.notify()
 
     def reason(self, lang: Lang) -> str | None:

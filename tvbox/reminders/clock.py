@@ -3,7 +3,7 @@
 Each upcoming dose (and each snooze end) is a ``date`` job in ``<data_dir>/reminder_jobs.sqlite3``
 whose id is its instant, so reminders fire on time with the network down and the jobs survive a
 restart. The plans in the box store are the source of truth: at start and on every plan change
-the jobs are re-derived from them (`resync`), and `AppViewModel.check_reminders` settles doses
+the jobs are re-derived from them (`resync`), and `ReminderController.check_reminders` settles doses
 whose time passed while the box was off (shown within the grace window, missed after it).
 
 A slow ``tick`` job (in memory) repeats the spoken reminder every 5 minutes, re-plans the
@@ -19,7 +19,7 @@ from pathlib import Path
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from tvbox.box import AppViewModel
+from tvbox.reminders.controller import ReminderController
 from tvbox.reminders.job_store import SqliteJobStore
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,12 @@ async def wake() -> None:
 
 
 class ReminderClock:
-    """Owns the scheduler; calls the view-model when a dose may be due."""
+    """Owns the scheduler; calls the reminders' controller when a dose may be due."""
 
-    def __init__(self, vm: AppViewModel, jobs_path: Path, horizon: timedelta = HORIZON) -> None:
-        self.vm = vm
+    def __init__(
+        self, control: ReminderController, jobs_path: Path, horizon: timedelta = HORIZON
+    ) -> None:
+        self.control = control
         self.jobs_path = jobs_path
         self.horizon = horizon
         self.scheduler: AsyncIOScheduler | None = None
@@ -64,7 +66,7 @@ class ReminderClock:
             coalesce=True, max_instances=1, misfire_grace_time=None,
         )
         self.resync()
-        self.vm.on_plans_changed = self.resync
+        self.control.watch_plans(self.resync)
 
     def stop(self) -> None:
         """Stop the scheduler; persisted jobs stay for the next start."""
@@ -78,8 +80,9 @@ class ReminderClock:
         """Replace the stored wake-ups with those the current plans call for."""
         if self.scheduler is None:
             return
-        now = self.vm.clock()
-        wanted = {f"wake:{t.isoformat()}": t for t in self.vm.reminders.wakeups(now, self.horizon)}
+        now = self.control.now()
+        wakeups = self.control.reminders.wakeups(now, self.horizon)
+        wanted = {f"wake:{t.isoformat()}": t for t in wakeups}
         for job in self.scheduler.get_jobs(jobstore="default"):
             # A wake-up already due has not run yet only because the loop was busy (a key
             # handled first, a slow frame): it must still run, so it is never dropped here.
@@ -87,7 +90,7 @@ class ReminderClock:
             if job.id not in wanted and not due:
                 job.remove()
         have = {job.id for job in self.scheduler.get_jobs(jobstore="default")}
-        grace = int(self.vm.reminders.grace.total_seconds())
+        grace = int(self.control.reminders.grace.total_seconds())
         for job_id, at in wanted.items():
             if job_id not in have:
                 self.scheduler.add_job(
@@ -98,9 +101,9 @@ class ReminderClock:
     def wake(self) -> None:
         """A wake-up job fired: show what is due."""
         self.wakes += 1
-        self.vm.check_reminders()
+        self.control.check_reminders()
 
     async def _tick(self) -> None:
-        self.vm.check_reminders()
-        self.vm.repeat_reminder_if_due()
+        self.control.check_reminders()
+        self.control.repeat_reminder_if_due()
         self.resync()

@@ -53,7 +53,7 @@ class MedicinesScreen(Screen):
         lang: Lang = vm.lang
         self.title = text(lang, "medicines.title")
         self.hint = text(lang, "medicines.hint")
-        rows = vm.reminders.today(lang, vm.clock())
+        rows = vm.reminders.today(lang, vm.clock.now())
         self.rows = [
             {"time": r.time, "medicine": r.medicine, "colour": r.colour, "state": r.label,
              "done": r.state in ("taken", "skipped")}
