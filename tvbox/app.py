@@ -24,7 +24,9 @@ Config.set("kivy", "exit_on_escape", "0")
 
 from protocol import SosSource  # noqa: E402
 from tvbox.box import AppViewModel  # noqa: E402
+from tvbox.calls.lazy_media import LazyCallMedia  # noqa: E402
 from tvbox.config import BoxConfig  # noqa: E402
+from tvbox.features import BADGE, kv_files, load, screen_refs  # noqa: E402
 from tvbox.heap import trim_heap_while_running  # noqa: E402
 from tvbox.link.server_link import ServerLink  # noqa: E402
 from tvbox.listening.voice_control import VoiceControl  # noqa: E402
@@ -40,16 +42,6 @@ from tvbox.ui.palette import BACKGROUND, DESIGN_HEIGHT, rgba  # noqa: E402
 log = logging.getLogger(__name__)
 
 BOX_DIR = Path(__file__).parent
-KV_FILES = (
-    "ui/widgets.kv",
-    "link/screen.kv",
-    "home/screen.kv",
-    "settings/screen.kv",
-    "notice/screen.kv",
-    "reminders/screen.kv",
-    "calls/screen.kv",
-    "sos/screen.kv",
-)
 ESCAPE = 27
 
 
@@ -77,28 +69,11 @@ def _kivy_app_class() -> type[Any]:
     from kivy.uix.floatlayout import FloatLayout
     from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-    from tvbox.calls.screen import CallScreen
-    from tvbox.home.screen import HomeScreen
-    from tvbox.link.screen import PairingScreen
-    from tvbox.notice.screen import NoticeScreen
-    from tvbox.reminders.screen import MedicinesScreen, ReminderScreen
-    from tvbox.settings.screen import SettingsScreen
-    from tvbox.sos.screen import SosScreen
-    from tvbox.ui.widgets import LinkBadge
-
     # Built on first show, not at start: a screen's labels render their textures and open
     # a font face per size (~2.5 MB each for Noto CJK) even while the screen is hidden, and
     # most boxes never show pairing, SOS or the call screen on a given day.
-    screen_types = {
-        "pairing": PairingScreen,
-        "home": HomeScreen,
-        "settings": SettingsScreen,
-        "notice": NoticeScreen,
-        "call": CallScreen,
-        "reminder": ReminderScreen,
-        "medicines": MedicinesScreen,
-        "sos": SosScreen,
-    }
+    screen_types = {name: load(ref) for name, ref in screen_refs().items()}
+    link_badge = load(BADGE)
 
     class BoxApp(App):  # type: ignore[misc]
         """The TV box window."""
@@ -119,12 +94,12 @@ def _kivy_app_class() -> type[Any]:
             if font is not None:
                 LabelBase.register(DEFAULT_FONT, fn_regular=font.regular, fn_bold=font.bold)
             Window.clearcolor = rgba(BACKGROUND)
-            for name in KV_FILES:
+            for name in kv_files():
                 Builder.load_file(str(BOX_DIR / name))
             self.manager = ScreenManager(transition=NoTransition())
             root = FloatLayout()
             root.add_widget(self.manager)
-            self.badge = LinkBadge(pos_hint={"right": 0.975, "top": 0.96})
+            self.badge = link_badge(pos_hint={"right": 0.975, "top": 0.96})
             root.add_widget(self.badge)
             self._fit_scale(Window, *Window.size)
             Window.bind(on_resize=self._fit_scale)
@@ -231,8 +206,6 @@ def build_app(config: BoxConfig, speaker: SpokenLog | None = None) -> tuple[Any,
 def _call_media(windows: list[Any]) -> Any:
     """The media layer for calls (camera/mic or synthetic, by ANXIN_MEDIA_* settings),
     loaded on the first call so an idle box does not carry aiortc and PyAV."""
-    from tvbox.calls.lazy_media import LazyCallMedia
-
     def widgets() -> tuple[Any, Any] | None:
         if not windows or windows[0].manager is None:  # the window is not built yet
             return None

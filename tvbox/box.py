@@ -27,10 +27,7 @@ from protocol import (
 )
 from tvbox.calls.controller import CallMediaPort, CallViewModel
 from tvbox.context import Clock, SendLive
-from tvbox.home.controller import HomeController
-from tvbox.home.view import HomeViewModel, Tile
-from tvbox.link.controller import PairingController
-from tvbox.link.events import (
+from tvbox.events import (
     ElderChanged,
     LinkEvent,
     LinkState,
@@ -41,6 +38,9 @@ from tvbox.link.events import (
     Unpaired,
     Welcomed,
 )
+from tvbox.home.controller import HomeController
+from tvbox.home.view import HomeViewModel, Tile
+from tvbox.link.controller import PairingController
 from tvbox.link.pairing import PairingViewModel
 from tvbox.listening.controller import VoiceViewModel
 from tvbox.notice.controller import NoticeController

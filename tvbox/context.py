@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from protocol import ElderInfo, Lang, Message
-from tvbox.link.events import LinkState
+from tvbox.events import LinkState
 from tvbox.router import Screen
 from tvbox.speech import Priority
 

@@ -32,7 +32,7 @@ from tests.support.viewmodels import RecordingSpeaker
 from tests.support.waiting import async_wait_until
 from tvbox.box import AppViewModel, Screen
 from tvbox.calls.controller import CallPhase
-from tvbox.link.events import LinkState, LinkStateChanged, ServerMessage
+from tvbox.events import LinkState, LinkStateChanged, ServerMessage
 from tvbox.ui.keys import RemoteAction as A
 
 STEP = 5.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from protocol import Changed, Revoked, Topic
 from tvbox.box import AppViewModel
-from tvbox.link.events import ServerMessage
+from tvbox.events import ServerMessage
 
 
 def test_a_registered_feature_gets_its_pushes(paired_vm: AppViewModel) -> None:

@@ -19,7 +19,7 @@ from tests.support.live_server import DemoServer, free_port
 from tests.support.viewmodels import ELDER
 from tests.support.waiting import async_wait_until
 from tvbox.config import BoxConfig
-from tvbox.link.events import (
+from tvbox.events import (
     ElderChanged,
     LinkEvent,
     LinkState,

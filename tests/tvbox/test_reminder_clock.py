@@ -13,7 +13,7 @@ from tests.support.viewmodels import RecordingSpeaker
 from tests.support.waiting import async_wait_until
 from tvbox.box import AppViewModel, Screen
 from tvbox.context import Clock as BoxClock
-from tvbox.link.events import ServerMessage
+from tvbox.events import ServerMessage
 from tvbox.outbox import Outbox
 from tvbox.reminders.clock import ReminderClock
 from tvbox.store import BoxStore

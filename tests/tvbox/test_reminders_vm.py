@@ -18,7 +18,7 @@ from protocol import (
 from tests.support.viewmodels import RecordingSpeaker
 from tvbox.box import AppViewModel, Screen
 from tvbox.context import Clock as BoxClock
-from tvbox.link.events import ServerMessage, Welcomed
+from tvbox.events import ServerMessage, Welcomed
 from tvbox.outbox import Outbox
 from tvbox.speech import Priority
 from tvbox.store import BoxStore

@@ -12,7 +12,7 @@ from protocol import CheckInRuleSet, Lang, Role, SosAcknowledged, SosRaise, SosR
 from tests.support.viewmodels import ELDER, RecordingSpeaker
 from tvbox.box import AppViewModel, Screen
 from tvbox.context import Clock as BoxClock
-from tvbox.link.events import LinkState, LinkStateChanged, OutboxAcked, ServerMessage
+from tvbox.events import LinkState, LinkStateChanged, OutboxAcked, ServerMessage
 from tvbox.outbox import Outbox
 from tvbox.sos.view import SosPhase, relation_in
 from tvbox.speech import Priority

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 from protocol import BoxSettings, Lang
 from tests.support.viewmodels import ELDER, RecordingSpeaker
 from tvbox.box import AppViewModel, Screen
-from tvbox.home.view import HOME_TILES, HomeViewModel, Tile
-from tvbox.link.events import (
+from tvbox.events import (
     ElderChanged,
     LinkState,
     LinkStateChanged,
@@ -19,6 +18,7 @@ from tvbox.link.events import (
     Unpaired,
     Welcomed,
 )
+from tvbox.home.view import HOME_TILES, HomeViewModel, Tile
 from tvbox.notice.view import NoticeKind
 from tvbox.outbox import Outbox
 from tvbox.speech import Priority

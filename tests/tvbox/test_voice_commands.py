@@ -19,7 +19,7 @@ from tests.tvbox.test_reminders_vm import CREATED, Clock, answers, make_vm, plan
 from tvbox.box import AppViewModel, Screen
 from tvbox.calls.controller import CallPhase
 from tvbox.config import BoxConfig
-from tvbox.link.events import LinkState, LinkStateChanged
+from tvbox.events import LinkState, LinkStateChanged
 from tvbox.listening.controller import SOS_AND_REPEAT, VoiceState
 from tvbox.listening.voice_control import FifoSource, VoiceControl
 from tvbox.store import BoxStore

@@ -46,7 +46,7 @@ from protocol import (
     Message,
 )
 from tvbox.context import BoxContext
-from tvbox.link.events import LinkState, LinkStateChanged
+from tvbox.events import LinkState, LinkStateChanged
 from tvbox.router import Controller, Screen
 from tvbox.speech import Priority
 from tvbox.ui.i18n import text

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tvbox.context import BoxContext
-from tvbox.link.events import PairedWithElder, PairingCodeIssued, Unpaired, Welcomed
+from tvbox.events import PairedWithElder, PairingCodeIssued, Unpaired, Welcomed
 from tvbox.link.pairing import PairingViewModel
 from tvbox.router import Controller, Screen
 from tvbox.speech import Priority

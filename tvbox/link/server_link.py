@@ -5,7 +5,7 @@ and waits on the WebSocket for ``paired``; paired, it says hello with its device
 sends heartbeats, flushes the outbox and applies pushes. A link that hears nothing for
 ``heartbeat_misses`` heartbeat periods is dead: it is closed and re-opened after an
 exponential backoff with jitter. Everything the app needs to know arrives as
-`tvbox.link.events` objects through the ``on_event`` callback, on the loop thread.
+`tvbox.events` objects through the ``on_event`` callback, on the loop thread.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from protocol import (
 )
 from tvbox.config import BoxConfig
 from tvbox.errors import LinkClosed, PairingError
-from tvbox.link.events import (
+from tvbox.events import (
     ElderChanged,
     LinkEvent,
     LinkState,

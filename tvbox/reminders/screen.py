@@ -8,7 +8,9 @@ from kivy.factory import Factory
 from kivy.properties import ListProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from protocol import Lang
 from tvbox.box import AppViewModel
+from tvbox.ui.i18n import text
 
 
 class ReminderScreen(Screen):
@@ -47,9 +49,6 @@ class MedicinesScreen(Screen):
         """Copy today's doses into the kv properties (only while it is on screen)."""
         if vm.screen.value != self.name:
             return
-        from protocol import Lang
-        from tvbox.ui.i18n import text
-
         lang: Lang = vm.lang
         self.title = text(lang, "medicines.title")
         self.hint = text(lang, "medicines.hint")

@@ -16,7 +16,7 @@ from typing import Any
 
 from protocol import CheckInRuleSet, SosAcknowledged, SosRaise, SosResolved, SosSource
 from tvbox.context import BoxContext
-from tvbox.link.events import LinkState, LinkStateChanged, OutboxAcked
+from tvbox.events import LinkState, LinkStateChanged, OutboxAcked
 from tvbox.outbox import new_key
 from tvbox.router import Controller, Screen
 from tvbox.sos.check_in import ANSWER_SECONDS, active_today, next_due
