@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from protocol import DoseAnswer, DoseOutcome, DoseSlot, Lang, PlanInfo, PlanStatus, answer_key
@@ -39,11 +39,6 @@ SETTLE = timedelta(seconds=3)
 SHOWING = "showing"
 SNOOZED = DoseOutcome.SNOOZED.value
 SETTLED = {DoseOutcome.TAKEN.value, DoseOutcome.SKIPPED.value, DoseOutcome.MISSED.value}
-
-
-def utcnow() -> datetime:
-    """The real clock."""
-    return datetime.now(UTC)
 
 
 class Choice(Enum):
