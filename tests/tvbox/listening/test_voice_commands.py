@@ -15,7 +15,7 @@ import pytest
 from protocol import Message
 from tests.support.viewmodels import RecordingSpeaker
 from tests.support.waiting import async_wait_until, wait_until
-from tests.tvbox.test_reminders_vm import CREATED, Clock, answers, make_vm, plan, push
+from tests.tvbox.reminders.test_reminders_vm import CREATED, Clock, answers, make_vm, plan, push
 from tvbox.box import AppViewModel, Screen
 from tvbox.calls.controller import CallPhase
 from tvbox.config import BoxConfig
