@@ -52,7 +52,7 @@ from tvbox.reminders.view import Choice, ReminderViewModel
 from tvbox.router import Router, Screen
 from tvbox.settings.controller import SettingsController
 from tvbox.settings.view import SettingsViewModel
-from tvbox.sos.check_in import ANSWER_SECONDS
+from tvbox.sos.check_in import ANSWER_SECONDS, CheckInController
 from tvbox.sos.controller import SOS_ASK_SECONDS, SosController
 from tvbox.sos.view import SosViewModel
 from tvbox.speech import Priority, SpeechSink
@@ -118,12 +118,9 @@ class AppViewModel:
         if self.elder is not None:
             self.reminders.timezone = self.elder.timezone
         self.call = CallViewModel(self, call_media)
-        self.sos_control = SosController(
-            self,
-            self.sos,
-            store,
-            check_in_answer_seconds=check_in_answer_seconds,
-            ask_seconds=sos_ask_seconds,
+        self.sos_control = SosController(self, self.sos, ask_seconds=sos_ask_seconds)
+        self.check_in_control = CheckInController(
+            self, self.sos, self.sos_control, store, answer_seconds=check_in_answer_seconds
         )
         self.reminder_control = ReminderController(self, self.reminders)
         self.settings_control = SettingsController(self, self.settings, store)
@@ -140,11 +137,12 @@ class AppViewModel:
             },
             otherwise=lambda tile: self.notice_control.coming_soon(tile.label_key),
         )
-        # Where several controllers take the same message, they get it in this order
-        # (a link change: the call first, then SOS).
+        # Where several controllers take the same key or message, they get it in this
+        # order (a key: the check-in's answer first; a link change: the call, then SOS).
         self.router = Router(
             [
                 self.call,
+                self.check_in_control,
                 self.sos_control,
                 self.reminder_control,
                 self.home_control,
@@ -197,7 +195,7 @@ class AppViewModel:
     @property
     def last_activity(self) -> datetime | None:
         """When the elder last used the remote or spoke (for the daily check-in)."""
-        return self.sos_control.last_activity
+        return self.check_in_control.last_activity
 
     def badge(self) -> BadgeView:
         """The connection badge in the current language."""
@@ -322,7 +320,7 @@ class AppViewModel:
         """Announce the first screen (or a dose that came due while the box was off)."""
         if not self.check_reminders():
             self.repeat_prompt()
-        self.sos_control.schedule_check_in()
+        self.check_in_control.schedule_check_in()
         self.changed()
 
     # -- remote keys and link events --------------------------------------------
@@ -408,11 +406,11 @@ class AppViewModel:
 
     def note_activity(self) -> None:
         """The elder used the remote or spoke (counts for the daily check-in)."""
-        self.sos_control.note_activity()
+        self.check_in_control.note_activity()
 
     def answer_check_in(self) -> bool:
         """The elder answered "Are you all right?"."""
-        return self.sos_control.answer_check_in()
+        return self.check_in_control.answer_check_in()
 
     def open_settings(self) -> None:
         """Show the language settings, focused on the current language."""

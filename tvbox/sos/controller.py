@@ -1,28 +1,25 @@
-"""SOS on the box: the red key, the cancel window, "Do you need help?" and the daily check-in.
+"""SOS on the box: the red key, the cancel window, and "Do you need help?".
 
 `SosController` owns the SOS screen. The red key (and the SOS tile) sends at once; a
 sensor, voice or check-in SOS gets a spoken cancel window first. Every SOS goes through
 the outbox with an idempotency key, so it is delivered whatever the link does; the screen
-says whether it went and who answered. The check-in asks "Are you all right?" at the time
-the family set when the elder has not used the remote or spoken today. No Kivy.
+says whether it went and who answered. The daily check-in (`check_in.CheckInController`)
+asks on the same screen and sends through `send`. No Kivy.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from protocol import CheckInRuleSet, SosAcknowledged, SosRaise, SosResolved, SosSource
+from protocol import SosAcknowledged, SosRaise, SosResolved, SosSource
 from tvbox.context import BoxContext
 from tvbox.events import LinkState, LinkStateChanged, OutboxAcked
 from tvbox.outbox import new_key
 from tvbox.router import Controller, Screen
-from tvbox.sos.check_in import ANSWER_SECONDS, active_today, next_due
 from tvbox.sos.view import SosPhase, SosViewModel
 from tvbox.speech import Priority
-from tvbox.store import BoxStore
 from tvbox.ui.i18n import text
 from tvbox.ui.keys import RemoteAction
 
@@ -34,31 +31,20 @@ ASK_KEYS = frozenset(
 )
 # How long the box waits for an answer to "Do you need help?" (the question takes ~8 s).
 SOS_ASK_SECONDS = 30.0
-CHECK_IN_KEY = "check_in_time"
 
 
 class SosController(Controller):
-    """The SOS screen, its timers, and the daily check-in."""
+    """The SOS screen and its timer (the cancel window, or a question waiting for an answer)."""
 
     screens = (Screen.SOS,)
 
     def __init__(
-        self,
-        ctx: BoxContext,
-        sos: SosViewModel,
-        store: BoxStore,
-        *,
-        check_in_answer_seconds: float = ANSWER_SECONDS,
-        ask_seconds: float = SOS_ASK_SECONDS,
+        self, ctx: BoxContext, sos: SosViewModel, *, ask_seconds: float = SOS_ASK_SECONDS
     ) -> None:
         self.ctx = ctx
         self.sos = sos
-        self.store = store
-        self.check_in_answer_seconds = check_in_answer_seconds
         self.ask_seconds = ask_seconds
-        self.last_activity: datetime | None = None
         self._timer: Callable[[], None] | None = None
-        self._check_in_timer: Callable[[], None] | None = None
 
     # -- the router's hooks ------------------------------------------------
 
@@ -69,11 +55,7 @@ class SosController(Controller):
         return {RemoteAction.RED: lambda: self.raise_sos(SosSource.RED_KEY)}
 
     def intercept(self, screen: Screen, action: RemoteAction) -> bool:
-        """Any key answers the check-in; the keys of "Do you need help?" answer it."""
-        self.note_activity()
-        if self.sos.phase is SosPhase.CHECK_IN and action is not RemoteAction.RED:
-            self.answer_check_in()
-            return True
+        """The keys of "Do you need help?" answer it, whatever else they would do."""
         if self.sos.phase is SosPhase.ASK and screen is Screen.SOS and action in ASK_KEYS:
             if action is RemoteAction.GREEN:
                 self.ctx.repeat_prompt()
@@ -90,7 +72,7 @@ class SosController(Controller):
             if action is RemoteAction.BACK:
                 self.cancel_pending_sos()
             else:
-                self._send(self.sos.source, self.sos.detail)
+                self.send(self.sos.source, self.sos.detail)
         elif action is RemoteAction.BACK:
             self.ctx.go_home()  # the call stays under way; red key shows it again
         else:
@@ -101,7 +83,6 @@ class SosController(Controller):
         return {
             SosAcknowledged: self._acknowledged,
             SosResolved: self._resolved,
-            CheckInRuleSet: self._check_in_rule,
             LinkStateChanged: self._link_changed,
             OutboxAcked: self._outbox_acked,
         }
@@ -112,13 +93,13 @@ class SosController(Controller):
         """Call for help: the red key and SOS tile send at once; other sources get a
         cancel window first. While a call is under way, this only shows where it stands."""
         if self.sos.phase is SosPhase.COUNTDOWN and source is SosSource.RED_KEY:
-            self._send(self.sos.source, self.sos.detail)
+            self.send(self.sos.source, self.sos.detail)
         elif self.sos.active:
             self.ctx.show(Screen.SOS, Priority.URGENT)
         elif source is SosSource.RED_KEY:
-            self._send(source, detail)
+            self.send(source, detail)
         else:
-            self._stop_timer()  # a check-in or "Do you need help?" answered by a cry
+            self.stop_timer()  # a check-in or "Do you need help?" answered by a cry
             self.sos.start_countdown(source, detail)
             self.ctx.show(Screen.SOS, Priority.URGENT)
             self._timer = self.ctx.clock.call_later(1.0, self._tick)
@@ -128,7 +109,7 @@ class SosController(Controller):
         """Cancel an SOS still in its cancel window (Back, or "no" by voice); True if one was."""
         if self.sos.phase is not SosPhase.COUNTDOWN:
             return False
-        self._stop_timer()
+        self.stop_timer()
         self.sos.reset()
         self.ctx.show(self.ctx.base_screen, None)
         self.ctx.say(text(self.ctx.lang, "help.cancelled"), Priority.URGENT, cut=True)
@@ -140,19 +121,28 @@ class SosController(Controller):
             return
         self.sos.seconds_left -= 1
         if self.sos.seconds_left <= 0:
-            self._send(self.sos.source, self.sos.detail)
+            self.send(self.sos.source, self.sos.detail)
         else:
             self._timer = self.ctx.clock.call_later(1.0, self._tick)
         self.ctx.changed()
 
-    def _stop_timer(self) -> None:
+    def start_timer(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run `fn` after `delay` seconds unless the SOS moves on first (one timer at a time)."""
+        self._timer = self.ctx.clock.call_later(delay, fn)
+
+    def timer_fired(self) -> None:
+        """The timer's function runs: there is no timer to cancel any more."""
+        self._timer = None
+
+    def stop_timer(self) -> None:
+        """Cancel the timer, if one is set."""
         if self._timer is not None:
             self._timer()
             self._timer = None
 
-    def _send(self, source: SosSource, detail: str) -> None:
+    def send(self, source: SosSource, detail: str) -> None:
         """Store the SOS in the outbox (sent with retries until acked) and say so."""
-        self._stop_timer()
+        self.stop_timer()
         raised = SosRaise(key=new_key(), source=source, detail=detail[:200])
         self.sos.sending(raised.key, source, detail)
         self.sos.online = self.ctx.link_state is LinkState.ONLINE
@@ -181,10 +171,10 @@ class SosController(Controller):
         """The answer to "Do you need help?"; True if the box was asking."""
         if self.sos.phase is not SosPhase.ASK:
             return False
-        self._stop_timer()
+        self.stop_timer()
         detail = self.sos.detail
         if help_wanted and by_key:
-            self._send(SosSource.VOICE, f"{detail}, then OK")  # as OK in the cancel window
+            self.send(SosSource.VOICE, f"{detail}, then OK")  # as OK in the cancel window
         elif help_wanted:
             self.raise_sos(SosSource.VOICE, f"{detail}, then yes")
         else:
@@ -202,65 +192,6 @@ class SosController(Controller):
             self.ctx.show(self.ctx.base_screen, None)
         self.ctx.say(text(self.ctx.lang, "help.ask_dismissed"), cut=True)
         self.ctx.changed()
-
-    # -- daily check-in ----------------------------------------------------
-
-    def note_activity(self) -> None:
-        """The elder used the remote or spoke (the voice feature calls this too)."""
-        self.last_activity = self.ctx.clock.now()
-
-    def answer_check_in(self) -> bool:
-        """The elder answered "Are you all right?" (any key, or "yes" by voice)."""
-        if self.sos.phase is not SosPhase.CHECK_IN:
-            return False
-        self._stop_timer()
-        self.sos.reset()
-        self.ctx.show(self.ctx.base_screen, None)
-        self.ctx.say(text(self.ctx.lang, "help.check_in_thanks"), cut=True)
-        self.ctx.changed()
-        return True
-
-    def _check_in_rule(self, message: CheckInRuleSet) -> None:
-        if message.time_local is None:
-            self.store.delete(CHECK_IN_KEY)
-        else:
-            self.store.put(CHECK_IN_KEY, message.time_local)
-        self.schedule_check_in()
-
-    def _timezone(self) -> str:
-        elder = self.ctx.elder
-        return elder.timezone if elder else "UTC"
-
-    def schedule_check_in(self) -> None:
-        """Set the timer of the next check-in (none without a rule or while unpaired)."""
-        if self._check_in_timer is not None:
-            self._check_in_timer()
-            self._check_in_timer = None
-        time_local = self.store.get(CHECK_IN_KEY)
-        if time_local is None or not self.ctx.paired:
-            return
-        now = self.ctx.clock.now()
-        delay = (next_due(now, time_local, self._timezone()) - now).total_seconds()
-        self._check_in_timer = self.ctx.clock.call_later(max(0.0, delay), self._check_in_due)
-
-    def _check_in_due(self) -> None:
-        self._check_in_timer = None
-        now = self.ctx.clock.now()
-        if not active_today(self.last_activity, now, self._timezone()) and (
-            self.sos.phase is SosPhase.IDLE or self.sos.phase is SosPhase.ACKNOWLEDGED
-        ):
-            self.sos.ask_check_in()
-            self.ctx.show(Screen.SOS, Priority.URGENT)
-            self._timer = self.ctx.clock.call_later(
-                self.check_in_answer_seconds, self._check_in_missed
-            )
-        self.schedule_check_in()  # tomorrow's
-        self.ctx.changed()
-
-    def _check_in_missed(self) -> None:
-        self._timer = None
-        if self.sos.phase is SosPhase.CHECK_IN:
-            self._send(SosSource.CHECK_IN, "no answer to the daily check-in")
 
     # -- what the server and the link say ------------------------------------
 
