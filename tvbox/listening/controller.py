@@ -85,7 +85,8 @@ class VoiceViewModel:
         self._reason: Callable[[str], str | None] | None = None
         self._announced = False
         self._notice_pending = False
-        # Whether the microphone is muted because the box is speaking (set to the EchoGate).
+        # Whether the microphone is muted because the box is speaking (the EchoGate, once
+        # recognition runs: see `listening`).
         self.muted: Callable[[], bool] = lambda: False
 
     # -- what to listen for -------------------------------------------------
@@ -163,10 +164,13 @@ class VoiceViewModel:
 
     # -- status ---------------------------------------------------------------
 
-    def listening(self, model_lang: str) -> None:
-        """Recognition is running for `model_lang`."""
+    def listening(self, model_lang: str, muted: Callable[[], bool] | None = None) -> None:
+        """Recognition is running for `model_lang`; `muted` says whether the microphone is
+        muted because the box is speaking (the recognizer's `EchoGate`)."""
         self.state = VoiceState.LISTENING
         self.model_lang = model_lang
+        if muted is not None:
+            self.muted = muted
         self.host.notify()
 
     def unavailable(self, model_lang: str, reason: Callable[[str], str | None]) -> None:

@@ -138,7 +138,6 @@ class VoiceControl:
             voice.unavailable(setting.lang, setup.status.message)
             return
         gate = EchoGate(self._speech_engine(), tail_s=ECHO_TAIL_S)
-        voice.muted = gate.muted
         recognizer = PhraseRecognizer(
             setup.model,
             setup.grammar,
@@ -150,7 +149,7 @@ class VoiceControl:
         self.recognizer = recognizer
         self.vm.subscribe(self._follow_screen)
         recognizer.start(make_audio_source(self.config.voice_input))
-        voice.listening(setting.lang)
+        voice.listening(setting.lang, muted=gate.muted)
         log.info("voice commands on: %s model, input %s", setting.lang, self.config.voice_input)
         await recognizer.wait_async()  # returns when stopped, or when the input fails
         if recognizer.state is RecognizerState.FAILED and not self._closed:
