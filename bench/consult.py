@@ -72,7 +72,7 @@ def run(calls: int, hold_s: float) -> dict[str, float]:
     from server.core.db import Database
     from server.demo import DEMO_LOGINS
     from server.migrate import upgrade
-    from tvbox.keys import KEYCODE_FOR, RemoteAction
+    from tvbox.ui.keys import KEYCODE_FOR, RemoteAction
 
     doctor = next(d for d in DEMO_LOGINS if d.role is Role.DOCTOR)
     family = next(d for d in DEMO_LOGINS if d.email.startswith("family1"))

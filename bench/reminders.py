@@ -52,12 +52,12 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def box_latency(doses: int, spacing: float, tmp: Path) -> dict[str, float]:
+    from tvbox.box import AppViewModel, Screen
     from tvbox.outbox import Outbox
-    from tvbox.reminder_clock import ReminderClock
+    from tvbox.reminders.clock import ReminderClock
+    from tvbox.reminders.view import SETTLE, Choice
     from tvbox.speech import SpokenLog
     from tvbox.store import BoxStore
-    from tvbox.viewmodels.app import AppViewModel, Screen
-    from tvbox.viewmodels.reminders import SETTLE, Choice
     from voice.speech import Speaker, SpeechEventKind, WavFileOutput
 
     store = BoxStore(tmp / "box.sqlite3")
@@ -105,14 +105,14 @@ async def box_latency(doses: int, spacing: float, tmp: Path) -> dict[str, float]
         if vm.screen is Screen.REMINDER:
             # Silent answer (keep the speaker free) for all on screen: the bench has seen them
             # all, so it answers as an elder would SETTLE later (doses are 0.6 s apart).
-            vm.reminders.answer(Choice.TAKEN, vm.clock() + SETTLE)
-            vm._leave_reminder()
+            vm.reminders.answer(Choice.TAKEN, vm.clock.now() + SETTLE)
+            vm.reminder_control.leave()
         if len(spoken) >= doses:
             done.set()
 
     vm.subscribe(on_change)
     speaker.add_listener(on_speech)
-    clock = ReminderClock(vm, tmp / "jobs.sqlite3")
+    clock = ReminderClock(vm.reminder_control, tmp / "jobs.sqlite3")
     clock.start()
     try:
         await asyncio.wait_for(done.wait(), timeout=doses * spacing + 60)
@@ -228,7 +228,7 @@ def server_sweeps(pg: str | None, tmp: Path) -> dict[str, float]:
 
 
 def box_rss(tmp: Path, idle: float) -> dict[str, float]:
-    from tvbox.reminder_store import ReminderStore
+    from tvbox.reminders.store import ReminderStore
     from tvbox.store import BoxStore
 
     data = tmp / "rss-box"

@@ -145,7 +145,7 @@ async def box_client(
     """One box: hello, heartbeats, reconnect with the real box backoff; forever."""
     from websockets.asyncio.client import connect
 
-    from tvbox.link import Backoff
+    from tvbox.link.server_link import Backoff
 
     backoff = Backoff(0.5, 30.0)
     while True:

@@ -51,7 +51,7 @@ SPEEDS = [130, 160]
 GAP_S = 1.2  # silence between utterances in a stream
 NOISE_VOL = 0.01  # white noise amplitude (full scale 1.0) under the speech
 TV_VOL = 0.15  # TV-like track (other speech + brown noise) mixed under the speech
-# How long the TV asks "Do you need help?" (tvbox.viewmodels.app.SOS_ASK_SECONDS; not
+# How long the TV asks "Do you need help?" (tvbox.box.SOS_ASK_SECONDS; not
 # imported, so the peak RSS figure is the recognizer's alone).
 SOS_ASK_SECONDS = 30.0
 SOS_TEXTS = ["도와주세요", "살려주세요", "도와주세요 도와주세요"]

@@ -23,33 +23,25 @@ from kivy.config import Config  # noqa: E402
 Config.set("kivy", "exit_on_escape", "0")
 
 from protocol import SosSource  # noqa: E402
+from tvbox.box import AppViewModel  # noqa: E402
+from tvbox.calls.lazy_media import LazyCallMedia  # noqa: E402
 from tvbox.config import BoxConfig  # noqa: E402
-from tvbox.fonts import ui_font  # noqa: E402
+from tvbox.features import BADGE, kv_files, load, screen_refs  # noqa: E402
 from tvbox.heap import trim_heap_while_running  # noqa: E402
-from tvbox.keys import action_for  # noqa: E402
-from tvbox.link import ServerLink  # noqa: E402
+from tvbox.link.server_link import ServerLink  # noqa: E402
+from tvbox.listening.voice_control import VoiceControl  # noqa: E402
 from tvbox.local_api import LocalApi  # noqa: E402
 from tvbox.outbox import Outbox  # noqa: E402
-from tvbox.palette import BACKGROUND, DESIGN_HEIGHT, rgba  # noqa: E402
-from tvbox.reminder_clock import ReminderClock  # noqa: E402
+from tvbox.reminders.clock import ReminderClock  # noqa: E402
 from tvbox.speech import SpokenLog, make_speaker  # noqa: E402
 from tvbox.store import BoxStore  # noqa: E402
-from tvbox.viewmodels.app import AppViewModel  # noqa: E402
-from tvbox.voice_control import VoiceControl  # noqa: E402
+from tvbox.ui.fonts import ui_font  # noqa: E402
+from tvbox.ui.keys import action_for  # noqa: E402
+from tvbox.ui.palette import BACKGROUND, DESIGN_HEIGHT, rgba  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-SCREENS_DIR = Path(__file__).with_name("screens")
-KV_FILES = (
-    "widgets.kv",
-    "pairing.kv",
-    "home.kv",
-    "settings.kv",
-    "notice.kv",
-    "reminder.kv",
-    "call.kv",
-    "sos.kv",
-)
+BOX_DIR = Path(__file__).parent
 ESCAPE = 27
 
 
@@ -77,28 +69,11 @@ def _kivy_app_class() -> type[Any]:
     from kivy.uix.floatlayout import FloatLayout
     from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-    from tvbox.screens.call import CallScreen
-    from tvbox.screens.home import HomeScreen
-    from tvbox.screens.notice import NoticeScreen
-    from tvbox.screens.pairing import PairingScreen
-    from tvbox.screens.reminder import MedicinesScreen, ReminderScreen
-    from tvbox.screens.settings import SettingsScreen
-    from tvbox.screens.sos import SosScreen
-    from tvbox.screens.widgets import LinkBadge
-
     # Built on first show, not at start: a screen's labels render their textures and open
     # a font face per size (~2.5 MB each for Noto CJK) even while the screen is hidden, and
     # most boxes never show pairing, SOS or the call screen on a given day.
-    screen_types = {
-        "pairing": PairingScreen,
-        "home": HomeScreen,
-        "settings": SettingsScreen,
-        "notice": NoticeScreen,
-        "call": CallScreen,
-        "reminder": ReminderScreen,
-        "medicines": MedicinesScreen,
-        "sos": SosScreen,
-    }
+    screen_types = {name: load(ref) for name, ref in screen_refs().items()}
+    link_badge = load(BADGE)
 
     class BoxApp(App):  # type: ignore[misc]
         """The TV box window."""
@@ -119,12 +94,12 @@ def _kivy_app_class() -> type[Any]:
             if font is not None:
                 LabelBase.register(DEFAULT_FONT, fn_regular=font.regular, fn_bold=font.bold)
             Window.clearcolor = rgba(BACKGROUND)
-            for name in KV_FILES:
-                Builder.load_file(str(SCREENS_DIR / name))
+            for name in kv_files():
+                Builder.load_file(str(BOX_DIR / name))
             self.manager = ScreenManager(transition=NoTransition())
             root = FloatLayout()
             root.add_widget(self.manager)
-            self.badge = LinkBadge(pos_hint={"right": 0.975, "top": 0.96})
+            self.badge = link_badge(pos_hint={"right": 0.975, "top": 0.96})
             root.add_widget(self.badge)
             self._fit_scale(Window, *Window.size)
             Window.bind(on_resize=self._fit_scale)
@@ -208,26 +183,33 @@ def build_app(config: BoxConfig, speaker: SpokenLog | None = None) -> tuple[Any,
     outbox = Outbox(store)
     if speaker is None:
         speaker = make_speaker(config.speech_output, config.speech_dir)
+    # The link reports to the view-model, which sends through the link: the link is built
+    # first and reaches the view-model through this closure once both exist.
+    link = ServerLink(config, store, outbox, lambda event: vm.handle_link_event(event))
+    windows: list[Any] = []  # the Kivy app, once built: calls draw video into its screen
     vm = AppViewModel(
-        store, outbox, speaker, config.lang, sos_cancel_seconds=config.sos_cancel_seconds
+        store,
+        outbox,
+        speaker,
+        config.lang,
+        send_live=link.send_now,
+        on_outbox_added=link.outbox_changed,
+        call_media=_call_media(windows),
+        sos_cancel_seconds=config.sos_cancel_seconds,
     )
-    link = ServerLink(config, store, outbox, vm.handle_link_event)
-    vm.on_outbox_added = link.outbox_changed
-    vm.send_live = link.send_now
     app = _kivy_app_class()(vm, config)
-    app.call_media = vm.call.media = _call_media(app)
+    windows.append(app)
+    app.call_media = vm.call.media
     return app, link
 
 
-def _call_media(app: Any) -> Any:
+def _call_media(windows: list[Any]) -> Any:
     """The media layer for calls (camera/mic or synthetic, by ANXIN_MEDIA_* settings),
     loaded on the first call so an idle box does not carry aiortc and PyAV."""
-    from tvbox.lazy_media import LazyCallMedia
-
     def widgets() -> tuple[Any, Any] | None:
-        if app.manager is None:  # the window is not built yet
+        if not windows or windows[0].manager is None:  # the window is not built yet
             return None
-        return app.screen("call").video_widgets()
+        return windows[0].screen("call").video_widgets()
 
     return LazyCallMedia(widgets)
 
@@ -250,7 +232,7 @@ async def run_box(config: BoxConfig) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, app.shutdown)
-    clock = ReminderClock(vm, config.data_dir / "reminder_jobs.sqlite3")
+    clock = ReminderClock(vm.reminder_control, config.data_dir / "reminder_jobs.sqlite3")
     clock.start()
     voice = VoiceControl(vm, config)
     # After the first screen is announced, so a "no voice" message follows it.

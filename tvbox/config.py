@@ -57,7 +57,7 @@ class BoxConfig(BaseSettings):
     # "play" = speakers, "wav" = files under speech_dir (tests, headless), "off" = silent.
     speech_output: str = "play"
     speech_dir: Path | None = None
-    # Voice commands (tvbox/voice_control.py). voice_model: "" = a model for the elder's
+    # Voice commands (tvbox/listening/voice_control.py). voice_model: "" = a model for the elder's
     # language, "off" = no voice commands, else a language ("ko"), "name:<vosk model>" or
     # a model directory (voice.ModelSetting).
     voice_model: str = ""

@@ -1,6 +1,6 @@
 """What the server link tells the app: its state and the events it received.
 
-Kept apart from `tvbox.link` so view-models can consume them without importing any
+Kept apart from `tvbox.link.server_link` so view-models can consume them without importing any
 network code.
 """
 

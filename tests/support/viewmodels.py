@@ -4,10 +4,10 @@ records what the box asked to say, and a factory for the app's view-model over a
 from __future__ import annotations
 
 from protocol import ElderInfo, Lang
+from tvbox.box import AppViewModel
 from tvbox.outbox import Outbox
 from tvbox.speech import Priority
 from tvbox.store import BoxStore
-from tvbox.viewmodels.app import AppViewModel
 
 ELDER = ElderInfo(id=1, name="王秀英", lang=Lang.ZH, timezone="Asia/Shanghai")
 

@@ -13,8 +13,8 @@ from protocol import Lang
 from tests.support.box import BoxProcess
 from tests.support.live_server import DemoServer
 from tests.support.viewmodels import ELDER, RecordingSpeaker, make_app_vm
+from tvbox.box import AppViewModel
 from tvbox.store import BoxStore
-from tvbox.viewmodels.app import AppViewModel
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 from protocol import ElderInfo, Lang  # noqa: E402
 from tvbox.config import BoxConfig  # noqa: E402
-from tvbox.keys import KEYCODE_FOR, RemoteAction  # noqa: E402
 from tvbox.speech import SpokenLog  # noqa: E402
 from tvbox.store import BoxStore  # noqa: E402
+from tvbox.ui.keys import KEYCODE_FOR, RemoteAction  # noqa: E402
 from voice.speech import Speaker, WavFileOutput  # noqa: E402
 
 ELDER = ElderInfo(id=1, name="王秀英", lang=Lang.ZH, timezone="Asia/Shanghai")

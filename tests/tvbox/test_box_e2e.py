@@ -9,7 +9,7 @@ import pytest
 from tests.support.box import BoxProcess, paired_box
 from tests.support.live_server import SHOTS, DemoServer
 from tests.support.waiting import wait_until
-from tvbox.keys import KEYCODE_FOR, RemoteAction
+from tvbox.ui.keys import KEYCODE_FOR, RemoteAction
 from voice.audio import read_pcm16k
 from voice.speech import wav_duration_s
 

@@ -28,7 +28,7 @@ from tests.support.call_world import (
 )
 from tests.support.live_server import SHOTS
 from tests.support.waiting import wait_until
-from tvbox.keys import KEYCODE_FOR, RemoteAction
+from tvbox.ui.keys import KEYCODE_FOR, RemoteAction
 
 pytestmark = [pytest.mark.e2e, pytest.mark.netns]
 MEDIA_TIMEOUT = 30.0

@@ -34,7 +34,7 @@ from tests.support.call_world import (
 from tests.support.live_server import SHOTS, LiveServer
 from tests.support.waiting import wait_until
 from tests.support.world import link, make_user
-from tvbox.keys import KEYCODE_FOR, RemoteAction
+from tvbox.ui.keys import KEYCODE_FOR, RemoteAction
 
 pytestmark = [pytest.mark.e2e, pytest.mark.netns]
 MEDIA_TIMEOUT = 30.0

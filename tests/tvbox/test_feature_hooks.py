@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from protocol import Changed, Revoked, Topic
+from tvbox.box import AppViewModel
 from tvbox.events import ServerMessage
-from tvbox.viewmodels.app import AppViewModel
 
 
 def test_a_registered_feature_gets_its_pushes(paired_vm: AppViewModel) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from protocol import ElderInfo, Lang, PlanInfo, Schedule
 from tests.support.box import BoxProcess
 from tests.support.waiting import wait_until
-from tvbox.reminder_store import ReminderStore
+from tvbox.reminders.store import ReminderStore
 from tvbox.store import BoxStore
 
 # The box's own entry point, with a hook that writes sys.modules when the process exits.
@@ -69,6 +69,6 @@ def test_an_idle_paired_box_has_not_loaded_heavy_modules(tmp_path: Path) -> None
     finally:
         assert box.stop() == 0, box.log_path.read_text()[-4000:]
     loaded = set(modules_out.read_text().split())
-    assert "tvbox.reminder_clock" in loaded and "kivy.core.window" in loaded
+    assert "tvbox.reminders.clock" in loaded and "kivy.core.window" in loaded
     heavy = {name: why for name, why in NOT_WHILE_IDLE.items() if name in loaded}
     assert not heavy, heavy

@@ -18,7 +18,7 @@ from tests.support.browser import chromium, save
 from tests.support.live_server import FAMILY_LOGIN, SHOTS, DemoServer
 from tests.support.smtp import Mailbox, smtp_server
 from tests.support.waiting import wait_until
-from tvbox.keys import KEYCODE_FOR, RemoteAction
+from tvbox.ui.keys import KEYCODE_FOR, RemoteAction
 
 pytestmark = pytest.mark.e2e
 

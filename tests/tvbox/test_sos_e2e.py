@@ -14,7 +14,7 @@ from tests.support.box import BoxProcess, paired_box
 from tests.support.browser import chromium, click
 from tests.support.live_server import SHOTS, DemoServer
 from tests.support.waiting import wait_until
-from tvbox.keys import KEYCODE_FOR, RemoteAction
+from tvbox.ui.keys import KEYCODE_FOR, RemoteAction
 
 OPERATOR = ("operator@demo.anxin", "demo-operator")
 AUTOPLAY = ("--autoplay-policy=no-user-gesture-required",)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from protocol import BoxSettings, Lang
 from tests.support.viewmodels import ELDER, RecordingSpeaker
+from tvbox.box import AppViewModel, Screen
 from tvbox.events import (
     ElderChanged,
     LinkState,
@@ -17,21 +18,20 @@ from tvbox.events import (
     Unpaired,
     Welcomed,
 )
-from tvbox.keys import RemoteAction as A
+from tvbox.home.view import HOME_TILES, HomeViewModel, Tile
+from tvbox.notice.view import NoticeKind
 from tvbox.outbox import Outbox
 from tvbox.speech import Priority
 from tvbox.store import BoxStore
-from tvbox.viewmodels.app import AppViewModel, Screen
-from tvbox.viewmodels.home import HOME_TILES, HomeViewModel, Tile
-from tvbox.viewmodels.notice import NoticeKind
+from tvbox.ui.keys import RemoteAction as A
 
 SOON = datetime.now(UTC) + timedelta(minutes=10)
 
 
 def test_view_models_import_no_kivy() -> None:
     code = (
-        "import sys, tvbox.viewmodels.app, tvbox.viewmodels.home, tvbox.viewmodels.pairing,"
-        " tvbox.viewmodels.settings, tvbox.viewmodels.notice, tvbox.link;"
+        "import sys, tvbox.box, tvbox.home.view, tvbox.link.pairing,"
+        " tvbox.settings.view, tvbox.notice.view, tvbox.link.server_link;"
         " print('kivy' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

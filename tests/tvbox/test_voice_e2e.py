@@ -20,7 +20,7 @@ from tests.support.live_server import SHOTS, DemoServer
 from tests.support.waiting import wait_until
 from tests.tvbox.microphone import Microphone
 from tests.tvbox.test_reminders_e2e import add_plan, doses, local_times
-from tvbox.keys import KEYCODE_FOR, RemoteAction
+from tvbox.ui.keys import KEYCODE_FOR, RemoteAction
 
 pytestmark = pytest.mark.e2e
 

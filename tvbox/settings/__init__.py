@@ -1,0 +1,1 @@
+"""Language settings on the blue key: the choice is stored and queued for the server."""

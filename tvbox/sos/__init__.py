@@ -1,0 +1,1 @@
+"""SOS (cancel window, outbox delivery, who answered), "Do you need help?", daily check-in."""

@@ -1,0 +1,1 @@
+"""What every screen shares: key table, strings, palette, fonts, line breaking, widgets."""
