@@ -28,21 +28,26 @@ from server.calls.feature import FEATURE as calls
 from server.core.config import Settings
 from server.elders.feature import FEATURE as elders
 from server.errors import AppError, RateLimited
-from server.features import Feature, Wiring
+from server.features import Feature, Wiring, every
 from server.health.feature import FEATURE as health
 from server.pairing.feature import FEATURE as pairing
 from server.reminders.feature import FEATURE as reminders
 from server.runtime import Runtime
-from server.scheduler import every, start_scheduler, stop_scheduler
+from server.scheduler import start_scheduler, stop_scheduler
 from server.security_headers import SecurityHeadersMiddleware, security_headers
 from server.sos.feature import FEATURE as sos
 from server.web import homes, pages
 from server.ws.box import box_socket
-from server.ws.presence import LAST_SEEN_FLUSH_SECONDS, flush_last_seen
+from server.ws.presence import LAST_SEEN_FLUSH_SECONDS
 from server.ws.web import web_socket
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+def flush_last_seen(rt: Runtime) -> None:
+    """Write the last-seen times of boxes heard since the previous flush (a sweep)."""
+    rt.presence.flush()
+
 
 # What the shared layers add: the page homes features put their sections on, the batched
 # last-seen writes of boxes, and the retries of queued e-mails and texts.

@@ -11,15 +11,33 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from fastapi import APIRouter
 
 from protocol import Message
-from server.scheduler import PeriodicJob
 from server.web.sections import Section
 from server.ws.dispatch import ConnectedHook, DisconnectedHook, Handler
 
-__all__ = ["Feature", "PeriodicJob", "Section", "Wiring"]
+__all__ = ["Feature", "PeriodicJob", "Section", "Wiring", "every"]
+
+# fn(rt): a sweep, given the `server.runtime.Runtime` (typed Any: the runtime holds the wiring
+# built here, so naming it would make the two modules import each other).
+Sweep = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A sweep and how often it runs (on the sweeps' threads; see `server.scheduler`)."""
+
+    name: str
+    seconds: float
+    fn: Sweep
+
+
+def every(seconds: float, fn: Sweep) -> PeriodicJob:
+    """``fn(rt)`` to run every ``seconds`` while the server runs, named after the function."""
+    return PeriodicJob(f"{fn.__module__}.{fn.__name__}", seconds, fn)
 
 
 @dataclass(frozen=True)

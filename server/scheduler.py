@@ -1,6 +1,6 @@
 """Periodic server jobs (missed-dose sweeps, SOS escalation…) on APScheduler.
 
-Features declare their sweeps (`PeriodicJob`) in their `server.features.Feature`; each sweep is
+Features declare their sweeps (`server.features.PeriodicJob`) in their `Feature`; each sweep is
 a plain function taking the `Runtime`, run on the sweeps' threads (`server.threads`). Sweeps
 must be safe to run in several server processes at once: they claim their work in the database,
 so each effect happens once.
@@ -11,34 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from server.features import PeriodicJob
+
 if TYPE_CHECKING:
     from server.runtime import Runtime
 
 log = logging.getLogger(__name__)
-Sweep = Callable[["Runtime"], None]
-
-
-@dataclass(frozen=True)
-class PeriodicJob:
-    """A sweep and how often it runs."""
-
-    name: str
-    seconds: float
-    fn: Sweep
-
-
-def every(seconds: float, fn: Sweep) -> PeriodicJob:
-    """``fn(rt)`` to run every ``seconds`` while the server runs, named after the function."""
-    return PeriodicJob(f"{fn.__module__}.{fn.__name__}", seconds, fn)
-
-
 @dataclass(frozen=True)
 class Sweeps:
     """The scheduler of one process and the threads its sweeps run on."""

@@ -17,8 +17,7 @@ from protocol import (
     QueueSubscribe,
 )
 from server.calls import elder_call, pages, routes, signaling
-from server.features import Feature, Section
-from server.scheduler import every
+from server.features import Feature, Section, every
 
 FEATURE = Feature(
     name="calls",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from protocol import DoseAnswer, MedPlansRequest
-from server.features import Feature, Section
+from server.features import Feature, Section, every
 from server.reminders import pages, routes
 from server.reminders.socket import dose_answer, plans_request, send_plans_on_connect
 from server.reminders.sweep import SWEEP_SECONDS, missed_dose_sweep
-from server.scheduler import every
 
 FEATURE = Feature(
     name="reminders",

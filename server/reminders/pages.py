@@ -35,10 +35,9 @@ from server.reminders.plans import (
 from server.reminders.schemas import AlertSettingsUpdate, PlanCreate, PlanUpdate
 from server.runtime import Runtime
 from server.text import is_blank
-from server.web.homes import family_page
+from server.web.homes import build_sections, family_page
 from server.web.i18n import translate
 from server.web.pages import FamilyForm, page_lang
-from server.web.sections import build_sections
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE = "reminders/_family.html"

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from protocol import SosRaise
-from server.features import Feature, Section
-from server.scheduler import every
+from server.features import Feature, Section, every
 from server.sos import pages, routes
 from server.sos.check_in import send_rule_on_connect
 from server.sos.delivery import sos_sweep

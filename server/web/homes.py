@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 from protocol import Role
 from server import audit
 from server.api.deps import RuntimeDep, SessionDep
-from server.models import User
+from server.models import Elder, User
 from server.permissions import visible_elders
 from server.runtime import Runtime
 from server.web.pages import HOME, DoctorUser, FamilyUser, OperatorUser, page_user, render
-from server.web.sections import build_sections
 from server.web.views import MAP_H, MAP_W, area_map, elder_cards, service_points
 
 router = APIRouter(include_in_schema=False)
@@ -27,6 +26,20 @@ router = APIRouter(include_in_schema=False)
 # kept and shown as it is): espeak-ng words a minute, and loudness in percent.
 SPEECH_RATE_CHOICES_WPM = (110, 140, 170)
 SPEECH_VOLUME_CHOICES_PCT = (60, 80, 100)
+
+
+def build_sections(
+    page: str, db: Session, rt: Runtime, user: User, elders: list[Elder]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(template, context) of every section of ``page`` that has something to show."""
+    out = []
+    for section in rt.wiring.sections:
+        if section.page != page:
+            continue
+        context = section.build(db, rt, user, elders)
+        if context is not None:
+            out.append((section.template, context))
+    return out
 
 
 @router.get("/")

@@ -17,9 +17,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from server.models import Elder, User
-    from server.runtime import Runtime
 
-Builder = Callable[["Session", "Runtime", "User", "list[Elder]"], "dict[str, Any] | None"]
+# build(db, rt, user, elders) -> context; ``rt`` is the `server.runtime.Runtime`, typed Any:
+# the runtime holds the sections, so naming it here would make the modules import each other.
+Builder = Callable[["Session", Any, "User", "list[Elder]"], "dict[str, Any] | None"]
 PAGES = ("family", "doctor", "operator")
 
 
@@ -35,17 +36,3 @@ class Section:
     def __post_init__(self) -> None:
         if self.page not in PAGES:
             raise ValueError(f"unknown page {self.page!r}; one of {PAGES}")
-
-
-def build_sections(
-    page: str, db: Session, rt: Runtime, user: User, elders: list[Elder]
-) -> list[tuple[str, dict[str, Any]]]:
-    """(template, context) of every section of ``page`` that has something to show."""
-    out = []
-    for section in rt.wiring.sections:
-        if section.page != page:
-            continue
-        context = section.build(db, rt, user, elders)
-        if context is not None:
-            out.append((section.template, context))
-    return out

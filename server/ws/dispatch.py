@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from server.runtime import Runtime
     from server.ws.connection import Connection
 
+# ``rt`` below is the `server.runtime.Runtime`, typed Any: the runtime holds the tables built
+# from these shapes, so naming it here would make the two modules import each other.
 # fn(conn, rt, message)
-Handler = Callable[["Connection", "Runtime", Any], Awaitable[None]]
+Handler = Callable[["Connection", Any, Any], Awaitable[None]]
 # Run after a paired box's hello is accepted (a feature sends the box its current state).
-ConnectedHook = Callable[["Connection", "Runtime"], Awaitable[None]]
+ConnectedHook = Callable[["Connection", Any], Awaitable[None]]
 # Run (as tracked tasks) once a paired box's last socket has closed: ``fn(device_id, rt)``.
-DisconnectedHook = Callable[[int, "Runtime"], Awaitable[None]]
+DisconnectedHook = Callable[[int, Any], Awaitable[None]]

@@ -33,7 +33,6 @@ from server.threads import Threads
 
 if TYPE_CHECKING:
     from server.core.db import Database
-    from server.runtime import Runtime
     from server.ws.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -171,8 +170,3 @@ class Presence:
             log.exception("could not write last-seen times of boxes that went offline")
         with self.db.session() as db:
             return users_who_see_elders(db, elder_ids)
-
-
-def flush_last_seen(rt: Runtime) -> None:
-    """Write the last-seen times heard since the previous flush."""
-    rt.presence.flush()

@@ -107,3 +107,41 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("from server.reminders import routes\nfrom server.sos.pages import x\n")
     assert {"server.reminders.routes", "server.sos.pages"} <= _imports(module)
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of ``graph`` (module -> modules it imports), or None."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def walk(module: str) -> list[str] | None:
+        if module in path:
+            return [*path[path.index(module) :], module]
+        if module in done:
+            return None
+        path.append(module)
+        for target in sorted(graph.get(module, ())):
+            found = walk(target)
+            if found:
+                return found
+        path.pop()
+        done.add(module)
+        return None
+
+    for module in sorted(graph):
+        found = walk(module)
+        if found:
+            return found
+    return None
+
+
+def test_the_server_import_graph_has_no_cycle() -> None:
+    """No two server modules import each other, even for type hints only: a layer that
+    needs the runtime's type to describe what the runtime holds takes it as Any instead."""
+    modules = {_module_name(p): p for p in _modules()}
+    graph = {
+        module: {t for t in _imports(path) if t in modules and t != module}
+        for module, path in modules.items()
+    }
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

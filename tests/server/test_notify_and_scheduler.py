@@ -9,10 +9,9 @@ from fastapi.testclient import TestClient
 
 from server.app import FEATURES, create_app
 from server.core.config import Settings
-from server.features import Feature
+from server.features import Feature, PeriodicJob
 from server.notify import Email, LogNotifier, SmtpNotifier, make_notifier
 from server.runtime import Runtime
-from server.scheduler import PeriodicJob
 from tests.support.smtp import smtp_server
 
 

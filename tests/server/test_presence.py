@@ -23,11 +23,11 @@ from protocol import (
     Topic,
     Welcome,
 )
+from server.app import flush_last_seen
 from server.core.security import new_token, token_hash
 from server.models import Device, User, utcnow
 from server.permissions import can_see_elder, users_who_see_elder, users_who_see_elders
 from server.runtime import Runtime
-from server.ws.presence import flush_last_seen
 from tests.server.test_box_socket import recv, send
 from tests.server.test_web_socket import token_of
 from tests.support.world import World
