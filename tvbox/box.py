@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from protocol import (
     SPEECH_RATE_WPM_DEFAULT,
@@ -38,29 +38,27 @@ from tvbox.events import (
     Unpaired,
     Welcomed,
 )
+from tvbox.features import FEATURES
 from tvbox.home.controller import HomeController
-from tvbox.home.view import HomeViewModel, Tile
+from tvbox.home.view import Tile
 from tvbox.link.controller import PairingController
-from tvbox.link.pairing import PairingViewModel
 from tvbox.listening.controller import VoiceViewModel
 from tvbox.notice.controller import NoticeController
-from tvbox.notice.view import NoticeKind, NoticeViewModel
+from tvbox.notice.view import NoticeKind
 from tvbox.outbox import Outbox
 from tvbox.reminders.controller import ReminderController
-from tvbox.reminders.store import ReminderStore
-from tvbox.reminders.view import Choice, ReminderViewModel
-from tvbox.router import Router, Screen
+from tvbox.reminders.view import Choice
+from tvbox.router import Controller, Router, Screen
 from tvbox.settings.controller import SettingsController
-from tvbox.settings.view import SettingsViewModel
 from tvbox.sos.check_in import ANSWER_SECONDS, CheckInController
 from tvbox.sos.controller import SOS_ASK_SECONDS, SosController
-from tvbox.sos.view import SosViewModel
 from tvbox.speech import Priority, SpeechSink
 from tvbox.store import BoxStore
 from tvbox.ui.i18n import text
 from tvbox.ui.keys import RemoteAction
 
 __all__ = ["AppViewModel", "BadgeView", "Screen"]
+C = TypeVar("C", bound=Controller)
 
 log = logging.getLogger(__name__)
 
@@ -106,52 +104,30 @@ class AppViewModel:
         self.sos_ask_seconds = sos_ask_seconds
         self._subscribers: list[Callable[[], None]] = []
 
-        # Each feature: its view-model (what its screens show) and its controller.
-        self.home = HomeViewModel()
-        self.pairing = PairingViewModel()
-        self.settings = SettingsViewModel()
-        self.notice = NoticeViewModel()
-        self.sos = SosViewModel(sos_cancel_seconds)
-        self.reminders = ReminderViewModel(
-            ReminderStore(store), outbox, on_outbox_added=self._wake_outbox
-        )
-        if self.elder is not None:
-            self.reminders.timezone = self.elder.timezone
-        self.call = CallViewModel(self, call_media)
-        self.sos_control = SosController(self, self.sos, ask_seconds=sos_ask_seconds)
-        self.check_in_control = CheckInController(
-            self, self.sos, self.sos_control, store, answer_seconds=check_in_answer_seconds
-        )
-        self.reminder_control = ReminderController(self, self.reminders)
-        self.settings_control = SettingsController(self, self.settings, store)
-        self.notice_control = NoticeController(self, self.notice)
-        self.pairing_control = PairingController(self, self.pairing)
-        self.home_control = HomeController(
-            self,
-            self.home,
-            tiles={
-                Tile.SOS: lambda: self.raise_sos(SosSource.RED_KEY),
-                Tile.DOCTOR: self.request_consult,
-                Tile.FAMILY: self.call_family,
-                Tile.MEDICINES: lambda: self.show(Screen.MEDICINES),
-            },
-            otherwise=lambda tile: self.notice_control.coming_soon(tile.label_key),
-        )
-        # Where several controllers take the same key or message, they get it in this
-        # order (a key: the check-in's answer first; a link change: the call, then SOS).
-        self.router = Router(
-            [
-                self.call,
-                self.check_in_control,
-                self.sos_control,
-                self.reminder_control,
-                self.home_control,
-                self.settings_control,
-                self.notice_control,
-                self.pairing_control,
-            ],
-            Screen.HOME if self.paired else Screen.PAIRING,
-        )
+        self.call_media = call_media
+        self.sos_cancel_seconds = sos_cancel_seconds
+        self.check_in_answer_seconds = check_in_answer_seconds
+
+        # Every listed feature's controllers, built with this box as their host, in the
+        # order of the list (the order they are offered keys and messages).
+        controllers = [c for f in FEATURES if f.build is not None for c in f.build(self)]
+        self.router = Router(controllers, Screen.HOME if self.paired else Screen.PAIRING)
+        # The first features' controllers and views by name, for the hooks below, the
+        # window, the local API and tests.
+        self.call = _one(controllers, CallViewModel)
+        self.check_in_control = _one(controllers, CheckInController)
+        self.sos_control = _one(controllers, SosController)
+        self.reminder_control = _one(controllers, ReminderController)
+        self.home_control = _one(controllers, HomeController)
+        self.settings_control = _one(controllers, SettingsController)
+        self.notice_control = _one(controllers, NoticeController)
+        self.pairing_control = _one(controllers, PairingController)
+        self.sos = self.sos_control.sos
+        self.reminders = self.reminder_control.reminders
+        self.home = self.home_control.home
+        self.settings = self.settings_control.settings
+        self.notice = self.notice_control.notice
+        self.pairing = self.pairing_control.pairing
         self._apply_speech()
         # Voice commands; tvbox/listening/voice_control.py runs the recognizer and calls in here.
         self.voice = VoiceViewModel(self)
@@ -310,9 +286,10 @@ class AppViewModel:
     def send_durable(self, message: Message) -> None:
         """Queue `message` in the outbox (sent until acked by key) and wake the link."""
         self.outbox.add(message)
-        self._wake_outbox()
+        self.wake_outbox()
 
-    def _wake_outbox(self) -> None:
+    def wake_outbox(self) -> None:
+        """Tell the link something was queued in the outbox."""
         if self.on_outbox_added is not None:
             self.on_outbox_added()
 
@@ -392,6 +369,10 @@ class AppViewModel:
         """Call for help (see `SosController.raise_sos`)."""
         self.sos_control.raise_sos(source, detail)
 
+    def coming_soon(self, label_key: str) -> None:
+        """Say and show that what was chosen does not work on this TV yet."""
+        self.notice_control.coming_soon(label_key)
+
     def cancel_pending_sos(self) -> bool:
         """Cancel an SOS still in its cancel window; True if one was."""
         return self.sos_control.cancel_pending_sos()
@@ -439,3 +420,11 @@ class AppViewModel:
     def next_medicine_summary(self) -> str:
         """Voice hook: today's doses taken so far and the next dose, as one sentence."""
         return self.reminder_control.next_medicine_summary()
+
+
+def _one(controllers: list[Controller], kind: type[C]) -> C:
+    """The one controller of type ``kind`` among ``controllers``."""
+    found = [c for c in controllers if isinstance(c, kind)]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} controllers of type {kind.__name__}")
+    return found[0]

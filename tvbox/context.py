@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from protocol import ElderInfo, Lang, Message
+from protocol import ElderInfo, Lang, Message, SosSource
 from tvbox.events import LinkState
+from tvbox.outbox import Outbox
 from tvbox.router import Screen
 from tvbox.speech import Priority
+from tvbox.store import BoxStore
 
 # call_later(delay_s, fn) -> cancel(): a timer on the app's loop (tests pass a fake one).
 CallLater = Callable[[float, Callable[[], None]], Callable[[], None]]
@@ -113,3 +115,32 @@ class BoxContext(Protocol):
 
     def send_durable(self, message: Message) -> None:
         """Queue a message in the outbox: sent until the server acks its key."""
+
+
+class FeatureHost(BoxContext, Protocol):
+    """What a feature's `build` gets to make its controllers (`tvbox.features`): the app's
+    interface, plus what some controllers are made with and the app's hooks they call."""
+
+    store: BoxStore
+    outbox: Outbox
+    # The calls feature's media (a `tvbox.calls.controller.CallMediaPort`, or None in tests
+    # without media); Any here, so that the shared interface names no feature.
+    call_media: Any
+    sos_cancel_seconds: float
+    sos_ask_seconds: float
+    check_in_answer_seconds: float
+
+    def wake_outbox(self) -> None:
+        """Tell the link something was queued in the outbox."""
+
+    def raise_sos(self, source: SosSource = SosSource.RED_KEY, detail: str = "") -> None:
+        """Call for help (the SOS feature's hook; the home tile and voice use it)."""
+
+    def request_consult(self) -> None:
+        """Ask for a doctor now (the calls feature's hook)."""
+
+    def call_family(self) -> None:
+        """Call the family now (the calls feature's hook)."""
+
+    def coming_soon(self, label_key: str) -> None:
+        """Say and show that what was chosen does not work on this TV yet."""

@@ -12,8 +12,8 @@ back to the base screen (home once paired, pairing before). No Kivy.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from enum import Enum
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from protocol import ElderInfo
 from tvbox.ui.keys import RemoteAction
@@ -21,17 +21,35 @@ from tvbox.ui.keys import RemoteAction
 ARROWS = frozenset({RemoteAction.UP, RemoteAction.DOWN, RemoteAction.LEFT, RemoteAction.RIGHT})
 
 
-class Screen(Enum):
-    """The screens of the box (one member per screen a feature shows)."""
+@dataclass(frozen=True)
+class Screen:
+    """One screen of the box, named by ``value`` (the name `/state` and the window use).
 
-    PAIRING = "pairing"
-    HOME = "home"
-    SETTINGS = "settings"
-    NOTICE = "notice"
-    CALL = "call"
-    SOS = "sos"
-    REMINDER = "reminder"
-    MEDICINES = "medicines"
+    A feature declares its screens where it lives (``MEALS = Screen("meals")`` in its
+    folder) and lists them in `tvbox.features`; the screens of the first features are
+    also reachable here as ``Screen.HOME``… for the code and tests that name them.
+    """
+
+    value: str
+
+    PAIRING: ClassVar[Screen]
+    HOME: ClassVar[Screen]
+    SETTINGS: ClassVar[Screen]
+    NOTICE: ClassVar[Screen]
+    CALL: ClassVar[Screen]
+    SOS: ClassVar[Screen]
+    REMINDER: ClassVar[Screen]
+    MEDICINES: ClassVar[Screen]
+
+
+Screen.PAIRING = Screen("pairing")
+Screen.HOME = Screen("home")
+Screen.SETTINGS = Screen("settings")
+Screen.NOTICE = Screen("notice")
+Screen.CALL = Screen("call")
+Screen.SOS = Screen("sos")
+Screen.REMINDER = Screen("reminder")
+Screen.MEDICINES = Screen("medicines")
 
 
 class Controller:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tvbox
+from tvbox.box import AppViewModel
+from tvbox.features import FEATURES as LISTED
 
 ROOT = Path(tvbox.__file__).parent
 FEATURES = ("calls", "home", "link", "listening", "notice", "reminders", "settings", "sos")
@@ -149,12 +151,13 @@ def test_the_box_import_graph_has_no_cycle() -> None:
         assert cycle is None, " -> ".join(cycle)
 
 
-def test_every_feature_is_listed_with_its_screens() -> None:
-    from tvbox.features import FEATURES as LISTED
-    from tvbox.router import Screen
-
-    listed = {screen for feature in LISTED for screen in feature.screens}
-    assert listed == set(Screen), "every screen belongs to one listed feature"
+def test_every_feature_is_listed_with_its_screens(vm: AppViewModel) -> None:
+    listed = [screen for feature in LISTED for screen in feature.screens]
+    assert len(listed) == len(set(listed)), "a screen is listed by two features"
+    owned = {screen for controller in vm.router.controllers for screen in controller.screens}
+    assert set(listed) == owned, "every screen a controller shows is listed with its feature"
+    built = [type(c).__name__ for f in LISTED if f.build is not None for c in f.build(vm)]
+    assert built == [type(c).__name__ for c in vm.router.controllers]
     for feature in LISTED:
         if feature.kv is not None:
             assert (ROOT / feature.kv).is_file(), feature.kv

@@ -45,7 +45,7 @@ from protocol import (
     Lang,
     Message,
 )
-from tvbox.context import BoxContext
+from tvbox.context import BoxContext, FeatureHost
 from tvbox.events import LinkState, LinkStateChanged
 from tvbox.router import Controller, Screen
 from tvbox.speech import Priority
@@ -599,3 +599,8 @@ class CallViewModel(Controller):
         elif isinstance(message, ConsultRequest | CallAccept | CallAnswer) and self.active:
             self._finish(CallEndReason.FAILED)
             self.host.changed()
+
+
+def build(host: FeatureHost) -> tuple[Controller, ...]:
+    """The calls feature's controller (see `tvbox.features`)."""
+    return (CallViewModel(host, host.call_media),)

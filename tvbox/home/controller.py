@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from tvbox.context import BoxContext
+from protocol import SosSource
+from tvbox.context import BoxContext, FeatureHost
 from tvbox.home.view import HomeViewModel, Tile
 from tvbox.router import ARROWS, Controller, Screen
 from tvbox.speech import Priority
@@ -67,3 +68,15 @@ class HomeController(Controller):
             action()
         else:
             self.otherwise(tile)
+
+
+def build(host: FeatureHost) -> tuple[Controller, ...]:
+    """The home screen's controller; its tiles call the other features through the app's
+    hooks (see `tvbox.features`)."""
+    tiles: dict[Tile, Callable[[], None]] = {
+        Tile.SOS: lambda: host.raise_sos(SosSource.RED_KEY),
+        Tile.DOCTOR: host.request_consult,
+        Tile.FAMILY: host.call_family,
+        Tile.MEDICINES: lambda: host.show(Screen.MEDICINES),
+    }
+    return (HomeController(host, HomeViewModel(), tiles, lambda t: host.coming_soon(t.label_key)),)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tvbox.context import BoxContext
+from tvbox.context import BoxContext, FeatureHost
 from tvbox.events import PairedWithElder, PairingCodeIssued, Unpaired, Welcomed
 from tvbox.link.pairing import PairingViewModel
 from tvbox.router import Controller, Screen
@@ -65,3 +65,8 @@ class PairingController(Controller):
         self.pairing.clear(revoked=True)
         self.ctx.show(Screen.PAIRING, None)
         self.ctx.say(text(self.ctx.lang, "pairing.revoked"), Priority.HIGH, cut=True)
+
+
+def build(host: FeatureHost) -> tuple[Controller, ...]:
+    """The pairing screen's controller (see `tvbox.features`)."""
+    return (PairingController(host, PairingViewModel()),)

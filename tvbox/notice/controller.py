@@ -3,7 +3,7 @@ goes home. No Kivy."""
 
 from __future__ import annotations
 
-from tvbox.context import BoxContext
+from tvbox.context import BoxContext, FeatureHost
 from tvbox.notice.view import NoticeKind, NoticeViewModel
 from tvbox.router import Controller, Screen
 from tvbox.ui.keys import RemoteAction
@@ -36,3 +36,8 @@ class NoticeController(Controller):
         """Put up a notice without speaking it (its words were said already)."""
         self.notice.show(kind, title_key, body_text=body_text)
         self.ctx.show(Screen.NOTICE, None)
+
+
+def build(host: FeatureHost) -> tuple[Controller, ...]:
+    """The notices' controller (see `tvbox.features`)."""
+    return (NoticeController(host, NoticeViewModel()),)

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from protocol import ElderInfo, MedPlans
-from tvbox.context import BoxContext
+from tvbox.context import BoxContext, FeatureHost
+from tvbox.reminders.store import ReminderStore
 from tvbox.reminders.view import Choice, ReminderViewModel
 from tvbox.router import ARROWS, Controller, Screen
 from tvbox.speech import Priority
@@ -155,3 +156,13 @@ class ReminderController(Controller):
         back = self._under or self.ctx.base_screen
         self._under = None
         self.ctx.show(back if back is not Screen.REMINDER else self.ctx.base_screen, None)
+
+
+def build(host: FeatureHost) -> tuple[Controller, ...]:
+    """The reminders feature's controller over the box's store (see `tvbox.features`)."""
+    reminders = ReminderViewModel(
+        ReminderStore(host.store), host.outbox, on_outbox_added=host.wake_outbox
+    )
+    if host.elder is not None:
+        reminders.timezone = host.elder.timezone
+    return (ReminderController(host, reminders),)

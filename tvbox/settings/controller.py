@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from protocol import BoxSettings, Lang
-from tvbox.context import BoxContext
+from tvbox.context import BoxContext, FeatureHost
 from tvbox.outbox import new_key
 from tvbox.router import ARROWS, Controller, Screen
 from tvbox.settings.view import SettingsViewModel
@@ -64,3 +64,8 @@ class SettingsController(Controller):
         self.ctx.send_durable(BoxSettings(key=new_key(), lang=lang))
         self.settings.focus_lang(lang)
         self.ctx.say(text(lang, "settings.changed"), cut=True)
+
+
+def build(host: FeatureHost) -> tuple[Controller, ...]:
+    """The language settings' controller (see `tvbox.features`)."""
+    return (SettingsController(host, SettingsViewModel(), host.store),)

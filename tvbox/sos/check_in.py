@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from protocol import CheckInRuleSet, SosSource
-from tvbox.context import BoxContext
+from tvbox.context import BoxContext, FeatureHost
 from tvbox.router import Controller, Screen
 from tvbox.sos.controller import SosController
 from tvbox.sos.view import SosPhase, SosViewModel
@@ -138,3 +138,14 @@ class CheckInController(Controller):
         self.alarm.timer_fired()
         if self.sos.phase is SosPhase.CHECK_IN:
             self.alarm.send(SosSource.CHECK_IN, "no answer to the daily check-in")
+
+
+def build(host: FeatureHost) -> tuple[Controller, ...]:
+    """The SOS feature's controllers: the daily check-in (first: any key answers it) and the
+    SOS itself, sharing the SOS screen (see `tvbox.features`)."""
+    sos = SosViewModel(host.sos_cancel_seconds)
+    alarm = SosController(host, sos, ask_seconds=host.sos_ask_seconds)
+    check_in = CheckInController(
+        host, sos, alarm, host.store, answer_seconds=host.check_in_answer_seconds
+    )
+    return (check_in, alarm)
