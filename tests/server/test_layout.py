@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.support.import_graph import find_cycle
+
 SERVER = Path(__file__).resolve().parents[2] / "server"
 FEATURES = sorted(p.parent.name for p in SERVER.glob("*/feature.py"))
 UPWARD = {"routes", "pages", "feature"}
@@ -109,32 +111,6 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     assert {"server.reminders.routes", "server.sos.pages"} <= _imports(module)
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import circle of ``graph`` (module -> modules it imports), or None."""
-    done: set[str] = set()
-    path: list[str] = []
-
-    def walk(module: str) -> list[str] | None:
-        if module in path:
-            return [*path[path.index(module) :], module]
-        if module in done:
-            return None
-        path.append(module)
-        for target in sorted(graph.get(module, ())):
-            found = walk(target)
-            if found:
-                return found
-        path.pop()
-        done.add(module)
-        return None
-
-    for module in sorted(graph):
-        found = walk(module)
-        if found:
-            return found
-    return None
-
-
 def test_the_server_import_graph_has_no_cycle() -> None:
     """No two server modules import each other, even for type hints only: a layer that
     needs the runtime's type to describe what the runtime holds takes it as Any instead."""
@@ -143,5 +119,6 @@ def test_the_server_import_graph_has_no_cycle() -> None:
         module: {t for t in _imports(path) if t in modules and t != module}
         for module, path in modules.items()
     }
-    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
-    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    cycle = find_cycle(graph)
+    assert cycle is None, " -> ".join(cycle)
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tvbox
+from tests.support.import_graph import find_cycle
 from tvbox.box import AppViewModel
 from tvbox.features import FEATURES as LISTED
 
@@ -129,26 +130,8 @@ def test_the_box_import_graph_has_no_cycle() -> None:
         if not i.local and i.target in MODULES and i.target != i.source:
             graph[i.source].add(i.target)
     # Importing a submodule first runs its packages' __init__ (they import nothing here).
-    done: set[str] = set()
-    path: list[str] = []
-
-    def walk(module: str) -> list[str] | None:
-        if module in path:
-            return [*path[path.index(module) :], module]
-        if module in done:
-            return None
-        path.append(module)
-        for target in sorted(graph[module]):
-            cycle = walk(target)
-            if cycle:
-                return cycle
-        path.pop()
-        done.add(module)
-        return None
-
-    for module in sorted(graph):
-        cycle = walk(module)
-        assert cycle is None, " -> ".join(cycle)
+    cycle = find_cycle(graph)
+    assert cycle is None, " -> ".join(cycle)
 
 
 def test_every_feature_is_listed_with_its_screens(vm: AppViewModel) -> None:
