@@ -106,3 +106,35 @@ def test_reads_jobs_written_by_the_sqlalchemy_store_of_earlier_boxes(tmp_path: P
         assert abs(store.get_next_run_time() - at) < timedelta(milliseconds=1)
     finally:
         store.shutdown()
+
+
+def test_wake_ups_stored_before_the_feature_folder_still_restore(tmp_path: Path) -> None:
+    # Boxes that stored wake-ups as `tvbox.reminder_clock:wake` upgrade to a box where the
+    # module is `tvbox.reminders.clock`: their jobs restore instead of being dropped.
+    import pickle
+    import sqlite3
+
+    from tvbox.reminders import clock
+
+    path = tmp_path / "jobs.sqlite3"
+    at = datetime.now(UTC) + timedelta(hours=1)
+
+    async def store_one() -> None:
+        scheduler = scheduler_on(SqliteJobStore(path))
+        scheduler.start(paused=True)
+        scheduler.add_job("tvbox.reminders.clock:wake", "date", run_date=at, id="wake:1")
+        scheduler.shutdown(wait=False)
+
+    asyncio.run(store_one())
+    with sqlite3.connect(path) as db:
+        (blob,) = db.execute("SELECT job_state FROM apscheduler_jobs").fetchone()
+        state = pickle.loads(blob)
+        state["func"] = "tvbox.reminder_clock:wake"
+        db.execute("UPDATE apscheduler_jobs SET job_state = ?", (pickle.dumps(state),))
+    store = SqliteJobStore(path)
+    store.start(None, "default")
+    try:
+        (job,) = store.get_all_jobs()
+        assert job.func is clock.wake
+    finally:
+        store.shutdown()
