@@ -49,7 +49,8 @@ class Feature:
     # fn(conn, rt, message) for messages a paired box sends / a logged-in page sends
     box_handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
     web_handlers: Mapping[type[Message], Handler] = field(default_factory=dict)
-    # fn(conn, rt) after a paired box's hello is accepted: send the box this feature's state
+    # state(db, elder_id) -> Message | None: this feature's state, sent to a box after its
+    # Welcome (read in the hello's database session; see `server.ws.dispatch`)
     on_box_connected: tuple[ConnectedHook, ...] = ()
     # fn(device_id, rt) once a paired box's last socket has closed
     on_box_disconnected: tuple[DisconnectedHook, ...] = ()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from protocol import DoseAnswer, MedPlansRequest
 from server.features import Feature, Section, every
 from server.reminders import pages, routes
-from server.reminders.socket import dose_answer, plans_request, send_plans_on_connect
+from server.reminders.socket import dose_answer, plans_on_connect, plans_request
 from server.reminders.sweep import SWEEP_SECONDS, missed_dose_sweep
 
 FEATURE = Feature(
     name="reminders",
     routers=(routes.router, pages.router),
     box_handlers={DoseAnswer: dose_answer, MedPlansRequest: plans_request},
-    on_box_connected=(send_plans_on_connect,),
+    on_box_connected=(plans_on_connect,),
     sweeps=(every(SWEEP_SECONDS, missed_dose_sweep),),
     sections=(Section("family", pages.TEMPLATE, 20, pages.family_section),),
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from protocol import Ack, DoseAnswer, MedPlansRequest, Topic
+from sqlalchemy.orm import Session
+
+from protocol import Ack, DoseAnswer, MedPlans, MedPlansRequest, Topic
 from server.models import Device
 from server.push import push_change
 from server.reminders.doses import apply_answer
@@ -30,16 +32,9 @@ def _plans_for_device(rt: Runtime, device_id: int) -> object:
         return box_plans(db, device.elder_id)
 
 
-async def send_plans_on_connect(conn: Connection, rt: Runtime) -> None:
+def plans_on_connect(db: Session, elder_id: int) -> MedPlans:
     """A box that connects gets the elder's plans (its state on connect; see ARCHITECTURE.md)."""
-    elder_id = conn.elder_id
-    assert elder_id is not None
-
-    def lookup() -> object:
-        with rt.db.session() as db:
-            return box_plans(db, elder_id)
-
-    await conn.send(await rt.threads.in_box_thread(lookup))  # type: ignore[arg-type]
+    return box_plans(db, elder_id)
 
 
 async def plans_request(conn: Connection, rt: Runtime, message: MedPlansRequest) -> None:

@@ -15,7 +15,6 @@ from server import audit
 from server.models import CheckInRule, Device, User, utcnow
 from server.permissions import elder_for_sos_action
 from server.runtime import Runtime
-from server.ws.connection import Connection
 
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 
@@ -51,19 +50,10 @@ def push_rule(rt: Runtime, devices: set[int], time_local: str | None) -> None:
     rt.hub.push(send())
 
 
-async def send_rule_on_connect(conn: Connection, rt: Runtime) -> None:
+def rule_on_connect(db: Session, elder_id: int) -> CheckInRuleSet | None:
     """A box that connects gets the rule, if one was ever set (it may have been off then)."""
-    elder_id = conn.elder_id
-    assert elder_id is not None
-
-    def lookup() -> CheckInRuleSet | None:
-        # Every box runs this on connect (thousands after a restart): one primary-key read.
-        with rt.db.session() as db:
-            found = db.execute(
-                select(CheckInRule.local_time).where(CheckInRule.elder_id == elder_id)
-            ).one_or_none()
-            return CheckInRuleSet(time_local=found[0]) if found is not None else None
-
-    rule = await rt.threads.in_box_thread(lookup)
-    if rule is not None:
-        await conn.send(rule)
+    # Every box runs this on connect (thousands after a restart): one primary-key read.
+    found = db.execute(
+        select(CheckInRule.local_time).where(CheckInRule.elder_id == elder_id)
+    ).one_or_none()
+    return CheckInRuleSet(time_local=found[0]) if found is not None else None

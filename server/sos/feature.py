@@ -5,7 +5,7 @@ from __future__ import annotations
 from protocol import SosRaise
 from server.features import Feature, Section, every
 from server.sos import pages, routes
-from server.sos.check_in import send_rule_on_connect
+from server.sos.check_in import rule_on_connect
 from server.sos.delivery import sos_sweep
 from server.sos.socket import box_sos
 
@@ -15,7 +15,7 @@ FEATURE = Feature(
     name="sos",
     routers=(routes.router, pages.router),
     box_handlers={SosRaise: box_sos},
-    on_box_connected=(send_rule_on_connect,),
+    on_box_connected=(rule_on_connect,),
     sweeps=(every(1.0, sos_sweep),),
     sections=(
         Section("operator", BOARD, 5, pages.operator_board),

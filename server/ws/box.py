@@ -94,7 +94,7 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
                 hello.id,
             )
             return
-        device_id, info = found
+        device_id, info, state = found
         conn.device_id, conn.elder_id = device_id, info.id
         was_online = rt.hub.device_connected(device_id)
         rt.hub.register(conn)
@@ -110,8 +110,8 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
         )
         if not was_online:
             rt.presence.changed(device_id, info.id)
-        for hook in rt.wiring.box_connected:
-            await hook(conn, rt)
+        for message in state:  # each feature's state on connect (the box never asks)
+            await conn.send(message)
         return
     if hello.pairing_secret:
         found_pairing = await rt.threads.in_request_thread(_pairing_hello, rt, hello.pairing_secret)
@@ -135,10 +135,11 @@ async def _hello(conn: Connection, rt: Runtime, hello: Hello) -> None:
     )
 
 
-def _device_hello(rt: Runtime, hello: Hello) -> tuple[int, ElderInfo] | None:
+def _device_hello(rt: Runtime, hello: Hello) -> tuple[int, ElderInfo, list[Message]] | None:
     # Runs for every box after a restart, thousands at once: one indexed lookup by token
-    # hash, plain columns (no ORM objects, no eager loads), and a write only when something
-    # really changed (a new app version, the first hello after pairing).
+    # hash, plain columns (no ORM objects, no eager loads), a write only when something
+    # really changed (a new app version, the first hello after pairing), and the features'
+    # state on connect read in the same session.
     with rt.db.session() as db:
         row = db.execute(
             select(Device.id.label("device_id"), Device.app_version, *ELDER_INFO_COLUMNS)
@@ -152,7 +153,9 @@ def _device_hello(rt: Runtime, hello: Hello) -> tuple[int, ElderInfo] | None:
         if version and version != row.app_version:
             db.execute(update(Device).where(Device.id == row.device_id).values(app_version=version))
         pairing.mark_collected(db, row.device_id)
-        return row.device_id, elder_info(row)
+        info = elder_info(row)
+        state = [m for hook in rt.wiring.box_connected if (m := hook(db, info.id)) is not None]
+        return row.device_id, info, state
 
 
 def _pairing_hello(rt: Runtime, secret: str) -> tuple[int, Paired | None] | None:
