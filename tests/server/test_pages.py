@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from websockets.sync.client import connect
 
@@ -47,7 +47,18 @@ def submit(driver, button_id: str) -> None:  # type: ignore[no-untyped-def]
     """Click a button that posts a form and wait until the next page has replaced this one."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, button_id).click()
-    WebDriverWait(driver, scaled(15)).until(staleness_of(old))
+    WebDriverWait(driver, scaled(15)).until(lambda _: _replaced(old))
+
+
+def _replaced(element) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``element``'s page is gone. Chromium may answer a look at a node of the page
+    being replaced with "Node with given id does not belong to the document" rather than a
+    stale-element error: both mean the same."""
+    try:
+        element.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException is one
+        return True
+    return False
 
 
 def text(driver) -> str:  # type: ignore[no-untyped-def]
