@@ -45,6 +45,7 @@ class PhraseMatch:
     intent: Intent
     phrase: str
     confidence: float  # lowest word confidence
+    times: int = 1  # "도와주 세요 도와주 세요": 2
 
 
 @dataclass(frozen=True)
@@ -104,27 +105,48 @@ class PhraseGrammar:
         confidences: Sequence[float],
         intents: Iterable[Intent] = ALL_INTENTS,
     ) -> PhraseMatch | None:
-        """The phrase the whole utterance equals, if every word is confident enough."""
+        """The phrase the whole utterance equals, if every word is confident enough.
+
+        A cry for help keeps its meaning when Vosk adds a doubtful word in the silence
+        before or after it: after the box asks "Do you need help?" and listens for yes and
+        no too, a lead-in of silence can come out as "네(0.56) 도와주 세요". Such edge words
+        are dropped for SOS only, which the second decode still checks; a doubtful word is
+        never dropped to make a yes or a no.
+        """
         if not words or len(words) != len(confidences):
             return None
-        if min(confidences) < self.min_word_confidence:
-            return None
         wanted = set(intents) | {Intent.SOS}
-        for intent, phrases in self.phrases.items():
-            if intent not in wanted:
-                continue
-            for phrase in phrases:
-                if _is_repetition_of(words, phrase.split()):
-                    return PhraseMatch(intent, phrase, float(min(confidences)))
+        if min(confidences) >= self.min_word_confidence:
+            for intent, phrases in self.phrases.items():
+                if intent not in wanted:
+                    continue
+                for phrase in phrases:
+                    if times := _repetitions_of(words, phrase.split()):
+                        return PhraseMatch(intent, phrase, float(min(confidences)), times)
+        first, last = 0, len(words)
+        while first < last and confidences[first] < self.min_word_confidence:
+            first += 1
+        while last > first and confidences[last - 1] < self.min_word_confidence:
+            last -= 1
+        core, core_confidences = words[first:last], confidences[first:last]
+        if (first, last) == (0, len(words)) or not core:
+            return None
+        if min(core_confidences) < self.min_word_confidence:
+            return None
+        for phrase in self.phrases.get(Intent.SOS, ()):
+            if times := _repetitions_of(core, phrase.split()):
+                return PhraseMatch(Intent.SOS, phrase, float(min(core_confidences)), times)
         return None
 
 
-def _is_repetition_of(words: Sequence[str], phrase_words: list[str]) -> bool:
-    """True if `words` is `phrase_words` said once or several times in a row."""
+def _repetitions_of(words: Sequence[str], phrase_words: list[str]) -> int:
+    """How many times in a row `words` says `phrase_words`; 0 if it says something else."""
     size = len(phrase_words)
     if size == 0 or len(words) % size:
-        return False
-    return all(list(words[i : i + size]) == phrase_words for i in range(0, len(words), size))
+        return 0
+    if all(list(words[i : i + size]) == phrase_words for i in range(0, len(words), size)):
+        return len(words) // size
+    return 0
 
 
 def grammar_languages(directory: Path = GRAMMAR_DIR) -> list[str]:

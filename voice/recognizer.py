@@ -388,8 +388,7 @@ class _Decoder:
             verdict = self._check_sos(words_info)
             check_text, check_confidences = verdict.text, verdict.word_confidences
             end_s = self.earlier_samples / SAMPLE_RATE_HZ + float(words_info[-1].get("end", 0.0))
-            times = len(words) // len(match.phrase.split())  # "도와주 세요 도와주 세요": 2
-            reason = self._sos_decision(verdict.confirmed, times, end_s)
+            reason = self._sos_decision(verdict.confirmed, match.times, end_s)
             intent = _SOS_INTENT_BY_REASON.get(reason)
         else:
             reason = "accepted"

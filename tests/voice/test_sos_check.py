@@ -11,13 +11,15 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from tests.support.waiting import wait_until
 from tests.voice.conftest import joined_wav, spoken_wav
 from tests.voice.test_recognizer import IntentLog, make_recognizer, run_to_end
 from voice.audio import StreamSource, WavFileSource, chunk_bytes, read_pcm16k
 from voice.grammar import PhraseGrammar
 from voice.intents import IDLE_INTENTS, Intent
-from voice.recognizer import SOS_REPEAT_WINDOW_S
+from voice.recognizer import SLICE_BYTES, SOS_REPEAT_WINDOW_S
 from voice.sos_check import SosCheck
 
 SOS_AND_REPEAT = frozenset({Intent.SOS, Intent.REPEAT})  # the call and SOS screens
@@ -103,11 +105,15 @@ def test_doubtful_hearings_twice_ask_thrice_call_and_far_apart_do_nothing(
     assert [h.reason for h in log.heard] == ["sos_unconfirmed", "sos_unconfirmed"]
 
 
+@pytest.mark.parametrize("lead_slices", [0, 1, 2])
 def test_the_cry_again_after_the_box_asks_calls_across_a_grammar_change(
-    ko_model, ko_grammar: PhraseGrammar, speech_dir: Path
+    ko_model, ko_grammar: PhraseGrammar, speech_dir: Path, lead_slices: int
 ) -> None:
     # The box asks "Do you need help?" and listens for yes/no too (a new Vosk grammar):
-    # the first hearing still counts when the elder cries again.
+    # the first hearing still counts when the elder cries again. Where the new grammar
+    # starts in the silence before the cry depends on thread timing; with one 50 ms slice
+    # of it, Vosk hears a doubtful "네" before the cry (CI failed that way), so each phase
+    # is tried.
     log = IntentLog()
     recognizer = make_recognizer(ko_model, ko_grammar, log, intents=IDLE_INTENTS)
     source = StreamSource()
@@ -117,13 +123,18 @@ def test_the_cry_again_after_the_box_asks_calls_across_a_grammar_change(
     for offset in range(0, len(pcm), size):
         source.push(pcm[offset : offset + size])
     assert wait_until(lambda: log.kinds() == [Intent.MAYBE_SOS], timeout=10), log.kinds()
+    # Everything pushed is decoded before the grammar changes.
+    seconds = len(pcm) / (16_000 * 2)
+    assert wait_until(lambda: recognizer.consumed_s >= seconds - 1e-6, timeout=10)
     recognizer.listen_for(SOS_AND_REPEAT | {Intent.YES, Intent.NO})
+    if lead_slices:
+        source.push(bytes(SLICE_BYTES * lead_slices))
     for offset in range(0, len(pcm), size):
         source.push(pcm[offset : offset + size])
-    assert wait_until(lambda: len(log.intents) == 2, timeout=10), log.kinds()
     source.end()
     assert recognizer.wait(10)
-    assert log.kinds() == [Intent.MAYBE_SOS, Intent.SOS]
+    assert log.kinds() == [Intent.MAYBE_SOS, Intent.SOS], [(h.text, h.reason) for h in log.heard]
+    assert [h.reason for h in log.heard] == ["sos_ask", "accepted_repeated"]
 
 
 def test_sos_check_judges_real_audio(ko_model, ko_grammar: PhraseGrammar, speech_dir: Path) -> None:
