@@ -24,8 +24,12 @@ class Role(StrEnum):
 
     FAMILY = "family"
     DOCTOR = "doctor"
-    OPERATOR = "operator"
+    OPERATOR = "operator"  # care-centre operator or community worker of one service area
     ADMIN = "admin"
+    # Staff of the coming features, each scoped to one organisation (server/roles.py).
+    CLINIC_STAFF = "clinic_staff"
+    MEAL_STAFF = "meal_staff"
+    SERVICE_WORKER = "service_worker"
 
 
 class ErrorCode(StrEnum):

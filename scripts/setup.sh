@@ -13,6 +13,8 @@ apt_packages=(espeak-ng alsa-utils sox xvfb xauth xdotool libegl1 libgles2 libgl
 if [ "$with_test" = 1 ]; then
   apt_packages+=(chromium chromium-driver coturn iproute2 util-linux)
 fi
+# npm installs the pages' front-end libraries (the map); Debian's if the machine has none.
+command -v npm >/dev/null || apt_packages+=(npm)
 
 missing=()
 for pkg in "${apt_packages[@]}"; do
@@ -37,4 +39,6 @@ if [ "$with_test" = 1 ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+# Front-end libraries from the npm registry, served from /static/vendor/ (never a CDN).
+(cd server/web/vendor && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 echo "setup: ready"

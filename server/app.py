@@ -43,6 +43,8 @@ from server.ws.web import web_socket
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+# npm packages of the pages (server/web/vendor/package.json), installed by scripts/setup.sh.
+VENDOR_DIR = Path(__file__).parent / "web" / "vendor" / "node_modules"
 
 def flush_last_seen(rt: Runtime) -> None:
     """Write the last-seen times of boxes heard since the previous flush (a sweep)."""
@@ -184,6 +186,11 @@ def create_app(
 
     for router in rt.wiring.routers:
         app.include_router(router)
+    app.mount(
+        "/static/vendor/leaflet",
+        StaticFiles(directory=VENDOR_DIR / "leaflet" / "dist", check_dir=False),
+        name="leaflet",
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # --- hostile input: request bodies over the limit are refused before they are read ---

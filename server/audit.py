@@ -17,8 +17,12 @@ def record(
     user: User | None = None,
     device: Device | None = None,
     detail: str = "",
+    target: str = "",
 ) -> None:
-    """Add one audit entry to the current transaction."""
+    """Add one audit entry to the current transaction.
+
+    ``target`` names what an administration action was done to ("user:12", "area:3").
+    """
     db.add(
         AuditEntry(
             action=action,
@@ -26,6 +30,7 @@ def record(
             actor_user_id=user.id if user else None,
             actor_device_id=device.id if device else None,
             detail=detail[:2000],
+            target=target[:60],
         )
     )
 

@@ -5,7 +5,14 @@ from server.models.base import Base, UTCDateTime, utcnow
 from server.models.calls import LIVE_STATUSES, Call, CallPreference, CallRing, CallStatus
 from server.models.devices import Device, PairingRequest, SessionKind, UserSession
 from server.models.outgoing import Channel, OutgoingMessage
-from server.models.people import CareLink, Elder, EmergencyContact, User
+from server.models.people import (
+    CareLink,
+    Elder,
+    EmergencyContact,
+    LinkPurpose,
+    OneTimeLink,
+    User,
+)
 from server.models.places import Clinic, ServiceArea, ServicePoint, ServicePointKind
 from server.models.reminders import DoseRecord, MedicationPlan, ReminderAlertSetting, SweepMark
 from server.models.sos import (
@@ -34,7 +41,9 @@ __all__ = [
     "DoseRecord",
     "Elder",
     "EmergencyContact",
+    "LinkPurpose",
     "MedicationPlan",
+    "OneTimeLink",
     "OutgoingMessage",
     "PairingRequest",
     "ReceivedMessage",

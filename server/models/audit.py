@@ -17,15 +17,19 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     actor_device_id: Mapped[int | None] = mapped_column(
         ForeignKey("devices.id", ondelete="SET NULL")
     )
-    action: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60), index=True)
     elder_id: Mapped[int | None] = mapped_column(
         ForeignKey("elders.id", ondelete="SET NULL"), index=True
     )
     detail: Mapped[str] = mapped_column(Text, default="")
+    # What an administration action was done to: "user:12", "area:3", "clinic:1", ...
+    target: Mapped[str] = mapped_column(String(60), default="", index=True)
 
 
 class ReceivedMessage(Base):

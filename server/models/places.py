@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy import Boolean, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, str_enum
@@ -15,6 +15,7 @@ class ServicePointKind(StrEnum):
 
     MEAL_POINT = "meal_point"
     CARE_CENTRE = "care_centre"
+    SERVICE_PROVIDER = "service_provider"  # home-service jobs
 
 
 class ServiceArea(Base):
@@ -24,6 +25,12 @@ class ServiceArea(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    # Where the area is: a centre for the map, and optionally its boundary as a GeoJSON
+    # Polygon or MultiPolygon geometry (text, validated when saved).
+    centre_latitude: Mapped[float | None] = mapped_column(Float)
+    centre_longitude: Mapped[float | None] = mapped_column(Float)
+    boundary_geojson: Mapped[str] = mapped_column(Text, default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Clinic(Base):
@@ -37,6 +44,7 @@ class Clinic(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class ServicePoint(Base):
@@ -51,3 +59,4 @@ class ServicePoint(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)

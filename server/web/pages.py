@@ -30,7 +30,11 @@ HOME = {
     Role.FAMILY: "/family",
     Role.DOCTOR: "/doctor",
     Role.OPERATOR: "/operator",
-    Role.ADMIN: "/operator",
+    Role.ADMIN: "/operator",  # /admin once the admin pages exist
+    # Staff of features still to come: their account page until their pages exist.
+    Role.CLINIC_STAFF: "/account",
+    Role.MEAL_STAFF: "/account",
+    Role.SERVICE_WORKER: "/account",
 }
 
 
@@ -146,3 +150,8 @@ FamilyUser = Annotated[User, Depends(page_user_of(Role.FAMILY))]
 FamilyForm = Annotated[User, Depends(form_user_of(Role.FAMILY))]
 DoctorUser = Annotated[User, Depends(page_user_of(Role.DOCTOR))]
 OperatorUser = Annotated[User, Depends(page_user_of(Role.OPERATOR, Role.ADMIN))]
+OperatorForm = Annotated[User, Depends(form_user_of(Role.OPERATOR, Role.ADMIN))]
+AdminUser = Annotated[User, Depends(page_user_of(Role.ADMIN))]
+AdminForm = Annotated[User, Depends(form_user_of(Role.ADMIN))]
+AnyUser = Annotated[User, Depends(page_user_of(*Role))]
+AnyForm = Annotated[User, Depends(form_user_of(*Role))]

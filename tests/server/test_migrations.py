@@ -8,14 +8,14 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from protocol import SosRaise, SosSource
 from server.audit import first_receipt
 from server.core.db import Database
 from server.migrate import alembic_config, upgrade
-from server.models import Base, Device, Elder, ReceivedMessage, SosAlert
+from server.models import Base, CareLink, Device, Elder, ReceivedMessage, SosAlert, SosStep
 from server.sos.alerts import store_alert
 from tests.support.databases import fresh_database
 
@@ -53,6 +53,8 @@ def test_existing_keys_become_device_scoped_on_upgrade(tmp_path: Path) -> None:
                     (1, 1, "sensor-fall-0001"),
                     (2, None, "box-gone-0001"),
                 ]
+                assert db.scalar(select(func.count()).select_from(SosStep)) == 1
+                assert db.scalar(select(func.count()).select_from(CareLink)) == 1
                 received = db.execute(select(ReceivedMessage.device_id, ReceivedMessage.key))
                 assert [tuple(r) for r in received] == [(1, "settings-0001")]
                 box_a, box_b = db.get(Device, 1), db.get(Device, 2)
@@ -96,4 +98,12 @@ OLD_ROWS = [
     old_alert("sensor-fall-0001", "1"),
     # Its box was deleted (device_id SET NULL): outside the new constraint, kept as it is.
     old_alert("box-gone-0001", "NULL"),
+    # Rows that refer to tables a migration rebuilds on SQLite (sos_alerts, users, elders):
+    # rebuilding must not cascade to them.
+    "INSERT INTO sos_steps (alert_id, at, kind, level, detail) VALUES"
+    " (1, '2026-11-02 00:00:00', 'raised', 0, '')",
+    "INSERT INTO users (id, email, name, password_hash, role, lang, phone, is_active, created_at)"
+    " VALUES (1, 'f@example.com', 'F', 'x', 'family', 'zh', '', true, '2026-11-01 00:00:00')",
+    "INSERT INTO care_links (user_id, elder_id, relation, created_at)"
+    " VALUES (1, 1, 'daughter', '2026-11-01 00:00:00')",
 ]
