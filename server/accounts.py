@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.core.config import Settings
@@ -96,3 +96,19 @@ def elder_of(db: Session, device: Device) -> Elder:
     elder = db.get(Elder, device.elder_id)
     assert elder is not None  # foreign key
     return elder
+
+
+def end_all_sessions(db: Session, user_id: int, *, keep_session_id: int | None = None) -> int:
+    """Revoke every live session of the user (but ``keep_session_id``); returns how many.
+
+    Used when a password is changed or reset and when an account is deactivated.
+    """
+    query = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+    )
+    if keep_session_id is not None:
+        query = query.where(UserSession.id != keep_session_id)
+    result = db.execute(
+        query.values(revoked_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
