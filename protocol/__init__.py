@@ -36,7 +36,7 @@ from protocol.codec import (
     message_ref,
     parse_message,
 )
-from protocol.enums import ClientKind, ErrorCode, Lang, Role, Topic
+from protocol.enums import ClientKind, ErrorCode, Lang, RevokeReason, Role, Topic
 from protocol.errors import ProtocolError
 from protocol.messages import (
     SPEECH_RATE_WPM_DEFAULT,
@@ -154,6 +154,7 @@ __all__ = [
     "ElderInfo",
     "Error",
     "ErrorCode",
+    "RevokeReason",
     "Heartbeat",
     "Hello",
     "Lang",

@@ -32,6 +32,13 @@ class Role(StrEnum):
     SERVICE_WORKER = "service_worker"
 
 
+class RevokeReason(StrEnum):
+    """Why a box was disconnected from its elder (the TV says it in words)."""
+
+    UNPAIRED = "unpaired"  # the family (or an administrator) removed this box
+    SERVICE_ENDED = "service_ended"  # the care centre ended the elder's service
+
+
 class ErrorCode(StrEnum):
     """Machine-readable reasons carried by an `error` message."""
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from protocol.enums import ClientKind, ErrorCode, Lang, Role, Topic
+from protocol.enums import ClientKind, ErrorCode, Lang, RevokeReason, Role, Topic
 from protocol.ids import RowId
 
 
@@ -120,6 +120,8 @@ class Revoked(Message):
 
     type: Literal["revoked"] = "revoked"
     message: str
+    # Older servers send no reason: the box was unpaired.
+    reason: RevokeReason = RevokeReason.UNPAIRED
 
 
 class Changed(Message):

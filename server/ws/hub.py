@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
-from protocol import Message, Revoked, dump_message
+from protocol import Message, Revoked, RevokeReason, dump_message
 from server.ws.connection import CLOSE_REVOKED, Connection
 
 log = logging.getLogger(__name__)
@@ -108,10 +108,12 @@ class Hub:
         conns = [c for uid in user_ids for c in self._users.get(uid, ())]
         return await _send_all(conns, message)
 
-    async def revoke_device(self, device_id: int, reason: str) -> None:
-        """Tell a revoked box and cut its connection at once."""
+    async def revoke_device(
+        self, device_id: int, message: str, reason: RevokeReason = RevokeReason.UNPAIRED
+    ) -> None:
+        """Tell a revoked box (and why) and cut its connection at once."""
         for conn in list(self._devices.get(device_id, ())):
-            await conn.send(Revoked(message=reason))
+            await conn.send(Revoked(message=message, reason=reason))
             await conn.close(CLOSE_REVOKED, "device revoked")
             self.unregister(conn)
 

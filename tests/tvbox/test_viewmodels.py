@@ -156,6 +156,20 @@ def test_revocation_returns_to_pairing_and_says_why(
     assert "1, 1, 1, 2, 2, 2" in speaker.last
 
 
+def test_service_ended_by_the_care_centre_is_said_so(
+    paired_vm: AppViewModel, speaker: RecordingSpeaker
+) -> None:
+    # The operator deactivated the elder: the box is unpaired, and says who did it and why.
+    paired_vm.store.forget_pairing()
+    paired_vm.handle_link_event(Unpaired("service_ended"))
+    assert paired_vm.screen is Screen.PAIRING
+    assert speaker.last.startswith("The care centre has ended the service for this TV.")
+    title = "The care service for this TV has ended"
+    assert paired_vm.pairing.view(Lang.EN, server_reachable=True).title == title
+    paired_vm.handle_link_event(PairingCodeIssued("111222", SOON))
+    assert paired_vm.pairing.view(Lang.EN, server_reachable=True).title == title
+
+
 def test_unreachable_server_is_said_on_the_pairing_screen(vm: AppViewModel) -> None:
     view = vm.pairing.view(vm.lang, server_reachable=False)
     assert view.status == "Cannot reach the Anxin server. Trying again…"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from protocol import RevokeReason
 from tvbox.context import BoxContext, FeatureHost
 from tvbox.events import PairedWithElder, PairingCodeIssued, Unpaired, Welcomed
 from tvbox.link.pairing import PairingViewModel
@@ -62,9 +63,11 @@ class PairingController(Controller):
             self.ctx.show(Screen.HOME, reset=True)
 
     def _unpaired(self, event: Unpaired) -> None:
-        self.pairing.clear(revoked=True)
+        ended = event.reason == RevokeReason.SERVICE_ENDED.value
+        self.pairing.clear(revoked=True, service_ended=ended)
         self.ctx.show(Screen.PAIRING, None)
-        self.ctx.say(text(self.ctx.lang, "pairing.revoked"), Priority.HIGH, cut=True)
+        key = "pairing.service_ended" if ended else "pairing.revoked"
+        self.ctx.say(text(self.ctx.lang, key), Priority.HIGH, cut=True)
 
 
 def build(host: FeatureHost) -> tuple[Controller, ...]:

@@ -27,17 +27,19 @@ class PairingViewModel:
         self.code: str | None = None
         self.expires_at: datetime | None = None
         self.revoked = False
+        self.service_ended = False  # the care centre ended the elder's service
 
     def show_code(self, code: str, expires_at: datetime) -> None:
         """A new code arrived from the server."""
         self.code = code
         self.expires_at = expires_at
 
-    def clear(self, *, revoked: bool = False) -> None:
-        """Drop the code (it is used up or the box was revoked)."""
+    def clear(self, *, revoked: bool = False, service_ended: bool = False) -> None:
+        """Drop the code (it is used up or the box was revoked, and why)."""
         self.code = None
         self.expires_at = None
         self.revoked = revoked
+        self.service_ended = service_ended
 
     def view(self, lang: Lang, *, server_reachable: bool) -> PairingView:
         """The translated pairing screen."""
@@ -48,12 +50,17 @@ class PairingViewModel:
         else:
             status = text(lang, "pairing.no_server")
         return PairingView(
-            title=text(lang, "pairing.title_revoked" if self.revoked else "pairing.title"),
+            title=text(lang, self._title_key()),
             instructions=text(lang, "pairing.instructions"),
             code=spaced_digits(self.code) if self.code else "",
             status=status,
             hint=text(lang, "pairing.hint") if self.code else "",
         )
+
+    def _title_key(self) -> str:
+        if self.service_ended:
+            return "pairing.title_service_ended"
+        return "pairing.title_revoked" if self.revoked else "pairing.title"
 
     def prompt(self, lang: Lang) -> str:
         """What is said on this screen: the code digit by digit, or 'please wait'."""

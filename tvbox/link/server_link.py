@@ -42,6 +42,7 @@ from protocol import (
     PairingStatusRequest,
     ProtocolError,
     Revoked,
+    RevokeReason,
     Welcome,
     dump_message,
     parse_message,
@@ -367,7 +368,8 @@ class ServerLink:
             self.store.save_elder(message.elder)
             self._emit(ElderChanged(message.elder))
         elif isinstance(message, Revoked):
-            self._unpair("revoked")
+            ended = message.reason is RevokeReason.SERVICE_ENDED
+            self._unpair(RevokeReason.SERVICE_ENDED.value if ended else "revoked")
             return True
         elif isinstance(message, Error):
             if message.code is ErrorCode.UNAUTHORIZED:
