@@ -107,35 +107,30 @@ class PhraseGrammar:
     ) -> PhraseMatch | None:
         """The phrase the whole utterance equals, if every word is confident enough.
 
-        A cry for help keeps its meaning when Vosk adds a doubtful word in the silence
-        before or after it: after the box asks "Do you need help?" and listens for yes and
-        no too, a lead-in of silence can come out as "네(0.56) 도와주 세요". Such edge words
-        are dropped for SOS only, which the second decode still checks; a doubtful word is
-        never dropped to make a yes or a no.
+        One exception: when the box has asked "Do you need help?" (it listens for yes), "yes,
+        help me" is a cry for help whatever Vosk made of the "yes": said right before the
+        cry, it often comes out doubtful ("네(0.57) 도와주 세요"), and Vosk also hears the
+        first sound of "도와주세요" as a doubtful "네" when the new grammar starts just
+        before it. Both meanings call for help; the SOS check still decodes the cry.
         """
         if not words or len(words) != len(confidences):
             return None
         wanted = set(intents) | {Intent.SOS}
-        if min(confidences) >= self.min_word_confidence:
-            for intent, phrases in self.phrases.items():
-                if intent not in wanted:
-                    continue
-                for phrase in phrases:
-                    if times := _repetitions_of(words, phrase.split()):
-                        return PhraseMatch(intent, phrase, float(min(confidences)), times)
-        first, last = 0, len(words)
-        while first < last and confidences[first] < self.min_word_confidence:
-            first += 1
-        while last > first and confidences[last - 1] < self.min_word_confidence:
-            last -= 1
-        core, core_confidences = words[first:last], confidences[first:last]
-        if (first, last) == (0, len(words)) or not core:
+        if (
+            Intent.YES in wanted
+            and len(words) > 1
+            and words[0] in self.phrases.get(Intent.YES, ())
+            and (cry := self.match(words[1:], confidences[1:], {Intent.SOS})) is not None
+        ):
+            return cry
+        if min(confidences) < self.min_word_confidence:
             return None
-        if min(core_confidences) < self.min_word_confidence:
-            return None
-        for phrase in self.phrases.get(Intent.SOS, ()):
-            if times := _repetitions_of(core, phrase.split()):
-                return PhraseMatch(Intent.SOS, phrase, float(min(core_confidences)), times)
+        for intent, phrases in self.phrases.items():
+            if intent not in wanted:
+                continue
+            for phrase in phrases:
+                if times := _repetitions_of(words, phrase.split()):
+                    return PhraseMatch(intent, phrase, float(min(confidences)), times)
         return None
 
 
