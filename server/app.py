@@ -35,6 +35,7 @@ from server.reminders.feature import FEATURE as reminders
 from server.runtime import Runtime
 from server.scheduler import start_scheduler, stop_scheduler
 from server.security_headers import SecurityHeadersMiddleware, security_headers
+from server.setup.feature import FEATURE as setup
 from server.sos.feature import FEATURE as sos
 from server.web import homes, pages
 from server.ws.box import box_socket
@@ -63,6 +64,7 @@ OUTGOING = Feature(
 )
 FEATURES: tuple[Feature, ...] = (
     health,
+    setup,
     auth,
     pairing,
     elders,
