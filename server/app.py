@@ -30,6 +30,7 @@ from server.elders.feature import FEATURE as elders
 from server.errors import AppError, RateLimited
 from server.features import Feature, Wiring, every
 from server.health.feature import FEATURE as health
+from server.invitations.feature import FEATURE as invitations
 from server.pairing.feature import FEATURE as pairing
 from server.reminders.feature import FEATURE as reminders
 from server.runtime import Runtime
@@ -68,6 +69,7 @@ FEATURES: tuple[Feature, ...] = (
     auth,
     pairing,
     elders,
+    invitations,
     reminders,
     sos,
     calls,

@@ -13,6 +13,7 @@ from server.api.deps import SESSION_COOKIE, SessionDep
 from server.auth.passwords import PasswordRefused, change_password
 from server.auth.sessions import end_other_sessions, end_own_session, live_sessions
 from server.errors import NotFound
+from server.ids import RowId
 from server.models import User
 from server.web.i18n import translate
 from server.web.pages import AnyForm, AnyUser, page_lang, render
@@ -83,7 +84,7 @@ def account_end_others(request: Request, db: SessionDep, user: AnyForm) -> Respo
 
 @router.post("/account/sessions/{session_id}/end")
 def account_end_session(
-    request: Request, db: SessionDep, user: AnyForm, session_id: int
+    request: Request, db: SessionDep, user: AnyForm, session_id: RowId
 ) -> Response:
     """Log out one browser or app (one of your own)."""
     if session_id == current_session_id(request, db):

@@ -22,6 +22,7 @@ from server.auth.schemas import (
 )
 from server.auth.sessions import end_own_session, live_sessions
 from server.errors import InvalidInput
+from server.ids import RowId
 from server.models import SessionKind
 from server.web.i18n import translate
 
@@ -65,7 +66,7 @@ def sessions(request: Request, user: CurrentUser, db: SessionDep) -> list[Sessio
 
 
 @router.delete("/sessions/{session_id}", status_code=204, responses=answers(401, 404))
-def end_session_by_id(user: CurrentUser, db: SessionDep, session_id: int) -> Response:
+def end_session_by_id(user: CurrentUser, db: SessionDep, session_id: RowId) -> Response:
     """End one of your own sessions (another person's id: 404)."""
     end_own_session(db, user, session_id)
     return Response(status_code=204)
