@@ -65,7 +65,7 @@ def sessions(request: Request, user: CurrentUser, db: SessionDep) -> list[Sessio
     return [SessionPublic(**{**v.__dict__, "kind": v.kind.value}) for v in views]
 
 
-@router.delete("/sessions/{session_id}", status_code=204, responses=answers(401, 404))
+@router.delete("/sessions/{session_id}", status_code=204, responses=answers(401, 404, 422))
 def end_session_by_id(user: CurrentUser, db: SessionDep, session_id: RowId) -> Response:
     """End one of your own sessions (another person's id: 404)."""
     end_own_session(db, user, session_id)
@@ -91,7 +91,7 @@ def password(
     return PasswordChangedPublic(other_sessions_ended=ended)
 
 
-@router.post("/password-reset", status_code=202, responses=answers(422, 429))
+@router.post("/password-reset", status_code=202, responses=answers(400, 422, 429))
 def password_reset(body: PasswordResetCreate, request: Request, rt: RuntimeDep) -> Response:
     """E-mail a reset link if the address has an account; 202 whatever the address."""
     send_reset(rt, request, body.email)

@@ -34,7 +34,7 @@ def _invitation(row: OneTimeLink) -> InvitationPublic:
 
 
 @router.get(
-    "/elders/{elder_id}/family", response_model=FamilyPublic, responses=answers(401, 403, 404)
+    "/elders/{elder_id}/family", response_model=FamilyPublic, responses=answers(401, 403, 404, 422)
 )
 def family(elder_id: RowId, user: CurrentUser, rt: RuntimeDep) -> FamilyPublic:
     """The elder's linked family members and pending invitations."""
@@ -54,7 +54,7 @@ def family(elder_id: RowId, user: CurrentUser, rt: RuntimeDep) -> FamilyPublic:
     "/elders/{elder_id}/invitations",
     status_code=201,
     response_model=InvitationPublic,
-    responses=answers(401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422),
 )
 def create_invitation(
     elder_id: RowId, body: InvitationCreate, user: CurrentUser, rt: RuntimeDep
@@ -69,7 +69,7 @@ def create_invitation(
 
 
 @router.delete(
-    "/invitations/{invitation_id}", status_code=204, responses=answers(401, 403, 404, 409)
+    "/invitations/{invitation_id}", status_code=204, responses=answers(401, 403, 404, 409, 422)
 )
 def delete_invitation(invitation_id: RowId, user: CurrentUser, rt: RuntimeDep) -> Response:
     """Withdraw a pending invitation: its link stops working."""
@@ -86,7 +86,7 @@ def _remove(rt: RuntimeDep, user: User, elder_id: int, user_id: int) -> Response
 
 
 @router.delete(
-    "/elders/{elder_id}/family/me", status_code=204, responses=answers(401, 403, 404, 409)
+    "/elders/{elder_id}/family/me", status_code=204, responses=answers(401, 403, 404, 409, 422)
 )
 def leave(elder_id: RowId, user: CurrentUser, rt: RuntimeDep) -> Response:
     """Leave the elder's family (not as its last member: 409)."""
@@ -94,7 +94,9 @@ def leave(elder_id: RowId, user: CurrentUser, rt: RuntimeDep) -> Response:
 
 
 @router.delete(
-    "/elders/{elder_id}/family/{user_id}", status_code=204, responses=answers(401, 403, 404, 409)
+    "/elders/{elder_id}/family/{user_id}",
+    status_code=204,
+    responses=answers(401, 403, 404, 409, 422),
 )
 def remove(elder_id: RowId, user_id: RowId, user: CurrentUser, rt: RuntimeDep) -> Response:
     """Remove a member from the elder's family (the care centre or an administrator)."""
