@@ -81,3 +81,38 @@ def test_invite_accept_on_a_phone_and_the_account_page(
                 assert "current password is not right" in error
         finally:
             server.stop()
+
+
+def test_setup_forgot_and_refused_link_pages(live_server: LiveServer, screenshots: Path) -> None:
+    with chromium() as browser:
+        browser.set_window_size(*PHONE)
+        browser.get(f"{live_server.url}/?lang=en")
+        wait_until(lambda: browser.current_url.endswith("/setup"), what="set-up page")
+        save(browser, screenshots, "accounts-setup-phone")
+        browser.set_window_size(*DESKTOP)
+        save(browser, screenshots, "accounts-setup-desktop")
+        browser.find_element(By.ID, "setup-name").send_keys("Zhang Min")
+        browser.find_element(By.ID, "setup-email").send_keys("chief@example.org")
+        browser.find_element(By.ID, "setup-password").send_keys(NEW)
+        browser.find_element(By.ID, "setup-repeat").send_keys(NEW + "x")
+        submit(browser, "setup-submit")
+        assert "not the same" in browser.find_element(By.ID, "setup-error").text
+        save(browser, screenshots, "accounts-setup-error-desktop")
+        browser.find_element(By.ID, "setup-password").send_keys(NEW)
+        browser.find_element(By.ID, "setup-repeat").send_keys(NEW)
+        submit(browser, "setup-submit")
+        wait_until(lambda: browser.current_url.endswith("/admin"), what="administration")
+        assert browser.get_cookie("anxin_session") is not None
+        browser.delete_all_cookies()
+        browser.get(f"{live_server.url}/login?lang=en")
+        browser.find_element(By.ID, "forgot-link").click()
+        wait_until(lambda: "/forgot-password" in browser.current_url, what="forgot page")
+        save(browser, screenshots, "accounts-forgot-desktop")
+        browser.find_element(By.ID, "forgot-email").send_keys("chief@example.org")
+        submit(browser, "forgot-submit")
+        assert "If an account exists" in browser.find_element(By.ID, "forgot-sent").text
+        browser.set_window_size(*PHONE)
+        save(browser, screenshots, "accounts-forgot-sent-phone")
+        browser.get(f"{live_server.url}/reset-password/abc.def?lang=en")
+        assert "damaged" in browser.find_element(By.ID, "link-refused").text
+        save(browser, screenshots, "accounts-reset-refused-phone")
