@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from sqlalchemy.orm import Session
 
 from server.accounts import end_session, session_for_token
@@ -92,7 +92,9 @@ def password(
 
 
 @router.post("/password-reset", status_code=202, responses=answers(400, 422, 429))
-def password_reset(body: PasswordResetCreate, request: Request, rt: RuntimeDep) -> Response:
+def password_reset(
+    body: PasswordResetCreate, request: Request, rt: RuntimeDep, later: BackgroundTasks
+) -> Response:
     """E-mail a reset link if the address has an account; 202 whatever the address."""
-    send_reset(rt, request, body.email)
+    send_reset(rt, request, body.email, later)
     return Response(status_code=202)
