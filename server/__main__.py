@@ -1,8 +1,10 @@
-"""`anxin-server [run|demo|migrate]`: start the server, seed the demo world, or migrate only."""
+"""`anxin-server [run|demo|migrate|create-admin]`: start the server, seed the demo world,
+migrate only, or add an administrator (``create-admin --email E --name N [--lang zh|en]``)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import shutil
@@ -11,16 +13,26 @@ import sys
 
 import uvicorn
 
+from protocol import Lang
+from server.admins import AdminRefused, check_new_admin, create_admin
 from server.app import create_app
 from server.core.config import Settings
 from server.demo import DEMO_LOGINS, seed_demo
 from server.migrate import upgrade
 from server.runtime import Runtime
+from server.web.i18n import translate
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="anxin-server", description=__doc__)
-    parser.add_argument("command", nargs="?", default="run", choices=("run", "demo", "migrate"))
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=("run", "demo", "migrate", "create-admin")
+    )
+    parser.add_argument("--email", help="create-admin: the administrator's e-mail address")
+    parser.add_argument("--name", help="create-admin: the administrator's name")
+    parser.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="create-admin: their language"
+    )
     parser.add_argument("--host", help="address to listen on (ANXIN_HOST)")
     parser.add_argument("--port", type=int, help="port to listen on (ANXIN_PORT)")
     parser.add_argument(
@@ -51,6 +63,39 @@ def _start_box(base: str) -> subprocess.Popen[bytes] | None:
     return subprocess.Popen([*cmd, "--server", base])
 
 
+def _read_password() -> tuple[str, str]:
+    """The new password, twice: asked at a terminal, else two lines of standard input."""
+    if sys.stdin.isatty():
+        return getpass.getpass("Password: "), getpass.getpass("Password again: ")
+    first, second = sys.stdin.readline(), sys.stdin.readline()
+    return first.rstrip("\r\n"), second.rstrip("\r\n")
+
+
+def _create_admin(rt: Runtime, args: argparse.Namespace) -> int:
+    if not args.email or not args.name:
+        print("anxin-server create-admin: --email and --name are needed", file=sys.stderr)
+        return 2
+    password, repeat = _read_password()
+    try:
+        check_new_admin(args.email, args.name, password, repeat)
+        with rt.db.session() as db:
+            user = create_admin(
+                db,
+                email=args.email,
+                name=args.name,
+                password=password,
+                lang=Lang(args.lang),
+                first=False,
+            )
+            user_id, email = user.id, user.email
+    except AdminRefused as err:
+        message = translate(Lang.EN, err.key, **err.values)
+        print(f"anxin-server create-admin: refused: {message}", file=sys.stderr)
+        return 2
+    print(f"created administrator {email} (user {user_id}) in {rt.settings.sqlalchemy_url}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `anxin-server` console script."""
     args = _parser().parse_args(argv)
@@ -71,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         print(f"database is up to date: {settings.sqlalchemy_url}")
         return 0
+    if args.command == "create-admin":
+        code = _create_admin(rt, args)
+        rt.db.dispose()
+        return code
     box = None
     if args.command == "demo":
         with rt.db.session() as db:

@@ -19,6 +19,9 @@ from server.core.security import (
 from server.errors import Unauthorized
 from server.models import Device, Elder, SessionKind, User, UserSession, utcnow
 
+USER_AGENT_CHARS = 255  # the column's width
+LAST_SEEN_EVERY = timedelta(minutes=1)
+
 
 @cache
 def _dummy_hash() -> str:
@@ -46,32 +49,59 @@ def authenticate(db: Session, email: str, password: str) -> User:
 
 
 def start_session(
-    db: Session, settings: Settings, user: User, kind: SessionKind
+    db: Session,
+    settings: Settings,
+    user: User,
+    kind: SessionKind,
+    *,
+    user_agent: str = "",
+    ip: str = "",
 ) -> tuple[str, UserSession]:
-    """A new session for ``user``; returns the token (shown once) and its row."""
+    """A new session for ``user``; returns the token (shown once) and its row.
+
+    The browser's user agent and address are kept to show in the person's session list.
+    """
     token = new_token()
+    now = utcnow()
     row = UserSession(
         token_hash=token_hash(token),
         user_id=user.id,
         kind=kind,
-        expires_at=utcnow() + timedelta(hours=settings.session_hours),
+        expires_at=now + timedelta(hours=settings.session_hours),
+        user_agent=user_agent.strip()[:USER_AGENT_CHARS],
+        ip=ip[:64],
+        last_seen_at=now,
     )
     db.add(row)
     db.flush()
     return token, row
 
 
-def user_for_token(db: Session, token: str | None, kind: SessionKind | None = None) -> User | None:
-    """The user behind a live session token, or None."""
+def session_for_token(db: Session, token: str | None) -> UserSession | None:
+    """The live (unrevoked, unexpired) session row behind ``token``, or None."""
     if not token:
         return None
     row = db.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
+    return row
+
+
+def user_for_token(db: Session, token: str | None, kind: SessionKind | None = None) -> User | None:
+    """The user behind a live session token, or None; notes when the session was last used."""
+    row = session_for_token(db, token)
+    if row is None:
+        return None
     if kind is not None and row.kind is not kind:
         return None
     user = db.get(User, row.user_id)
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    now = utcnow()
+    # At most one write a minute per session: every request reads this, few need to write.
+    if row.last_seen_at is None or now - row.last_seen_at >= LAST_SEEN_EVERY:
+        row.last_seen_at = now
+    return user
 
 
 def end_session(db: Session, token: str) -> None:

@@ -30,11 +30,13 @@ from server.elders.feature import FEATURE as elders
 from server.errors import AppError, RateLimited
 from server.features import Feature, Wiring, every
 from server.health.feature import FEATURE as health
+from server.invitations.feature import FEATURE as invitations
 from server.pairing.feature import FEATURE as pairing
 from server.reminders.feature import FEATURE as reminders
 from server.runtime import Runtime
 from server.scheduler import start_scheduler, stop_scheduler
 from server.security_headers import SecurityHeadersMiddleware, security_headers
+from server.setup.feature import FEATURE as setup
 from server.sos.feature import FEATURE as sos
 from server.web import homes, pages
 from server.ws.box import box_socket
@@ -63,9 +65,11 @@ OUTGOING = Feature(
 )
 FEATURES: tuple[Feature, ...] = (
     health,
+    setup,
     auth,
     pairing,
     elders,
+    invitations,
     reminders,
     sos,
     calls,

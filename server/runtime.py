@@ -14,6 +14,8 @@ from server.threads import Threads
 from server.ws.hub import Hub
 from server.ws.presence import Presence
 
+RESETS_PER_HOUR = 5
+
 
 @dataclass
 class Runtime:
@@ -33,6 +35,7 @@ class Runtime:
     password_checks: PasswordCheckGate = field(init=False)
     pairing_limiter: RateLimiter = field(init=False)
     pairing_request_limiter: RateLimiter = field(init=False)
+    reset_limiter: RateLimiter = field(init=False)  # password-reset e-mails asked for
 
     def __post_init__(self) -> None:
         if self.notifier is None:
@@ -58,6 +61,9 @@ class Runtime:
         self.pairing_request_limiter = RateLimiter(
             self.settings.pairing_requests_per_minute, max_keys=cap
         )
+        # A few reset e-mails an hour per address asked about and per caller: enough for
+        # someone who lost the first one, too few to flood a mailbox.
+        self.reset_limiter = RateLimiter(RESETS_PER_HOUR, window=3600.0, max_keys=cap)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from server.auth import pages, routes
+from server.auth import account_pages, pages, reset_pages, routes
 from server.features import Feature
 
-FEATURE = Feature(name="auth", routers=(routes.router, pages.router))
+FEATURE = Feature(
+    name="auth",
+    routers=(routes.router, pages.router, account_pages.router, reset_pages.router),
+)

@@ -15,12 +15,12 @@ from server.runtime import Runtime
 
 
 def _check_and_start_session(
-    rt: Runtime, email: str, password: str, kind: SessionKind
+    rt: Runtime, email: str, password: str, kind: SessionKind, user_agent: str, ip: str
 ) -> tuple[str, UserSession, User]:
     # On a password-check thread: lookup, argon2, session row, all in one transaction.
     with rt.db.session() as db:
         user = authenticate(db, email, password)
-        token, row = start_session(db, rt.settings, user, kind)
+        token, row = start_session(db, rt.settings, user, kind, user_agent=user_agent, ip=ip)
         return token, row, user
 
 
@@ -61,7 +61,13 @@ async def _login_user(
         raise
     try:
         token, row, user = await rt.password_checks.run(
-            _check_and_start_session, rt, email, password, kind
+            _check_and_start_session,
+            rt,
+            email,
+            password,
+            kind,
+            request.headers.get("user-agent", ""),
+            client_ip(request),
         )
     except ServerBusy:  # no check happened: the attempt does not count against anyone
         rt.login_limiter.forget_one(account_key)

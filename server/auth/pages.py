@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from server.accounts import end_session
+from server.admins import has_users
 from server.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep
 from server.auth.login import login_user
 from server.errors import RateLimited, Unauthorized
 from server.models import SessionKind
 from server.web.i18n import translate
 from server.web.pages import HOME, page_lang, render, same_origin_post
+from server.web.sessions import set_session_cookie
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/login")
-def login_form(request: Request) -> HTMLResponse:
-    """The log-in page."""
-    return render(request, "login.html", None, next=request.query_params.get("next", ""))
+def login_form(request: Request, db: SessionDep) -> Response:
+    """The log-in page (on an empty database: the set-up page)."""
+    if not has_users(db):
+        return RedirectResponse("/setup", status_code=303)
+    notice = request.query_params.get("done")
+    return render(
+        request,
+        "login.html",
+        None,
+        next=request.query_params.get("next", ""),
+        notice="reset.done" if notice == "password" else None,
+    )
 
 
 @router.post("/login")
@@ -44,16 +55,7 @@ async def login_submit(
         error = translate(page_lang(request, None), "login.failed")
         return render(request, "login.html", None, status=401, error=error, email=email)
     target = next if next.startswith("/") and not next.startswith("//") else HOME[user.role]
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=rt.settings.public_base_url.startswith("https"),
-        max_age=int(rt.settings.session_hours * 3600),
-    )
-    return response
+    return set_session_cookie(RedirectResponse(target, status_code=303), rt, token)
 
 
 @router.post("/logout")

@@ -29,3 +29,28 @@ class TokenPublic(BaseModel):
     token_type: str = "bearer"
     expires_at: datetime
     user: UserPublic
+
+
+class PasswordUpdate(Strict):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=400)
+
+
+class PasswordResetCreate(Strict):
+    email: str = Field(min_length=3, max_length=255)
+
+
+class SessionPublic(BaseModel):
+    id: int
+    kind: str
+    browser: str
+    system: str
+    user_agent: str
+    ip: str
+    started_at: datetime
+    last_seen_at: datetime | None
+    current: bool
+
+
+class PasswordChangedPublic(BaseModel):
+    other_sessions_ended: int

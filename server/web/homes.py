@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from protocol import Role
 from server import audit
+from server.admins import has_users
 from server.api.deps import RuntimeDep, SessionDep
 from server.models import Elder, User
 from server.permissions import visible_elders
@@ -46,6 +47,8 @@ def build_sections(
 def index(request: Request, db: SessionDep) -> Response:
     """Home for whoever is logged in; the log-in page otherwise."""
     user = page_user(request, db)
+    if user is None and not has_users(db):  # an empty database: make the first administrator
+        return RedirectResponse("/setup", status_code=303)
     return RedirectResponse(HOME[user.role] if user else "/login", status_code=303)
 
 

@@ -219,8 +219,24 @@ ANONYMOUS = [
     ("get", "/api/elders/1/fhir/medication"),
     ("get", "/api/elders/1/reminder-alerts"),
     ("put", "/api/elders/1/reminder-alerts"),
+    # accounts and family invitations (role matrices: tests/server/test_accounts.py and
+    # tests/server/test_invitations.py)
+    ("get", "/api/auth/sessions"),
+    ("delete", "/api/auth/sessions/1"),
+    ("post", "/api/auth/password"),
+    ("get", "/api/elders/1/family"),
+    ("post", "/api/elders/1/invitations"),
+    ("delete", "/api/elders/1/family/me"),
+    ("delete", "/api/elders/1/family/1"),
+    ("delete", "/api/invitations/1"),
 ]
-OPEN = {"/healthz", "/api/auth/login", "/api/pairing/requests", "/api/pairing/status"}
+OPEN = {
+    "/healthz",
+    "/api/auth/login",
+    "/api/auth/password-reset",
+    "/api/pairing/requests",
+    "/api/pairing/status",
+}
 
 
 @pytest.mark.parametrize(("method", "path"), ANONYMOUS)
@@ -246,6 +262,9 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
         | {p.replace("/1", "/{call_id}") for p in covered}
         | {p.replace("/1", "/{plan_id}") for p in covered}
         | {p.replace("/1", "/{alert_id}") for p in covered}
+        | {p.replace("/1", "/{session_id}") for p in covered}
+        | {p.replace("/1", "/{invitation_id}") for p in covered}
+        | {p.replace("/1/family/1", "/{elder_id}/family/{user_id}") for p in covered}
     )
     operations = api_operations(client.app)
     assert len(operations) >= 13

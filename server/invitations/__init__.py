@@ -1,0 +1,1 @@
+"""Family invitations: a relative invited by e-mail joins an elder's family on Anxin."""
