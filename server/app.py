@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from protocol import ErrorCode
 from server import outgoing
+from server.admin.feature import FEATURE as admin
 from server.api.responses import ErrorOut, FieldErrorOut, InvalidOut, code_for_status
 from server.auth.feature import FEATURE as auth
 from server.body_limit import BodySizeLimit
@@ -34,7 +35,7 @@ from server.pairing.feature import FEATURE as pairing
 from server.reminders.feature import FEATURE as reminders
 from server.runtime import Runtime
 from server.scheduler import start_scheduler, stop_scheduler
-from server.security_headers import SecurityHeadersMiddleware, security_headers
+from server.security_headers import SecurityHeadersMiddleware, page_csp, security_headers
 from server.sos.feature import FEATURE as sos
 from server.web import homes, pages
 from server.ws.box import box_socket
@@ -69,6 +70,7 @@ FEATURES: tuple[Feature, ...] = (
     reminders,
     sos,
     calls,
+    admin,
     OUTGOING,
     SHELL,
 )
@@ -198,7 +200,9 @@ def create_app(
     # Security headers (CSP, nosniff, framing...) on every HTTP response; see the module.
     # (The CSRF check of cookie-authenticated API writes is in server.api.deps.)
     app.add_middleware(
-        SecurityHeadersMiddleware, https=rt.settings.public_base_url.startswith("https")
+        SecurityHeadersMiddleware,
+        https=rt.settings.public_base_url.startswith("https"),
+        page_policy=page_csp(rt.settings.map_tile_url),
     )
 
     return app
