@@ -351,6 +351,6 @@ def count_by_role(db: Session) -> dict[Role, int]:
         select(User.role, func.count())
         .where(User.is_active.is_(True), User.role.in_(ADMIN_ROLES))
         .group_by(User.role)
-    ).tuples()
+    ).tuples().all()
     counts = dict(rows)
     return {role: counts.get(role, 0) for role in ADMIN_ROLES}
