@@ -444,7 +444,8 @@ def _staff_values(db: Session, user: User | None) -> dict[str, Any]:
 
 def _staff_form_values(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {k: _text(form, k) for k in ("name", "email", "phone", "lang", "role")}
-    select_name = ROLE_SELECT.get(Role(values["role"])) if values["role"] in Role else None
+    roles = {r.value: r for r in Role}
+    select_name = ROLE_SELECT.get(roles[values["role"]]) if values["role"] in roles else None
     values["organisation_id"] = _text(form, f"organisation_{select_name}") if select_name else ""
     values["supervisor"] = _text(form, "supervisor") == "on"
     return values
