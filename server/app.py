@@ -28,7 +28,7 @@ from server.body_limit import BodySizeLimit
 from server.calls.feature import FEATURE as calls
 from server.core.config import Settings
 from server.elders.feature import FEATURE as elders
-from server.errors import AppError, RateLimited
+from server.errors import AppError, InvalidInput, RateLimited
 from server.features import Feature, Wiring, every
 from server.health.feature import FEATURE as health
 from server.pairing.feature import FEATURE as pairing
@@ -95,6 +95,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if request.url.path.startswith(("/api", "/healthz", "/ws")) or not pages.wants_html(
             request
         ):
+            if isinstance(err, InvalidInput):  # a 422 says which field, like pydantic's
+                return _invalid_input(err)
             return _error(err.status, err.message, err.code, headers)
         return pages.error_page(request, err.status, err.message)
 
@@ -135,6 +137,16 @@ def _error(
 ) -> JSONResponse:
     body = ErrorOut(detail=message, code=code).model_dump(mode="json")
     return JSONResponse(body, status, headers=dict(headers) if headers else None)
+
+
+def _invalid_input(err: InvalidInput) -> JSONResponse:
+    fields = (
+        [FieldErrorOut(loc=["body", err.field], msg=err.message, type="value_error")]
+        if err.field
+        else []
+    )
+    body = InvalidOut(detail=err.message, code=err.code, errors=fields)
+    return JSONResponse(body.model_dump(mode="json"), status_code=err.status)
 
 
 def _safe_errors(err: RequestValidationError) -> list[FieldErrorOut]:

@@ -16,7 +16,7 @@ class FieldProblem(InvalidInput):
 
     def __init__(self, field: str, key: str, **values: object) -> None:
         super().__init__(f"{field}: {translate(Lang.EN, key, **values)}")
-        self.field = field
+        self.field: str = field
         self.key = key
         self.values = values
 

@@ -29,12 +29,16 @@ from server.admin.schemas import (
 )
 from server.admin.staff_mail import after_create, after_deactivate
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
+from server.api.responses import answers
 from server.errors import Forbidden
 from server.ids import RowId
 from server.models import Clinic, ServiceArea, ServicePoint, User
 from server.roles import scope_id
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+# Every route may answer these (a write's body refused: 422, a name or e-mail taken: 409).
+router = APIRouter(
+    prefix="/api/admin", tags=["admin"], responses=answers(400, 401, 403, 404, 409, 422)
+)
 
 
 def admin_user(user: CurrentUser) -> User:
