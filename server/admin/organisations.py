@@ -71,14 +71,18 @@ def area_rows(db: Session) -> list[AreaRow]:
             select(Elder.service_area_id, func.count())
             .where(Elder.is_active.is_(True))
             .group_by(Elder.service_area_id)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     operators = dict(
         db.execute(
             select(User.service_area_id, func.count())
             .where(User.role == Role.OPERATOR, User.is_active.is_(True))
             .group_by(User.service_area_id)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     areas = db.scalars(
         select(ServiceArea).order_by(ServiceArea.is_active.desc(), ServiceArea.name)

@@ -347,10 +347,14 @@ def staff_page(db: Session, query: StaffQuery) -> tuple[list[User], int]:
 
 def count_by_role(db: Session) -> dict[Role, int]:
     """Active accounts per staff role."""
-    rows = db.execute(
-        select(User.role, func.count())
-        .where(User.is_active.is_(True), User.role.in_(ADMIN_ROLES))
-        .group_by(User.role)
-    ).tuples().all()
+    rows = (
+        db.execute(
+            select(User.role, func.count())
+            .where(User.is_active.is_(True), User.role.in_(ADMIN_ROLES))
+            .group_by(User.role)
+        )
+        .tuples()
+        .all()
+    )
     counts = dict(rows)
     return {role: counts.get(role, 0) for role in ADMIN_ROLES}
