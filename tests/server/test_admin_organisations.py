@@ -189,3 +189,11 @@ def test_admin_home_counts(client: TestClient, world: World) -> None:
     assert 'id="count-areas"><strong>2</strong>' in home
     assert 'id="count-operator">' in home and 'href="/elders"' in home
     assert 'href="/operator"' in home
+
+
+def test_the_admin_pages_speak_chinese(client: TestClient, world: World) -> None:
+    page_login(client, world.admin.email)
+    home = client.get("/admin?lang=zh", headers=HTML).text
+    assert "系统管理" in home and "服务片区" in home
+    refused = post_form(client, "/admin/areas/new", {"name": "", "centre_latitude": "100"})
+    assert "请填写此项。" in refused.text
