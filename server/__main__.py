@@ -48,9 +48,10 @@ def _print_demo(settings: Settings, base: str) -> None:
     print(f"  family page:   {base}/family")
     print(f"  doctor page:   {base}/doctor")
     print(f"  operator page: {base}/operator")
+    print(f"  admin pages:   {base}/admin")
     print("  logins:")
     for login in DEMO_LOGINS:
-        print(f"    {login.role.value:<9} {login.email:<22} password: {login.password}")
+        print(f"    {login.role.value:<12} {login.email:<22} password: {login.password}")
     print(f"  a TV box: anxin-tvbox --server {base}\n", flush=True)
 
 

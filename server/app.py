@@ -21,13 +21,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from protocol import ErrorCode
 from server import outgoing
+from server.admin.feature import FEATURE as admin
 from server.api.responses import ErrorOut, FieldErrorOut, InvalidOut, code_for_status
 from server.auth.feature import FEATURE as auth
 from server.body_limit import BodySizeLimit
 from server.calls.feature import FEATURE as calls
 from server.core.config import Settings
 from server.elders.feature import FEATURE as elders
-from server.errors import AppError, RateLimited
+from server.errors import AppError, InvalidInput, RateLimited
 from server.features import Feature, Wiring, every
 from server.health.feature import FEATURE as health
 from server.invitations.feature import FEATURE as invitations
@@ -35,7 +36,7 @@ from server.pairing.feature import FEATURE as pairing
 from server.reminders.feature import FEATURE as reminders
 from server.runtime import Runtime
 from server.scheduler import start_scheduler, stop_scheduler
-from server.security_headers import SecurityHeadersMiddleware, security_headers
+from server.security_headers import SecurityHeadersMiddleware, page_csp, security_headers
 from server.setup.feature import FEATURE as setup
 from server.sos.feature import FEATURE as sos
 from server.web import homes, pages
@@ -73,6 +74,7 @@ FEATURES: tuple[Feature, ...] = (
     reminders,
     sos,
     calls,
+    admin,
     OUTGOING,
     SHELL,
 )
@@ -97,6 +99,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if request.url.path.startswith(("/api", "/healthz", "/ws")) or not pages.wants_html(
             request
         ):
+            if isinstance(err, InvalidInput):  # a 422 says which field, like pydantic's
+                return _invalid_input(err)
             return _error(err.status, err.message, err.code, headers)
         return pages.error_page(request, err.status, err.message)
 
@@ -137,6 +141,16 @@ def _error(
 ) -> JSONResponse:
     body = ErrorOut(detail=message, code=code).model_dump(mode="json")
     return JSONResponse(body, status, headers=dict(headers) if headers else None)
+
+
+def _invalid_input(err: InvalidInput) -> JSONResponse:
+    fields = (
+        [FieldErrorOut(loc=["body", err.field], msg=err.message, type="value_error")]
+        if err.field
+        else []
+    )
+    body = InvalidOut(detail=err.message, code=err.code, errors=fields)
+    return JSONResponse(body.model_dump(mode="json"), status_code=err.status)
 
 
 def _safe_errors(err: RequestValidationError) -> list[FieldErrorOut]:
@@ -202,7 +216,9 @@ def create_app(
     # Security headers (CSP, nosniff, framing...) on every HTTP response; see the module.
     # (The CSRF check of cookie-authenticated API writes is in server.api.deps.)
     app.add_middleware(
-        SecurityHeadersMiddleware, https=rt.settings.public_base_url.startswith("https")
+        SecurityHeadersMiddleware,
+        https=rt.settings.public_base_url.startswith("https"),
+        page_policy=page_csp(rt.settings.map_tile_url),
     )
 
     return app

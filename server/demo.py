@@ -1,4 +1,5 @@
-"""A demo world: two elders, their families, a doctor, an operator, a clinic and a meal point."""
+"""A demo world: two elders, their families, a doctor, clinic staff, an operator, an admin,
+two service areas, a clinic, a meal point, a care centre and a home-service provider."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ DEMO_LOGINS = (
     DemoLogin(Role.FAMILY, "family2@demo.anxin", "demo-family-2", "David Chen"),
     DemoLogin(Role.DOCTOR, "doctor@demo.anxin", "demo-doctor", "张伟医生"),
     DemoLogin(Role.OPERATOR, "operator@demo.anxin", "demo-operator", "刘芳"),
+    DemoLogin(Role.CLINIC_STAFF, "clinic@demo.anxin", "demo-clinic", "陈静"),
     DemoLogin(Role.ADMIN, "admin@demo.anxin", "demo-admin", "Admin"),
 )
 
@@ -44,7 +46,8 @@ def seed_demo(db: Session) -> bool:
     """Create the demo world unless it is already there; True when it was created."""
     if db.scalar(select(User.id).where(User.email == DEMO_LOGINS[0].email)) is not None:
         return False
-    area = ServiceArea(name="朝阳区 Chaoyang")
+    area = ServiceArea(name="朝阳区 Chaoyang", centre_latitude=39.9219, centre_longitude=116.4435)
+    haidian = ServiceArea(name="海淀区 Haidian", centre_latitude=39.9593, centre_longitude=116.2981)
     clinic = Clinic(
         name="朝阳社区卫生服务中心 Chaoyang Community Clinic",
         address="北京市朝阳区团结湖路 12 号",
@@ -52,7 +55,7 @@ def seed_demo(db: Session) -> bool:
         latitude=39.9275,
         longitude=116.4672,
     )
-    db.add_all([area, clinic])
+    db.add_all([area, haidian, clinic])
     db.flush()
     db.add_all(
         [
@@ -72,6 +75,14 @@ def seed_demo(db: Session) -> bool:
                 longitude=116.4705,
                 service_area_id=area.id,
             ),
+            ServicePoint(
+                kind=ServicePointKind.SERVICE_PROVIDER,
+                name="安康家政 Ankang Home Services",
+                address="北京市朝阳区团结湖南里 20 号",
+                latitude=39.9247,
+                longitude=116.4690,
+                service_area_id=area.id,
+            ),
         ]
     )
     users = {}
@@ -82,7 +93,7 @@ def seed_demo(db: Session) -> bool:
             password_hash=hash_password(login.password),
             role=login.role,
             lang=Lang.EN if login.email.startswith("family2") else Lang.ZH,
-            clinic_id=clinic.id if login.role is Role.DOCTOR else None,
+            clinic_id=clinic.id if login.role in (Role.DOCTOR, Role.CLINIC_STAFF) else None,
             service_area_id=area.id if login.role is Role.OPERATOR else None,
             phone="138-0000-0001",
         )

@@ -69,6 +69,7 @@ class InvalidInput(AppError):
 
     status = 422
     default_code = ErrorCode.INVALID
+    field: str | None = None  # the field at fault, when one is (listed in the JSON's errors)
 
 
 class RateLimited(AppError):

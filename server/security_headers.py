@@ -12,33 +12,60 @@ starts it with an inline script; it keeps working under a looser policy of its o
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["API_CSP", "DOCS_CSP", "PAGE_CSP", "SecurityHeadersMiddleware", "security_headers"]
+__all__ = [
+    "API_CSP",
+    "DOCS_CSP",
+    "OSM_TILE_URL",
+    "PAGE_CSP",
+    "SecurityHeadersMiddleware",
+    "page_csp",
+    "security_headers",
+    "tile_origin",
+]
 
 
 def _policy(directives: Iterable[str]) -> str:
     return "; ".join(directives)
 
 
-PAGE_CSP = _policy(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        # 'self' covers ws:/wss: to this host and port (CSP 3; live.js and calls.js).
-        "connect-src 'self'",
-        # Call videos play a MediaStream through srcObject, which media-src does not govern.
-        "media-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def tile_origin(tile_url: str) -> str:
+    """The scheme and host of a map tile URL template ('' when there are no tiles)."""
+    parts = urlsplit(tile_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def page_csp(tile_url: str = OSM_TILE_URL) -> str:
+    """The pages' policy; map tiles (`Settings.map_tile_url`) are the one image from elsewhere."""
+    origin = tile_origin(tile_url)
+    return _policy(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' {origin}".strip(),
+            # 'self' covers ws:/wss: to this host and port (CSP 3; live.js and calls.js).
+            "connect-src 'self'",
+            # Call videos play a MediaStream through srcObject, which media-src does not govern.
+            "media-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
+PAGE_CSP = page_csp()
 API_CSP = _policy(("default-src 'none'", "frame-ancestors 'none'"))
 # Only for FastAPI's generated API explorer: it is a developer tool with no session data.
 DOCS_CSP = _policy(
@@ -71,12 +98,14 @@ COMMON_HEADERS = {
 }
 
 
-def security_headers(path: str, content_type: str, https: bool = False) -> dict[str, str]:
+def security_headers(
+    path: str, content_type: str, https: bool = False, page_policy: str = PAGE_CSP
+) -> dict[str, str]:
     """The headers a response to ``path`` with ``content_type`` should carry."""
     if path == DOCS_PATHS[0] or path.startswith(DOCS_PATHS[0] + "/") or path == DOCS_PATHS[1]:
         csp = DOCS_CSP
     elif content_type.split(";")[0].strip().lower() == "text/html":
-        csp = PAGE_CSP
+        csp = page_policy
     else:
         csp = API_CSP
     headers = {**COMMON_HEADERS, "Content-Security-Policy": csp}
@@ -88,9 +117,10 @@ def security_headers(path: str, content_type: str, https: bool = False) -> dict[
 class SecurityHeadersMiddleware:
     """Adds `security_headers` to every HTTP response that does not already set them."""
 
-    def __init__(self, app: ASGIApp, https: bool = False) -> None:
+    def __init__(self, app: ASGIApp, https: bool = False, page_policy: str = PAGE_CSP) -> None:
         self.app = app
         self.https = https
+        self.page_policy = page_policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; add the headers as the response starts."""
@@ -102,7 +132,9 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                wanted = security_headers(path, headers.get("content-type", ""), self.https)
+                wanted = security_headers(
+                    path, headers.get("content-type", ""), self.https, self.page_policy
+                )
                 for name, value in wanted.items():
                     if name not in headers:
                         headers[name] = value

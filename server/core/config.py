@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     pairing_attempts_per_minute: int = Field(default=10, gt=0)
     pairing_requests_per_minute: int = Field(default=30, gt=0)
     default_lang: str = "zh"
+    # Map tiles of the admin and elder forms ({z}/{x}/{y}); empty: no tiles, the map still
+    # shows its marker and boundary on a plain background. Its host is allowed in the CSP.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "Anxin <noreply@anxin.local>"

@@ -30,7 +30,7 @@ HOME = {
     Role.FAMILY: "/family",
     Role.DOCTOR: "/doctor",
     Role.OPERATOR: "/operator",
-    Role.ADMIN: "/operator",  # /admin once the admin pages exist
+    Role.ADMIN: "/admin",
     # Staff of features still to come: their account page until their pages exist.
     Role.CLINIC_STAFF: "/account",
     Role.MEAL_STAFF: "/account",

@@ -117,6 +117,14 @@ class Hub:
             await conn.close(CLOSE_REVOKED, "device revoked")
             self.unregister(conn)
 
+    async def close_user(self, user_id: int, reason: str) -> int:
+        """Close every open page socket of a person (deactivated, logged out everywhere)."""
+        conns = list(self._users.get(user_id, ()))
+        for conn in conns:
+            await conn.close(CLOSE_REVOKED, reason)
+            self.unregister(conn)
+        return len(conns)
+
     def pairing_secret(self, request_id: int) -> str | None:
         """The secret a waiting box said hello with (kept only in memory)."""
         for conn in self._pairing.get(request_id, ()):

@@ -30,7 +30,7 @@ from schemathesis.checks import (
 from schemathesis.core.failures import FailureGroup
 
 from protocol import CallKind
-from server.models import Call, CallStatus
+from server.models import Call, CallStatus, ServicePoint, ServicePointKind
 from server.runtime import Runtime
 from tests.conftest import bearer
 from tests.server.routes import api_operations
@@ -64,8 +64,11 @@ def _fuzz_world(rt: Runtime, client: TestClient) -> tuple[World, str, dict[str, 
             user_id=world.doctor_a.id,
         )
         db.add(call)
+        point = ServicePoint(kind=ServicePointKind.MEAL_POINT, name="Fuzz meals")
+        db.add(point)
         db.flush()
         call_id = call.id
+        point_id = point.id
     family = bearer(client, world.family_a.email)
     plan = client.post(
         f"/api/elders/{world.elder_a.id}/medication-plans",
@@ -88,6 +91,10 @@ def _fuzz_world(rt: Runtime, client: TestClient) -> tuple[World, str, dict[str, 
         "plan_id": [plan.json()["id"]],
         "alert_id": [alert.json()["alert_id"]],
         "call_id": [call_id],
+        "area_id": [world.area_a.id],
+        "clinic_id": [world.clinic_a.id],
+        "point_id": [point_id],
+        "user_id": [world.operator_b.id, world.doctor_b.id],
     }
     return world, token, known
 

@@ -167,6 +167,11 @@ PAGES = {
     "/family": {"family_a", "family_b"},
     "/doctor": {"doctor_a", "doctor_b"},
     "/operator": {"operator_a", "operator_b", "admin"},
+    # administration (role tests of every admin page and route: tests/server/test_admin_roles.py)
+    "/admin": {"admin"},
+    "/admin/areas": {"admin"},
+    "/admin/staff": {"admin"},
+    "/admin/audit": {"admin"},
 }
 
 
@@ -229,6 +234,26 @@ ANONYMOUS = [
     ("delete", "/api/elders/1/family/me"),
     ("delete", "/api/elders/1/family/1"),
     ("delete", "/api/invitations/1"),
+    # administration (full role matrix: tests/server/test_admin_roles.py)
+    ("get", "/api/admin/areas"),
+    ("post", "/api/admin/areas"),
+    ("get", "/api/admin/areas/1"),
+    ("patch", "/api/admin/areas/1"),
+    ("get", "/api/admin/clinics"),
+    ("post", "/api/admin/clinics"),
+    ("get", "/api/admin/clinics/1"),
+    ("patch", "/api/admin/clinics/1"),
+    ("get", "/api/admin/service-points"),
+    ("post", "/api/admin/service-points"),
+    ("get", "/api/admin/service-points/1"),
+    ("patch", "/api/admin/service-points/1"),
+    ("get", "/api/admin/users"),
+    ("post", "/api/admin/users"),
+    ("get", "/api/admin/users/1"),
+    ("patch", "/api/admin/users/1"),
+    ("post", "/api/admin/users/1/deactivate"),
+    ("post", "/api/admin/users/1/reactivate"),
+    ("get", "/api/admin/audit"),
 ]
 OPEN = {
     "/healthz",
@@ -265,6 +290,10 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
         | {p.replace("/1", "/{session_id}") for p in covered}
         | {p.replace("/1", "/{invitation_id}") for p in covered}
         | {p.replace("/1/family/1", "/{elder_id}/family/{user_id}") for p in covered}
+        | {p.replace("/1", "/{area_id}") for p in covered}
+        | {p.replace("/1", "/{clinic_id}") for p in covered}
+        | {p.replace("/1", "/{point_id}") for p in covered}
+        | {p.replace("/1", "/{user_id}") for p in covered}
     )
     operations = api_operations(client.app)
     assert len(operations) >= 13
