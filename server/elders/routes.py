@@ -112,9 +112,7 @@ def _report_public(report: csv_io.ImportReport, lang: Lang) -> ImportReportPubli
     )
 
 
-@router.post(
-    "/import", response_model=ImportReportPublic, responses=answers(400, 401, 403, 422)
-)
+@router.post("/import", response_model=ImportReportPublic, responses=answers(400, 401, 403, 422))
 async def import_elders(
     request: Request, user: CurrentUser, rt: RuntimeDep, area_id: RowId | None = None
 ) -> ImportReportPublic:

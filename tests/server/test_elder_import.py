@@ -16,7 +16,10 @@ from tests.conftest import bearer
 from tests.support.world import PASSWORD, World
 
 HTML = {"accept": "text/html", "accept-language": "en"}
-HEADER = "register_ref,name,phone,birth_year,lang,address,latitude,longitude,lives_alone,clinic,care_notes"
+HEADER = (
+    "register_ref,name,phone,birth_year,lang,address,latitude,longitude,lives_alone,clinic,"
+    "care_notes"
+)
 
 
 def register(rows: int, bad_every: int = 0) -> tuple[str, dict[str, int]]:
@@ -112,7 +115,10 @@ def test_a_thousand_rows_with_bad_ones(
 def test_chinese_headers_with_bom_and_repeated_refs(
     client: TestClient, csrf: str, rt: Runtime
 ) -> None:
-    text = "\ufeff登记号,姓名,电话,独居,纬度,经度\nZ1,张伟,13900000001,是,31.2,121.4\nZ2,李强,,否,,\nZ1,王芳,,1,,\n"
+    text = (
+        "\ufeff登记号,姓名,电话,独居,纬度,经度\n"
+        "Z1,张伟,13900000001,是,31.2,121.4\nZ2,李强,,否,,\nZ1,王芳,,1,,\n"
+    )
     resp = upload(client, csrf, text)
     assert counts(resp.text) == {"created": 2, "updated": 0, "unchanged": 0, "refused": 1}
     assert "Repeated in this file, line 2." in resp.text
