@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import IO, Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +28,7 @@ from server.elders.schemas import (
     ImportReportPublic,
     RefusedRowPublic,
 )
-from server.errors import Forbidden, InvalidInput
+from server.errors import Forbidden
 from server.ids import RowId
 from server.models import AuditEntry, Device, User
 from server.permissions import elder_for_viewing, visible_elders
@@ -83,10 +84,17 @@ def create_elder(body: ElderCreate, user: CurrentUser, db: SessionDep) -> ElderD
     if "register_ref" not in problems and ref_taken(db, area, values["register_ref"], None):
         problems["register_ref"] = Problem("elders.error.ref_taken")
     if problems:
-        detail = "; ".join(
-            f"{name}: {translate(Lang.EN, p.key, **p.values)}" for name, p in problems.items()
+        # As a body pydantic refused: 422 with the fields at fault (InvalidOut).
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", name),
+                    "msg": translate(Lang.EN, p.key, **p.values),
+                    "type": "value_error",
+                }
+                for name, p in problems.items()
+            ]
         )
-        raise InvalidInput(detail)
     elder = save_elder(db, user, values)
     db.commit()
     return ElderDetailPublic.model_validate(elder)
@@ -143,7 +151,14 @@ async def import_elders(
     return _report_public(report, Lang.EN)
 
 
-@router.get("/export", responses=answers(401, 403))
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        200: {"description": "the register as CSV", "content": {"text/csv": {}}},
+        **answers(401, 403, 422),
+    },
+)
 def export_elders(user: CurrentUser, rt: RuntimeDep, area_id: RowId | None = None) -> Response:
     """The register of the elders one manages, as the import's CSV (English header)."""
     rows = csv_io.export_stream(rt, user, Lang.EN, area_id)

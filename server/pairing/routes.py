@@ -95,7 +95,7 @@ def claim_code(rt: Runtime, db: Session, user: User, ip: str, code: str, elder_i
     "/api/pairing/claim",
     response_model=PairingClaimPublic,
     status_code=201,
-    responses=answers(400, 401, 403, 404, 422, 429),
+    responses=answers(400, 401, 403, 404, 409, 422, 429),
 )
 def claim(
     body: PairingClaimCreate, request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeDep

@@ -77,6 +77,14 @@ def test_deactivation_revokes_boxes_keeps_the_record_and_stops_invitations(
     assert world.elder_a.name in ended.text and "Service ended" in ended.text
     page = client.get(f"/elders/{world.elder_a.id}/edit", headers=html)
     assert page.status_code == 200 and 'id="reactivate"' in page.text
+    # No new box for an ended service.
+    code = client.post("/api/pairing/requests", json={}).json()["code"]
+    claim = client.post(
+        "/api/pairing/claim",
+        json={"code": code, "elder_id": world.elder_a.id},
+        headers=bearer(client, world.family_a.email),
+    )
+    assert claim.status_code == 409 and "service has ended" in claim.json()["detail"]
     # The family still sees their elder, marked as such.
     client.post("/login", data={"email": world.family_a.email, "password": PASSWORD})
     family = client.get("/family", headers=html)

@@ -176,6 +176,7 @@ def test_api_create_refuses_bad_fields(client: TestClient, world: World) -> None
     resp = client.post("/api/elders", json={"name": "X", "latitude": 91}, headers=headers)
     assert resp.status_code == 422
     assert "latitude: Latitude is a number between -90 and 90." in resp.json()["detail"]
+    assert resp.json()["errors"][0]["loc"] == ["body", "latitude"]
 
 
 def test_api_list_pages_and_searches(client: TestClient, world: World) -> None:
