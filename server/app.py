@@ -45,9 +45,12 @@ from server.ws.presence import LAST_SEEN_FLUSH_SECONDS
 from server.ws.web import web_socket
 
 log = logging.getLogger(__name__)
+# Routes that take an upload larger than a form: a city's register of elders (100 000 rows).
+UPLOAD_LIMITS = {"/elders/import": 50_000_000, "/api/elders/import": 50_000_000}
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 # npm packages of the pages (server/web/vendor/package.json), installed by scripts/setup.sh.
 VENDOR_DIR = Path(__file__).parent / "web" / "vendor" / "node_modules"
+
 
 def flush_last_seen(rt: Runtime) -> None:
     """Write the last-seen times of boxes heard since the previous flush (a sweep)."""
@@ -212,7 +215,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # --- hostile input: request bodies over the limit are refused before they are read ---
-    app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes, larger=UPLOAD_LIMITS)
     # Security headers (CSP, nosniff, framing...) on every HTTP response; see the module.
     # (The CSRF check of cookie-authenticated API writes is in server.api.deps.)
     app.add_middleware(

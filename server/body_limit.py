@@ -1,7 +1,8 @@
 """Refusing HTTP request bodies larger than any legitimate request, before they are read.
 
 The largest body the server takes is a form or JSON document of a few kilobytes (care
-notes are capped at 5 000 characters); there is no upload. Without a limit, a 40 MB body
+notes are capped at 5 000 characters), except the CSV register of elders uploaded to the
+paths given in ``larger``. Without a limit, a 40 MB body
 sent to a log-in endpoint was buffered whole and cost 170 MB of memory.
 
 A pure ASGI middleware, so that it sees the body as it streams: a declared
@@ -38,18 +39,21 @@ def _declared_length(scope: Scope) -> int | None:
 class BodySizeLimit:
     """Answer 413 JSON ``{"detail", "code": "too_large"}`` to bodies over ``max_bytes``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Upload routes (a city's CSV register of elders) take more: path -> their limit.
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, counting its body; refuse it once it is too large."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, send, declared)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, send, declared, limit)
             return
 
         received = 0
@@ -60,9 +64,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     if not started:
-                        await self._refuse(scope, send, received)
+                        await self._refuse(scope, send, received, limit)
                     refused = True
                     raise BodyTooLarge
             return message
@@ -81,16 +85,16 @@ class BodySizeLimit:
             if not refused:
                 raise
 
-    async def _refuse(self, scope: Scope, send: Send, size: int) -> None:
+    async def _refuse(self, scope: Scope, send: Send, size: int, limit: int) -> None:
         log.warning(
             "refused a request body of %s+ bytes to %s (limit %s)",
             size,
             scope.get("path"),
-            self.max_bytes,
+            limit,
         )
         body = json.dumps(
             {
-                "detail": f"request body larger than the limit of {self.max_bytes} bytes",
+                "detail": f"request body larger than the limit of {limit} bytes",
                 "code": ErrorCode.TOO_LARGE.value,
             }
         ).encode()

@@ -112,6 +112,8 @@ def seed_demo(db: Session) -> bool:
         care_notes="高血压，2 型糖尿病。听力较弱，请大声说话。",
         clinic_id=clinic.id,
         service_area_id=area.id,
+        register_ref="110105-0001",
+        phone="13801380001",
     )
     chen = Elder(
         name="Margaret Chen",
@@ -125,9 +127,33 @@ def seed_demo(db: Session) -> bool:
         care_notes="Atrial fibrillation; on warfarin. Walks with a frame.",
         clinic_id=clinic.id,
         service_area_id=area.id,
+        register_ref="110105-0002",
+        phone="13801380002",
     )
     db.add_all([wang, chen])
     db.flush()
+    # More of the area's register (as a CSV import would bring them), for the elder list.
+    register = [
+        ("110105-0003", "李桂兰", 1939, "团结湖中路 5 号楼 301", 39.9301, 116.4668, True),
+        ("110105-0004", "张建国", 1945, "农展馆南路 12 号院 2 号楼", 39.9332, 116.4702, False),
+        ("110105-0005", "赵淑珍", 1936, "团结湖南里 8 号楼 102", 39.9270, 116.4689, True),
+        ("110105-0006", "刘志强", 1950, "水碓子东路 2 号楼 605", 39.9255, 116.4640, False),
+    ]
+    db.add_all(
+        Elder(
+            register_ref=ref,
+            name=name,
+            birth_year=year,
+            lang=Lang.ZH,
+            address=f"北京市朝阳区{address}",
+            latitude=lat,
+            longitude=lon,
+            lives_alone=alone,
+            phone=f"1390139{ref[-4:]}",
+            service_area_id=area.id,
+        )
+        for ref, name, year, address, lat, lon, alone in register
+    )
     family1, family2 = users["family1@demo.anxin"], users["family2@demo.anxin"]
     db.add_all(
         [

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.core.security import token_hash
-from server.models import LinkPurpose, OneTimeLink, User, utcnow
+from server.models import Elder, LinkPurpose, OneTimeLink, User, utcnow
 
 INVITE_TTL = timedelta(days=7)
 RESET_TTL = timedelta(hours=1)
@@ -108,6 +108,10 @@ def peek_link(db: Session, secret_key: str, purpose: LinkPurpose, token: str) ->
     if row.user_id is not None:
         user = db.get(User, row.user_id)
         if user is None or not user.is_active:
+            raise LinkRefused(LinkRefusal.INACTIVE)
+    if row.elder_id is not None:
+        elder = db.get(Elder, row.elder_id)
+        if elder is None or not elder.is_active:  # the elder's service ended
             raise LinkRefused(LinkRefusal.INACTIVE)
     return row
 

@@ -4,12 +4,12 @@ language change."""
 from __future__ import annotations
 
 from protocol import BoxSettings
-from server.elders import pages, routes
+from server.elders import admin_pages, pages, routes
 from server.elders.socket import box_settings
 from server.features import Feature
 
 FEATURE = Feature(
     name="elders",
-    routers=(routes.router, pages.router),
+    routers=(routes.router, pages.router, admin_pages.router),
     box_handlers={BoxSettings: box_settings},
 )

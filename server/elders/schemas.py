@@ -36,11 +36,61 @@ class ElderPublic(BaseModel):
     lives_alone: bool
     speech_rate_wpm: int
     speech_volume_pct: int
+    phone: str = ""
+    register_ref: str | None = None
+    is_active: bool = True
+    deactivated_at: datetime | None = None
 
 
 class ElderDetailPublic(ElderPublic):
     care_notes: str
     contacts: list[ContactPublic]
+
+
+class ElderCreate(Strict):
+    """A new elder (care centre, admin): each field checked as the register form checks it."""
+
+    register_ref: str | None = Field(default=None, max_length=64)
+    name: str = Field(max_length=120)
+    phone: str | None = Field(default=None, max_length=40)
+    birth_year: int | None = None
+    lang: str | None = Field(default=None, max_length=8)
+    timezone: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=255)
+    latitude: float | None = None
+    longitude: float | None = None
+    lives_alone: bool | None = None
+    clinic_id: int | None = None
+    care_notes: str | None = Field(default=None, max_length=5000)
+    area_id: int | None = None  # an admin's choice; an operator's elders go to their area
+
+    def as_text(self) -> dict[str, str]:
+        """The fields as the register form sends them."""
+        raw = {
+            name: "" if value is None else str(value)
+            for name, value in self.model_dump().items()
+            if name not in ("clinic_id", "area_id", "lives_alone")
+        }
+        raw["lives_alone"] = "yes" if self.lives_alone else "no"
+        raw["clinic"] = "" if self.clinic_id is None else str(self.clinic_id)
+        raw["area"] = "" if self.area_id is None else str(self.area_id)
+        return raw
+
+
+class RefusedRowPublic(BaseModel):
+    line: int
+    register_ref: str
+    name: str
+    reason: str
+
+
+class ImportReportPublic(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    refused: int
+    refused_rows: list[RefusedRowPublic]
+    seconds: float
 
 
 class ElderUpdate(Strict):

@@ -54,6 +54,9 @@ class Elder(Base):
             "uq_elders_service_area_id_register_ref", "service_area_id", "register_ref", unique=True
         ),
         Index("ix_elders_service_area_id_id", "service_area_id", "id"),
+        # The care centre's list by name, and a phone search (migration 0012).
+        Index("ix_elders_area_name", "service_area_id", "name", "id"),
+        Index("ix_elders_area_phone", "service_area_id", "phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

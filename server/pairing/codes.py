@@ -72,6 +72,8 @@ def state_of(request: PairingRequest) -> PairingState:
 def claim(db: Session, user: User, code: str, elder_id: int) -> tuple[PairingRequest, Device]:
     """Bind the box showing ``code`` to the elder; its pairing secret becomes its token."""
     elder = elder_for_device_management(db, user, elder_id)
+    if not elder.is_active:
+        raise Conflict("this elder's service has ended; the care centre can take it up again")
     request = db.scalar(
         select(PairingRequest)
         .where(PairingRequest.code == code, PairingRequest.claimed_at.is_(None))

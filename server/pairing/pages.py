@@ -8,7 +8,8 @@ from fastapi.responses import RedirectResponse, Response
 from server.api.deps import RuntimeDep, SessionDep, client_ip
 from server.errors import AppError
 from server.ids import RowId, form_row_id
-from server.pairing.routes import claim_code, revoke
+from server.pairing.devices import revoke
+from server.pairing.routes import claim_code
 from server.web.homes import family_page
 from server.web.i18n import translate
 from server.web.pages import FamilyForm, page_lang

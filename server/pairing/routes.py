@@ -14,16 +14,15 @@ from protocol import (
     PairingStatusRequest,
     Topic,
 )
-from server import audit
 from server.accounts import device_for_token, elder_of
 from server.api.deps import CurrentDevice, CurrentUser, RuntimeDep, SessionDep, client_ip
 from server.api.responses import answers
-from server.errors import AppError, NotFound
+from server.errors import NotFound
 from server.ids import RowId
-from server.models import Device, User, utcnow
+from server.models import Device, User
 from server.pairing import codes as pairing
+from server.pairing import devices
 from server.pairing.schemas import BoxPublic, PairingClaimCreate, PairingClaimPublic
-from server.permissions import elder_for_device_management
 from server.push import elder_info, notify_elder
 from server.runtime import Runtime
 
@@ -96,7 +95,7 @@ def claim_code(rt: Runtime, db: Session, user: User, ip: str, code: str, elder_i
     "/api/pairing/claim",
     response_model=PairingClaimPublic,
     status_code=201,
-    responses=answers(400, 401, 403, 404, 422, 429),
+    responses=answers(400, 401, 403, 404, 409, 422, 429),
 )
 def claim(
     body: PairingClaimCreate, request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeDep
@@ -106,32 +105,12 @@ def claim(
     return PairingClaimPublic(device_id=device.id, elder_id=device.elder_id)
 
 
-def revoke(rt: Runtime, db: Session, user: User, device_id: int) -> Device:
-    """Revoke a box: its token stops working and its connection is cut at once."""
-    device = db.get(Device, device_id)
-    if device is None:
-        raise NotFound(f"no TV box {device_id}")
-    try:
-        elder = elder_for_device_management(db, user, device.elder_id)
-    except NotFound as err:
-        raise NotFound(f"no TV box {device_id}") from err
-    if device.revoked_at is not None:
-        raise AppError("this TV box is already revoked")
-    device.revoked_at = utcnow()
-    device.revoked_by_id = user.id
-    audit.record(db, "device.revoked", elder.id, user=user, detail=f"device {device.id}")
-    db.commit()
-    rt.hub.push(rt.hub.revoke_device(device.id, "this TV box was removed by the family"))
-    notify_elder(db, rt.hub, elder, Topic.DEVICE, {"device_id": device.id, "revoked": True})
-    return device
-
-
 @router.delete(
     "/api/devices/{device_id}", status_code=204, responses=answers(400, 401, 403, 404, 422)
 )
 def revoke_device(device_id: RowId, user: CurrentUser, db: SessionDep, rt: RuntimeDep) -> Response:
     """Revoke a TV box (the elder's family or an admin)."""
-    revoke(rt, db, user, device_id)
+    devices.revoke(rt, db, user, device_id)
     return Response(status_code=204)
 
 

@@ -175,6 +175,8 @@ def claim_alerts(db: Session, now: datetime) -> list[MissedDose]:
         .where(
             DoseRecord.outcome == DoseOutcome.MISSED,
             DoseRecord.alert_claimed_at.is_(None),
+            # A deactivated elder's service ended: no one is alerted about their doses.
+            Elder.is_active.is_(True),
             DoseRecord.scheduled_at >= now - ALERT_MAX_AGE,
         )
     ).all()

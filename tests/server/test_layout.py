@@ -23,7 +23,8 @@ FEATURES = sorted(p.parent.name for p in SERVER.glob("*/feature.py"))
 UPWARD = {"routes", "pages", "feature"}
 # Feature → another feature's domain module: the SOS board's Call button opens the calls'
 # page that rings the box with auto-answer.
-ALLOWED_ARROWS = {("sos", "server.calls.sos_link")}
+# Ending an elder's service revokes their boxes the way the family's "remove" does.
+ALLOWED_ARROWS = {("sos", "server.calls.sos_link"), ("elders", "server.pairing.devices")}
 # Shared → feature: the box socket's hello redeems a pairing secret (one handshake with the
 # socket, which no feature could hook into before the box is known).
 ALLOWED_SHARED = {("server.ws.box", "server.pairing.codes")}
