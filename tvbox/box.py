@@ -194,6 +194,7 @@ class AppViewModel:
             "focus": self.focus_name(),
             "link_state": self.link_state.value,
             "pairing_code": self.pairing.code,
+            "pairing_title": self.pairing.view(self.lang, server_reachable=True).title,
             "lang": self.lang.value,
             "paired": self.paired,
             "elder": None if self.elder is None else self.elder.model_dump(mode="json"),

@@ -83,6 +83,7 @@ def _form_page(
         elder=elder,
         places=Places.load(db),
         admin=user.role is Role.ADMIN,
+        tile_url=request.app.state.rt.settings.map_tile_url,
     )
 
 

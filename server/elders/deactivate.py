@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from protocol import Topic
+from protocol import RevokeReason, Topic
 from server import audit
 from server.elders.register import elder_for_care_centre
 from server.models import Elder, User, utcnow
@@ -41,7 +41,8 @@ def deactivate_elder(rt: Runtime, db: Session, user: User, elder_id: int) -> Eld
         target=f"elder:{elder.id}",
     )
     db.commit()
-    tell_revoked(rt, db, elder, [d.id for d in devices], REVOKED_WHY)
+    device_ids = [d.id for d in devices]
+    tell_revoked(rt, db, elder, device_ids, REVOKED_WHY, RevokeReason.SERVICE_ENDED)
     notify_elder(db, rt.hub, elder, Topic.ELDER, {"active": False})
     return elder
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocol import Topic
+from protocol import RevokeReason, Topic
 from server import audit
 from server.errors import AppError, NotFound
 from server.models import Device, Elder, User, utcnow
@@ -51,8 +51,16 @@ def mark_revoked(db: Session, user: User, elder: Elder, devices: list[Device]) -
         audit.record(db, "device.revoked", elder.id, user=user, detail=f"device {device.id}")
 
 
-def tell_revoked(rt: Runtime, db: Session, elder: Elder, device_ids: list[int], why: str) -> None:
-    """After the commit: connected boxes are told and cut off; the elder's pages hear of it."""
+def tell_revoked(
+    rt: Runtime,
+    db: Session,
+    elder: Elder,
+    device_ids: list[int],
+    why: str,
+    reason: RevokeReason = RevokeReason.UNPAIRED,
+) -> None:
+    """After the commit: connected boxes are told (and why) and cut off; the elder's pages
+    hear of it."""
     for device_id in device_ids:
-        rt.hub.push(rt.hub.revoke_device(device_id, why))
+        rt.hub.push(rt.hub.revoke_device(device_id, why, reason))
         notify_elder(db, rt.hub, elder, Topic.DEVICE, {"device_id": device_id, "revoked": True})

@@ -138,6 +138,8 @@ def test_a_paired_box_shows_its_unpaired_screen_after_deactivation(
     server._call("POST", f"/api/elders/{elder['id']}/deactivate", operator)
     unpaired = box.wait_state("pairing after deactivation", screen="pairing", paired=False)
     assert unpaired["link_state"] in ("pairing", "connecting", "online", "offline")
+    # It says who ended it and why, not "your family disconnected this TV".
+    assert unpaired["pairing_title"] == "这台电视的照护服务已结束"  # the elder speaks Chinese
     SHOTS.mkdir(parents=True, exist_ok=True)
     box.screenshot(SHOTS / "tvbox-pairing-after-deactivation.png")
     assert server.elder(operator, elder["id"])["is_active"] is False

@@ -33,6 +33,8 @@ def product_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env["PYTHONUNBUFFERED"] = "1"
+    # Tests talk only to loopback: pages' maps get no tiles from the internet.
+    env["ANXIN_MAP_TILE_URL"] = ""
     env.update(extra)
     return env
 
