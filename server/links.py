@@ -79,9 +79,10 @@ def issue_link(
     return token, row
 
 
-def link_url(base_url: str, purpose: LinkPurpose, token: str) -> str:
-    """The address to put in the e-mail."""
-    return f"{base_url.rstrip('/')}{PATHS[purpose]}/{token}"
+def link_url(base_url: str, purpose: LinkPurpose, token: str, lang: str | None = None) -> str:
+    """The address to put in the e-mail; its page opens in ``lang`` (the e-mail's language)."""
+    url = f"{base_url.rstrip('/')}{PATHS[purpose]}/{token}"
+    return f"{url}?lang={lang}" if lang else url
 
 
 def peek_link(db: Session, secret_key: str, purpose: LinkPurpose, token: str) -> OneTimeLink:

@@ -184,7 +184,7 @@ def create_staff(
         created_by=admin,
         ttl=INVITE_TTL,
     )
-    url = link_url(base_url, LinkPurpose.RESET, token)
+    url = link_url(base_url, LinkPurpose.RESET, token, language.value)
     mail = Email(
         to=address,
         subject=translate(language, "admin.mail.subject"),

@@ -85,8 +85,8 @@ def request_reset(db: Session, rt: Runtime, email: str) -> ResetSent:
     token, row = issue_link(
         db, rt.settings.secret_key, LinkPurpose.RESET, user.email, user_id=user.id, ttl=RESET_TTL
     )
-    url = link_url(rt.settings.public_base_url, LinkPurpose.RESET, token)
     lang = user.lang
+    url = link_url(rt.settings.public_base_url, LinkPurpose.RESET, token, lang.value)
     minutes = int(RESET_TTL.total_seconds() // 60)
     body = translate(lang, "reset.email_body", name=user.name, url=url, minutes=minutes)
     message_id = queue_email(

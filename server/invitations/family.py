@@ -113,7 +113,7 @@ def invite(
         relation=relation,
         created_by=inviter,
     )
-    url = link_url(rt.settings.public_base_url, LinkPurpose.INVITE, token)
+    url = link_url(rt.settings.public_base_url, LinkPurpose.INVITE, token, lang.value)
     values = {
         "inviter": inviter.name,
         "elder": elder.name,

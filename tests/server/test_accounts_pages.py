@@ -47,7 +47,7 @@ def test_invite_accept_on_a_phone_and_the_account_page(
                 daughter.set_window_size(*PHONE)
                 save(daughter, screenshots, "accounts-family-phone")
             [mail] = mailbox.wait(1)
-            found = re.search(r"(http://\S+/invite/\S+)", mail.get_content())
+            found = re.search(r"(http://\S+/invite/[^\s?]+)", mail.get_content())
             assert found
             url = found.group(1)
             with chromium() as brother:

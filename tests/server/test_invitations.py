@@ -34,7 +34,7 @@ def mailbox(rt: Runtime) -> Iterator[Mailbox]:
 
 
 def token_in(body: str) -> str:
-    found = re.search(r"https?://\S+/invite/(\S+)", body)
+    found = re.search(r"https?://\S+/invite/([^\s?]+)", body)
     assert found, body
     return found.group(1)
 

@@ -33,7 +33,7 @@ def mailbox(rt: Runtime) -> Iterator[Mailbox]:
 
 
 def link_in(mail_body: str) -> str:
-    found = re.search(r"https?://\S+/reset-password/(\S+)", mail_body)
+    found = re.search(r"https?://\S+/reset-password/([^\s?]+)", mail_body)
     assert found, mail_body
     return found.group(1)
 

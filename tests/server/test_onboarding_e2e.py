@@ -209,7 +209,8 @@ def run(server: LiveServer, mailbox: Mailbox, box: BoxProcess, tmp_path: Path, s
     with chromium(lang="zh") as daughter:
         daughter.set_window_size(390, 844)  # on her phone
         daughter.get(invitation)
-        assert MOTHER in text(daughter)
+        # In the language the operator invited her in (the link carries it).
+        assert MOTHER in text(daughter) and "创建账户并接受" in text(daughter), text(daughter)
         daughter.find_element(By.ID, "accept-name").send_keys("周丽")
         daughter.find_element(By.ID, "accept-password").send_keys(DAUGHTER_PASSWORD)
         daughter.find_element(By.ID, "accept-repeat").send_keys(DAUGHTER_PASSWORD)
