@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from protocol import Role
+from server.models import ServicePoint, ServicePointKind
+from server.runtime import Runtime
 from tests.conftest import bearer
 from tests.server.routes import api_operations
-from tests.support.world import World
+from tests.support.world import World, make_user
 
 ROLES = ["family_a", "family_b", "doctor_a", "doctor_b", "operator_a", "operator_b", "admin"]
 SEES_A = {"family_a", "doctor_a", "operator_a", "admin"}
@@ -305,3 +308,40 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
     assert len(operations) >= 13
     missing = sorted({path for _, path in operations if path not in covered_templates})
     assert missing == [], f"add these routes to the permission matrix: {missing}"
+
+
+# Staff of the features still to come (clinic staff, meal point staff, service workers): a
+# role scoped to one organisation, which today grants nothing beyond their own account.
+NEW_STAFF = {
+    Role.CLINIC_STAFF: "clinic_id",
+    Role.MEAL_STAFF: "service_point_id",
+    Role.SERVICE_WORKER: "service_point_id",
+}
+
+
+@pytest.mark.parametrize("role", sorted(NEW_STAFF, key=str))
+def test_staff_of_coming_features_see_no_elder_and_no_administration(
+    client: TestClient, rt: Runtime, world: World, role: Role
+) -> None:
+    with rt.db.session() as db:
+        point = ServicePoint(kind=ServicePointKind.MEAL_POINT, name="Meal point A")
+        db.add(point)
+        db.flush()
+        scope = {"clinic_id": world.clinic_a.id, "service_point_id": point.id}
+        user = make_user(db, role, **{NEW_STAFF[role]: scope[NEW_STAFF[role]]})
+        db.commit()
+        email = user.email
+    headers = bearer(client, email)
+    assert client.get("/api/elders", headers=headers).json() == []
+    assert client.get(f"/api/elders/{world.elder_a.id}", headers=headers).status_code == 404
+    for path in ("/api/admin/users", "/api/admin/areas", "/api/admin/audit"):
+        assert client.get(path, headers=headers).status_code == 403, path
+    alerts = client.get("/api/sos/alerts", headers=headers).json()
+    assert not (alerts.get("alerts") if isinstance(alerts, dict) else alerts), alerts
+    form = {"email": email, "password": "correct horse battery"}
+    landed = client.post("/login", data=form, follow_redirects=False)
+    assert landed.headers["location"] == "/account"
+    assert client.get("/account", headers={"accept": "text/html"}).status_code == 200
+    for page in ("/family", "/doctor", "/operator", "/admin", "/elders", "/elders/import"):
+        resp = client.get(page, headers={"accept": "text/html"}, follow_redirects=False)
+        assert resp.status_code == 403, page
