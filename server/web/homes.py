@@ -104,10 +104,19 @@ def doctor_home(request: Request, user: DoctorUser, db: SessionDep, rt: RuntimeD
     )
 
 
+OPERATOR_CARDS = 50  # elder cards on the operator home; the rest are in the register
+
+
 @router.get("/operator")
 def operator_home(request: Request, user: OperatorUser, db: SessionDep, rt: RuntimeDep) -> Response:
-    """Elders of the operator's service area on a list and a map, with service points."""
-    elders = list(db.scalars(visible_elders(user)))
+    """Elders of the operator's service area on a list and a map, with service points.
+
+    An area may hold a city district's 100,000 elders: the home shows the first
+    `OPERATOR_CARDS` and links to the register (`/elders`), which pages and searches.
+    """
+    elders = list(db.scalars(visible_elders(user).limit(OPERATOR_CARDS + 1)))
+    more = len(elders) > OPERATOR_CARDS
+    elders = elders[:OPERATOR_CARDS]
     for elder in elders:
         audit.record(db, "elder.viewed_on_operator_page", elder.id, user=user)
     area = None if user.role is Role.ADMIN else user.service_area_id
@@ -120,6 +129,7 @@ def operator_home(request: Request, user: OperatorUser, db: SessionDep, rt: Runt
         points=points,
         marks=area_map(elders, points),
         sections=build_sections("operator", db, rt, user, elders),
+        more_elders=more,
         map_w=MAP_W,
         map_h=MAP_H,
     )
