@@ -31,7 +31,7 @@ from server.admin.staff_mail import after_create, after_deactivate
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
 from server.api.responses import answers
 from server.errors import Forbidden
-from server.ids import RowId
+from server.ids import MAX_ROW_ID, RowId
 from server.models import Clinic, ServiceArea, ServicePoint, User
 from server.roles import scope_id
 
@@ -266,7 +266,7 @@ def audit(
     admin: Admin,
     actor: str = Query(default="", max_length=100),
     action: str = Query(default="", max_length=60),
-    elder_id: int | None = Query(default=None, ge=1),
+    elder_id: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
     target: str = Query(default="", max_length=60),
     date_from: str = Query(default="", alias="from", max_length=10),
     date_to: str = Query(default="", alias="to", max_length=10),

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from protocol import Lang, Role
+from server.ids import RowId
 from server.models import ServicePointKind
 
 
@@ -81,7 +82,7 @@ class ServicePointCreate(BaseModel):
     kind: ServicePointKind
     name: str = Field(max_length=120)
     address: str = Field(default="", max_length=255)
-    service_area_id: int | None = None
+    service_area_id: RowId | None = None
     latitude: float | None = None
     longitude: float | None = None
 
@@ -92,7 +93,7 @@ class ServicePointUpdate(BaseModel):
     kind: ServicePointKind | None = None
     name: str | None = Field(default=None, max_length=120)
     address: str | None = Field(default=None, max_length=255)
-    service_area_id: int | None = None
+    service_area_id: RowId | None = None
     latitude: float | None = None
     longitude: float | None = None
     is_active: bool | None = None
@@ -120,7 +121,7 @@ class StaffCreate(BaseModel):
     phone: str = Field(default="", max_length=40)
     lang: Lang = Lang.ZH
     role: Role
-    organisation_id: int | None = None
+    organisation_id: RowId | None = None
     supervisor: bool = False
 
 
@@ -131,7 +132,7 @@ class StaffUpdate(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
     lang: Lang | None = None
     role: Role | None = None
-    organisation_id: int | None = None
+    organisation_id: RowId | None = None
     supervisor: bool | None = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from server.accounts import end_session, session_for_token
@@ -97,4 +98,8 @@ def password_reset(
 ) -> Response:
     """E-mail a reset link if the address has an account; 202 whatever the address."""
     send_reset(rt, request, body.email, later)
-    return Response(status_code=202)
+    # The same answer whether or not the address has an account.
+    return JSONResponse(
+        {"detail": "if an account has this address, a link to set a new password was sent"},
+        status_code=202,
+    )

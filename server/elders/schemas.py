@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from protocol import SPEECH_RATE_WPM_RANGE, SPEECH_VOLUME_PCT_RANGE, Lang
+from server.ids import RowId
 from server.schemas import Strict
 from server.text import Name
 
@@ -60,9 +61,9 @@ class ElderCreate(Strict):
     latitude: float | None = None
     longitude: float | None = None
     lives_alone: bool | None = None
-    clinic_id: int | None = None
+    clinic_id: RowId | None = None
     care_notes: str | None = Field(default=None, max_length=5000)
-    area_id: int | None = None  # an admin's choice; an operator's elders go to their area
+    area_id: RowId | None = None  # an admin's choice; an operator's elders go to their area
 
     def as_text(self) -> dict[str, str]:
         """The fields as the register form sends them."""
