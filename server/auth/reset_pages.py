@@ -39,6 +39,10 @@ def send_reset(rt: Runtime, request: Request, email: str, later: BackgroundTasks
     would otherwise tell a known address from an unknown one. Limited per address asked
     about and per caller: RateLimited when over.
     """
+    if any(ord(c) < 32 for c in email):
+        # No account has such an address (and PostgreSQL refuses NUL in text): answer as
+        # for any unknown address, without passing it to the database.
+        email = ""
     rt.reset_limiter.hit(f"email:{normalise_email(email)}", "password reset")
     rt.reset_limiter.hit(f"from:{address_bucket(client_ip(request))}", "password reset")
     with rt.db.session() as db:
