@@ -36,6 +36,16 @@ class LinkRefusal(StrEnum):
     INACTIVE = "inactive"  # its account or elder was deactivated
 
 
+# The HTTP status of the page that refuses a link, by reason.
+REFUSAL_STATUS = {
+    LinkRefusal.DAMAGED: 400,
+    LinkRefusal.UNKNOWN: 404,
+    LinkRefusal.EXPIRED: 410,
+    LinkRefusal.USED: 410,
+    LinkRefusal.INACTIVE: 410,
+}
+
+
 class LinkRefused(Exception):
     """A link that cannot be used, and why."""
 

@@ -14,7 +14,7 @@ from server.accounts import normalise_email
 from server.api.deps import RuntimeDep, SessionDep, client_ip
 from server.auth.passwords import PasswordRefused, request_reset, reset_with_link
 from server.errors import RateLimited
-from server.links import LinkRefusal, LinkRefused, peek_link
+from server.links import REFUSAL_STATUS, LinkRefused, peek_link
 from server.models import LinkPurpose, User
 from server.outgoing import deliver
 from server.ratelimit import address_bucket
@@ -23,13 +23,6 @@ from server.web.i18n import translate
 from server.web.pages import page_lang, render, same_origin_post
 
 router = APIRouter(include_in_schema=False)
-REFUSAL_STATUS = {
-    LinkRefusal.DAMAGED: 400,
-    LinkRefusal.UNKNOWN: 404,
-    LinkRefusal.EXPIRED: 410,
-    LinkRefusal.USED: 410,
-    LinkRefusal.INACTIVE: 410,
-}
 
 
 def send_reset(rt: Runtime, request: Request, email: str, later: BackgroundTasks) -> None:

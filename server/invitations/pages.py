@@ -26,7 +26,7 @@ from server.invitations.family import (
     remove_member,
     withdraw,
 )
-from server.links import LinkRefusal, LinkRefused
+from server.links import REFUSAL_STATUS, LinkRefused
 from server.models import User
 from server.outgoing import deliver
 from server.runtime import Runtime
@@ -43,13 +43,6 @@ from server.web.pages import (
 from server.web.sessions import set_session_cookie, start_page_session
 
 router = APIRouter(include_in_schema=False)
-REFUSAL_STATUS = {
-    LinkRefusal.DAMAGED: 400,
-    LinkRefusal.UNKNOWN: 404,
-    LinkRefusal.EXPIRED: 410,
-    LinkRefusal.USED: 410,
-    LinkRefusal.INACTIVE: 410,
-}
 NOTICES = {
     "invited": "family.invited",
     "withdrawn": "family.withdrawn",
