@@ -30,6 +30,8 @@ class ServiceArea(Base):
     centre_latitude: Mapped[float | None] = mapped_column(Float)
     centre_longitude: Mapped[float | None] = mapped_column(Float)
     boundary_geojson: Mapped[str] = mapped_column(Text, default="")
+    # IANA zone of the area: operator pages show times in it.
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -44,6 +46,8 @@ class Clinic(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # IANA zone of the clinic: its schedules and its staff pages use it.
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
