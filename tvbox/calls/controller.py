@@ -120,6 +120,9 @@ class CallViewModel(Controller):
     """The box's side of consults and family calls (the call screen's controller)."""
 
     screens = (Screen.CALL,)
+    # After the other side closes its connection, how long to wait for the server to say why
+    # (a hang-up) before ending the call as lost.
+    peer_closed_grace_s = 3.0
 
     def __init__(self, host: BoxContext, media: CallMediaPort | None = None) -> None:
         self.host = host
@@ -138,6 +141,7 @@ class CallViewModel(Controller):
         self.rung: int | None = None
         self.info = "call.offline"  # catalog prefix of the FAMILY_INFO screen
         self._auto_timer: Callable[[], None] | None = None
+        self._lost_timer: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- state -------------------------------------------------------------
@@ -512,6 +516,22 @@ class CallViewModel(Controller):
     def _media_lost(self, call_id: int, why: str) -> None:
         if call_id != self.call_id or not self.active:
             return
+        if why == "peer_closed" and self._lost_timer is None:
+            # The other side closed its connection: that is how a hang-up from a page arrives
+            # first, ahead of the server's `call_ended`, which carries the real reason. Wait a
+            # little for it before calling the call lost.
+            self._lost_timer = self.host.clock.call_later(
+                self.peer_closed_grace_s, lambda: self._peer_closed_timeout(call_id)
+            )
+            return
+        self._end_lost(call_id, why)
+
+    def _peer_closed_timeout(self, call_id: int) -> None:
+        self._lost_timer = None
+        if call_id == self.call_id and self.active:
+            self._end_lost(call_id, "peer_closed")
+
+    def _end_lost(self, call_id: int, why: str) -> None:
         log.warning("call %s media lost: %s", call_id, why)
         # aiortc cannot restart ICE: end cleanly and tell the other side why.
         self._send(CallHangUp(call_id=call_id, reason=CallEndReason.CONNECTION_LOST))
@@ -562,6 +582,9 @@ class CallViewModel(Controller):
         if self._auto_timer is not None:
             self._auto_timer()
             self._auto_timer = None
+        if self._lost_timer is not None:
+            self._lost_timer()
+            self._lost_timer = None
 
     def _announce(self) -> None:
         self.host.say(self.prompt(), Priority.HIGH, cut=True)

@@ -157,6 +157,37 @@ async def test_remote_hang_up_and_lost_media_end_cleanly(
     assert paired_vm.screen is Screen.HOME and "connection was lost" in speaker.last
 
 
+async def test_a_page_closing_its_connection_first_still_ends_as_hung_up(
+    paired_vm: AppViewModel, speaker: RecordingSpeaker, sent: list[Message], media: RecordingMedia
+) -> None:
+    """A page that hangs up closes its peer connection at once; the server's `call_ended`
+    (the real reason) may arrive after the box notices. The box waits for it."""
+    paired_vm.call.peer_closed_grace_s = 30.0  # the reason must win however slow the server
+    paired_vm.request_consult()
+    push(paired_vm, CallQueued(call_id=9, position=1, expected_wait_s=60))
+    push(paired_vm, start(9))
+    media.callbacks["connected"]()
+    media.callbacks["lost"]("peer_closed")
+    assert paired_vm.call.phase is CallPhase.IN_CALL  # not yet called lost
+    push(paired_vm, CallEnded(call_id=9, reason=CallEndReason.HUNG_UP, by="doctor"))
+    assert paired_vm.screen is Screen.HOME
+    assert paired_vm.call.last_end is CallEndReason.HUNG_UP
+    assert "connection was lost" not in speaker.last
+    assert not any(isinstance(m, CallHangUp) for m in sent)
+
+    # With no word from the server, the call is called lost after the grace period.
+    paired_vm.call.peer_closed_grace_s = 0.2
+    paired_vm.request_consult()
+    push(paired_vm, CallQueued(call_id=10, position=1, expected_wait_s=60))
+    push(paired_vm, start(10))
+    media.callbacks["connected"]()
+    media.callbacks["lost"]("peer_closed")
+    await until(lambda: paired_vm.call.last_end is CallEndReason.CONNECTION_LOST)
+    hang_up = next(m for m in sent if isinstance(m, CallHangUp))
+    assert hang_up == CallHangUp(call_id=10, reason=CallEndReason.CONNECTION_LOST)
+    assert paired_vm.screen is Screen.HOME and "connection was lost" in speaker.last
+
+
 async def test_family_call_rings_answers_declines_and_auto_answers(
     paired_vm: AppViewModel, speaker: RecordingSpeaker, sent: list[Message]
 ) -> None:
