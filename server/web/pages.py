@@ -23,6 +23,7 @@ from server.errors import Forbidden
 from server.models import SessionKind, User
 from server.runtime import Runtime
 from server.web.i18n import pick_lang, translate
+from server.web.when import page_globals
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 LANG_COOKIE = "anxin_lang"
@@ -69,6 +70,7 @@ def render(
             "other_lang": "en" if lang is Lang.ZH else "zh",
             "user": user,
             "csrf": csrf_token(rt.settings.secret_key, session) if session else "",
+            **page_globals(request, lang),
             **context,
         },
         status_code=status,
