@@ -39,6 +39,9 @@ if [ "$with_test" = 1 ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
-# Front-end libraries from the npm registry, served from /static/vendor/ (never a CDN).
-(cd server/web/vendor && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# Front-end libraries from the npm registry, served from /static/vendor/ (never a CDN). The
+# devDependencies (axe-core, which the accessibility tests inject into pages) only with --test.
+npm_omit=(--omit=dev)
+[ "$with_test" = 1 ] && npm_omit=()
+(cd server/web/vendor && npm ci "${npm_omit[@]}" --no-audit --no-fund --loglevel=error >/dev/null)
 echo "setup: ready"
