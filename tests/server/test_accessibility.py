@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -346,25 +347,31 @@ if (!el || el === document.body) { return null; }
 var style = getComputedStyle(el);
 var ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
            || (style.boxShadow && style.boxShadow !== 'none');
-return {id: el.id, tag: el.tagName.toLowerCase(), text: (el.innerText || el.value || '').trim(),
+var key = el.tagName + '#' + el.id + '@' + Array.prototype.indexOf.call(
+  document.querySelectorAll(el.tagName), el);
+return {key: key, id: el.id, tag: el.tagName.toLowerCase(),
+        text: (el.innerText || el.value || '').trim().slice(0, 40),
         href: el.getAttribute('href') || '', ring: ring};
 """
 
 
-def tab_through(site: Site, limit: int = 80) -> list[dict[str, Any]]:
-    """Press Tab from the top of the page until focus comes round again; what got focus."""
+def tab_through(site: Site, limit: int = 250) -> list[dict[str, Any]]:
+    """Press Tab from the top of the page until focus comes round again; each element that got
+    focus, once (a time input takes several presses, one per part)."""
     driver = site.driver
-    body = driver.find_element(By.TAG_NAME, "body")
     driver.execute_script("document.activeElement && document.activeElement.blur();")
+    def press_tab() -> None:  # to whatever has focus, as a person would
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+
+    press_tab()
     reached: list[dict[str, Any]] = []
     for _ in range(limit):
-        driver.switch_to.active_element.send_keys(Keys.TAB) if reached else body.send_keys(
-            Keys.TAB
-        )
         state = driver.execute_script(FOCUS_STATE)
         if state is None or (reached and state == reached[0]):
             break
-        reached.append(state)
+        if not reached or state["key"] != reached[-1]["key"]:
+            reached.append(state)
+        press_tab()
     return reached
 
 
