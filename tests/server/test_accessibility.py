@@ -10,6 +10,7 @@ NOT_PAGES fails `test_every_page_route_is_visited`, so new pages are checked onc
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -288,6 +289,17 @@ def test_every_page_route_is_visited(rt: Runtime) -> None:
     assert not gone, f"listed routes that no longer exist: {gone}"
 
 
+def full_page_screenshot(driver: Any, path: Path) -> None:
+    """The whole page, as tall as it is, at the viewport's width."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    width = driver.execute_script("return window.innerWidth;")
+    clip = {"x": 0, "y": 0, "width": width, "height": min(size["height"], 6000), "scale": 1}
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"captureBeyondViewport": True, "clip": clip}
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
+
+
 def check(site: Site, viewport: str, name: str) -> None:
     """axe on the open page, no sideways scroll on a phone, and a screenshot."""
     driver = site.driver
@@ -295,7 +307,7 @@ def check(site: Site, viewport: str, name: str) -> None:
         lambda: driver.execute_script("return document.readyState") == "complete",
         what=f"{name} loaded",
     )
-    driver.save_screenshot(str(SHOTS / f"{name}-{viewport}.png"))
+    full_page_screenshot(driver, SHOTS / f"{name}-{viewport}.png")
     widths = driver.execute_script(
         "return [document.scrollingElement.scrollWidth, window.innerWidth];"
     )
