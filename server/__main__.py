@@ -20,6 +20,7 @@ from server.core.config import Settings
 from server.demo import DEMO_LOGINS, seed_demo
 from server.migrate import upgrade
 from server.runtime import Runtime
+from server.scheduler import quiet_scheduler_logs
 from server.web.i18n import translate
 
 
@@ -103,11 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    quiet_scheduler_logs()
     try:
         settings = Settings()
     except ValueError as err:
         print(f"anxin-server: bad settings: {err}", file=sys.stderr)
         return 2
+    logging.getLogger().setLevel(settings.log_level)
     if args.host:
         settings.host = args.host
     if args.port:

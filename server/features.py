@@ -22,8 +22,10 @@ from server.ws.dispatch import ConnectedHook, DisconnectedHook, Handler
 __all__ = ["Feature", "PeriodicJob", "Section", "Wiring", "every"]
 
 # fn(rt): a sweep, given the `server.runtime.Runtime` (typed Any: the runtime holds the wiring
-# built here, so naming it would make the two modules import each other).
-Sweep = Callable[[Any], None]
+# built here, so naming it would make the two modules import each other). It returns what it
+# did in a few words ("3 missed-dose alerts sent"), logged at INFO, or None when it found
+# nothing to do (logged at DEBUG: an idle server writes no line per tick).
+Sweep = Callable[[Any], str | None]
 
 
 @dataclass(frozen=True)

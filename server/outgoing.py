@@ -152,6 +152,7 @@ def _failed(rt: Runtime, message_id: int, attempts: int, now: datetime, err: Exc
         )
 
 
-def outgoing_sweep(rt: Runtime) -> None:
+def outgoing_sweep(rt: Runtime) -> str | None:
     """Send what is due: retries, and messages a dead process queued but never sent."""
-    deliver(rt)
+    sent = deliver(rt)
+    return f"{sent} queued messages sent" if sent else None

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from server.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class Sweeps:
     """The scheduler of one process and the threads its sweeps run on."""
@@ -34,6 +36,7 @@ class Sweeps:
 def start_scheduler(rt: Runtime) -> Sweeps:
     """Start every declared sweep on the running loop (each runs on a sweep thread)."""
     threads = rt.threads.sweep_executor()
+    quiet_scheduler_logs()
     scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": threads})
     for job in rt.wiring.sweeps:
         scale = rt.settings.sweep_interval_scale
@@ -61,8 +64,18 @@ async def stop_scheduler(sweeps: Sweeps, timeout: float = 10.0) -> None:
         await asyncio.wait_for(asyncio.to_thread(sweeps.threads.shutdown, True), timeout)
 
 
+def quiet_scheduler_logs() -> None:
+    """APScheduler logs every run of every job at INFO: keep only its warnings and errors."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
 def _run_safely(job: PeriodicJob, rt: Runtime) -> None:
     try:
-        job.fn(rt)
+        done = job.fn(rt)
     except Exception:
         log.exception("periodic job %s failed", job.name)
+        return
+    if done:
+        log.info("%s: %s", job.name, done)
+    else:
+        log.debug("%s: nothing to do", job.name)

@@ -309,15 +309,18 @@ async def _unanswered(rt: Runtime, call_id: int) -> None:
     await run_in_threadpool(send_queued, rt, missed.mail_ids)
 
 
-def stale_ring_sweep(rt: Runtime) -> None:
+def stale_ring_sweep(rt: Runtime) -> str | None:
     """Backstop for the ring timer: end elder's calls ringing well past their timeout, so a
     TV is never left "busy" by a server restart (each call is ended, and e-mailed, once)."""
     grace = timedelta(seconds=call_settings().ring_timeout_seconds + 15)
+    ended = 0
     for call_id in stale_ringing(rt.db, grace):
         missed = end_unanswered(rt.db, call_id)
         if missed is not None:
+            ended += 1
             rt.hub.push(_announce_missed(rt, missed, call_id))
             send_queued(rt, missed.mail_ids)
+    return f"{ended} calls left ringing ended as missed" if ended else None
 
 
 async def _ring_timeout(rt: Runtime, call_id: int) -> None:

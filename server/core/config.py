@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="lowest level logged (sweeps say what they did at INFO)"
+    )
     session_hours: float = Field(default=12.0, gt=0)
     pairing_code_minutes: float = Field(default=10.0, gt=0)
     ws_heartbeat_seconds: float = Field(default=10.0, gt=0)

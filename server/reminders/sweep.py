@@ -274,6 +274,7 @@ def run_sweep(rt: Runtime, now: datetime | None = None) -> list[MissedDose]:
     return claimed
 
 
-def missed_dose_sweep(rt: Runtime) -> None:
-    """The registered periodic job."""
-    run_sweep(rt)
+def missed_dose_sweep(rt: Runtime) -> str | None:
+    """The registered periodic job; what it sent, if anything."""
+    missed = run_sweep(rt)
+    return f"{len(missed)} missed-dose alerts sent" if missed else None

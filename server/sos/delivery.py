@@ -363,9 +363,10 @@ def deliver_pending(rt: Runtime, now_fn: Callable[[], datetime] = utcnow) -> int
     return done
 
 
-def sos_sweep(rt: Runtime) -> None:
+def sos_sweep(rt: Runtime) -> str | None:
     """Deliver fan-outs left behind (crash, restart) and escalate unanswered alerts."""
-    deliver_pending(rt)
+    sent = deliver_pending(rt)
+    return f"{sent} SOS steps sent" if sent else None
 
 
 def after_change(rt: Runtime, alert_id: int) -> None:

@@ -315,7 +315,9 @@ def check(site: Site, viewport: str, name: str) -> None:
     try:
         assert_accessible(driver, f"{name} at {viewport}")
     except AssertionError as err:
-        raise AssertionError(f"{err}\n  and it scrolls sideways: {widths}" if sideways else err)
+        if sideways:
+            raise AssertionError(f"{err}\n  and it scrolls sideways: {widths}") from err
+        raise
     assert not sideways, f"{name} scrolls sideways on a phone: {widths}"
 
 
@@ -372,6 +374,7 @@ def tab_through(site: Site, limit: int = 250) -> list[dict[str, Any]]:
     focus, once (a time input takes several presses, one per part)."""
     driver = site.driver
     driver.execute_script("document.activeElement && document.activeElement.blur();")
+
     def press_tab() -> None:  # to whatever has focus, as a person would
         ActionChains(driver).send_keys(Keys.TAB).perform()
 

@@ -35,7 +35,7 @@ window.axe.run(document, options).then(
 @cache
 def _source(path: Path = AXE_JS) -> str:
     if not path.exists():
-        raise AssertionError(f"{path} is missing: run scripts/setup.sh --test (npm devDependencies)")
+        raise AssertionError(f"{path} is missing: run scripts/setup.sh --test (npm devDeps)")
     return path.read_text("utf-8")
 
 
