@@ -90,7 +90,7 @@ def _kivy_app_class() -> type[Any]:
             self.manager: Any = None
 
         def build(self) -> Any:
-            font = ui_font(self.box_config.font_cache_dir)
+            font = ui_font(self.box_config.fonts_dir)
             if font is not None:
                 LabelBase.register(DEFAULT_FONT, fn_regular=font.regular, fn_bold=font.bold)
             Window.clearcolor = rgba(BACKGROUND)
@@ -144,6 +144,10 @@ def _kivy_app_class() -> type[Any]:
 
         def refresh(self) -> None:
             """Copy view-model state into the widgets."""
+            if getattr(self, "stopping", False):
+                # Stopped: the app is no longer "running", and a label redrawn now (the link
+                # going down, say) would evaluate kv rules that need it and crash the exit.
+                return
             vm = self.vm
             self.screen(vm.screen.value)
             for screen in self.screens.values():

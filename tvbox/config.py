@@ -7,8 +7,8 @@ the same modules and one name for two things would mislead.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,12 +66,11 @@ class BoxConfig(BaseSettings):
     voice_input: str = "mic"
     # vosk may download a model for the elder's language; off on boxes with metered links.
     voice_download: bool = True
-    # Where the Simplified Chinese face extracted from fonts-noto-cjk is kept (~33 MB).
-    font_cache_dir: Path = Field(
-        default_factory=lambda: (
-            Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "anxin" / "fonts"
-        )
-    )
+    # Where the Simplified Chinese face extracted from fonts-noto-cjk is kept (~33 MB);
+    # unset: <data_dir>/cache/fonts (the box writes nothing outside its data dir).
+    font_cache_dir: Path | None = None
+    # Lowest level logged (DEBUG, INFO, WARNING, ERROR); Kivy's own lines included, each once.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("size")
     @classmethod
@@ -93,6 +92,11 @@ class BoxConfig(BaseSettings):
         if kind not in {"mic", "fifo"} or (kind == "fifo" and not target):
             raise ValueError("voice_input must be mic, mic:<alsa device> or fifo:<path>")
         return value
+
+    @property
+    def fonts_dir(self) -> Path:
+        """Where the extracted UI font is kept."""
+        return self.font_cache_dir or self.data_dir / "cache" / "fonts"
 
     @property
     def window_size(self) -> tuple[int, int]:

@@ -46,7 +46,6 @@ class BoxProcess:
             **os.environ,
             "SDL_VIDEODRIVER": "offscreen",
             "KIVY_NO_ARGS": "1",
-            "KIVY_HOME": str(self.data_dir / "kivy"),
             "PYTHONPATH": str(REPO),
             "ANXIN_BOX_SPEECH_OUTPUT": "wav",  # real espeak-ng speech, kept as WAV files
             "ANXIN_BOX_SPEECH_DIR": str(self.speech_dir),
