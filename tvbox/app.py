@@ -210,6 +210,7 @@ def build_app(config: BoxConfig, speaker: SpokenLog | None = None) -> tuple[Any,
 def _call_media(windows: list[Any]) -> Any:
     """The media layer for calls (camera/mic or synthetic, by ANXIN_MEDIA_* settings),
     loaded on the first call so an idle box does not carry aiortc and PyAV."""
+
     def widgets() -> tuple[Any, Any] | None:
         if not windows or windows[0].manager is None:  # the window is not built yet
             return None
