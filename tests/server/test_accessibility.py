@@ -46,6 +46,7 @@ pytestmark = pytest.mark.e2e
 SHOTS = Path("/tmp/shots/wt-a11y")
 SECRET = "accessibility-test-secret-key-0123456789"
 VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 900)}
+SIZES = {**VIEWPORTS, "small": (320, 640)}
 
 # Route paths that answer GET but are not pages, and why.
 NOT_PAGES = {
@@ -137,7 +138,7 @@ class Site:
 
     def resize(self, viewport: str) -> None:
         """Make the page's viewport (not the window) the size of ``viewport``."""
-        width, height = VIEWPORTS[viewport]
+        width, height = SIZES[viewport]
         self.driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
@@ -308,9 +309,7 @@ def check(site: Site, viewport: str, name: str) -> None:
         what=f"{name} loaded",
     )
     full_page_screenshot(driver, SHOTS / f"{name}-{viewport}.png")
-    widths = driver.execute_script(
-        "return [document.scrollingElement.scrollWidth, window.innerWidth];"
-    )
+    widths = page_widths(driver)
     sideways = viewport == "phone" and widths[0] > widths[1] + 1
     try:
         assert_accessible(driver, f"{name} at {viewport}")
@@ -319,6 +318,18 @@ def check(site: Site, viewport: str, name: str) -> None:
             raise AssertionError(f"{err}\n  and it scrolls sideways: {widths}") from err
         raise
     assert not sideways, f"{name} scrolls sideways on a phone: {widths}"
+    if viewport == "phone":  # the smallest phones still in use, too
+        site.resize("small")
+        narrow = page_widths(driver)
+        site.resize(viewport)
+        assert narrow[0] <= narrow[1] + 1, f"{name} scrolls sideways at 320 px: {narrow}"
+
+
+def page_widths(driver: Any) -> list[int]:
+    """[how wide the page is, how wide the viewport is]."""
+    return list(
+        driver.execute_script("return [document.scrollingElement.scrollWidth, window.innerWidth];")
+    )
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
