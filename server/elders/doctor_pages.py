@@ -24,11 +24,11 @@ from server import audit
 from server.api.deps import RuntimeDep, SessionDep
 from server.elders import listing
 from server.ids import RowId, form_row_id
-from server.models import Call, Clinic, Device, Elder, SosAlert, User
+from server.models import Call, Clinic, Device, Elder, SosAlert
 from server.permissions import elder_for_viewing
 from server.web.homes import build_sections
 from server.web.pages import DoctorUser, render
-from server.web.when import DEFAULT_ZONE, valid_zone
+from server.web.when import staff_zone
 from server.ws.presence import Presence
 
 router = APIRouter(include_in_schema=False)
@@ -45,12 +45,6 @@ class DoctorRow:
     online: bool
     open_sos: bool
     last_consult: datetime | None
-
-
-def clinic_zone(db: Session, user: User) -> str:
-    """The zone the doctor's pages show times in: their clinic's."""
-    clinic = db.get(Clinic, user.clinic_id) if user.clinic_id else None
-    return valid_zone(clinic.timezone if clinic else None) or DEFAULT_ZONE
 
 
 def _rows(db: Session, presence: Presence, elders: list[Elder]) -> list[DoctorRow]:
@@ -121,7 +115,7 @@ def doctor_home(request: Request, user: DoctorUser, db: SessionDep, rt: RuntimeD
         has_more=page.has_more,
         total=page.total,
         cap=listing.COUNT_CAP,
-        zone=clinic_zone(db, user),
+        zone=staff_zone(db, user),
         sections=build_sections("doctor", db, rt, user, elders),
     )
 
@@ -142,6 +136,6 @@ def elder_record(
         elder=elder,
         row=row,
         clinic=clinic,
-        zone=clinic_zone(db, user),
+        zone=staff_zone(db, user),
         sections=build_sections("record", db, rt, user, [elder]),
     )

@@ -24,7 +24,9 @@ def record_section(db: Session, rt: Any, user: User, elders: list[Elder]) -> dic
     return {
         "elder": elder,
         "plans": [plan_public(p) for p in plans_of(db, elder.id)],
-        "days": [{"day": d.day, "due": d.due, "taken": d.taken, "percent": d.percent} for d in days],
+        "days": [
+            {"day": d.day, "due": d.due, "taken": d.taken, "percent": d.percent} for d in days
+        ],
         "due": due,
         "taken": taken,
         "percent": round(100 * taken / due) if due else None,

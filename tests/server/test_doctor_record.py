@@ -103,7 +103,9 @@ def consult(world: World, device_id: int, at: datetime, *, notes: str, outcome: 
     )
 
 
-def sos(world: World, at: datetime, status: SosStatus, outcome: SosOutcome | None = None) -> SosAlert:
+def sos(
+    world: World, at: datetime, status: SosStatus, outcome: SosOutcome | None = None
+) -> SosAlert:
     return SosAlert(
         key=f"k-{at.timestamp()}-{status.value}",
         elder_id=world.elder_a.id,
