@@ -64,6 +64,13 @@ def shoot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
     driver.set_window_size(*SIZES["desktop"])
 
 
+# What sticks out to the right of the window, for the message of a failed `no_overflow`.
+WIDEST = """return Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className + ' '
+  + Math.round(e.getBoundingClientRect().right)).join('; ')"""
+
+
 def no_overflow(driver) -> bool:  # type: ignore[no-untyped-def]
     """Nothing on the page is wider than the window (no sideways scrolling on a phone)."""
     return bool(
@@ -130,6 +137,9 @@ def test_the_admin_lands_on_their_own_home(seeded: World, live_server: LiveServe
             assert driver.find_element(By.ID, link).is_displayed()
         assert not driver.find_elements(By.ID, "sos-board"), "not the operator's board"
         assert no_overflow(driver)
+        driver.set_window_size(*SIZES["phone"])
+        assert no_overflow(driver), driver.execute_script(WIDEST)
+        driver.set_window_size(*SIZES["desktop"])
         shoot(driver, "admin-home")
         # A page of another role says so in the viewer's language and leads home.
         driver.get(f"{live_server.url}/doctor?lang=zh")
