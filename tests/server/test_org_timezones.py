@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from server.models import AuditEntry, Clinic, ServiceArea
+from protocol import SosSource
+from server.models import AuditEntry, Clinic, ServiceArea, SosAlert
 from server.runtime import Runtime
 from tests.conftest import bearer
 from tests.server.admin_support import HTML, page_login, post_form
@@ -136,3 +137,31 @@ def test_a_doctors_times_follow_the_clinics_zone(
     assert abs((datetime.now(UTC) - at).total_seconds()) < 120, "the log-in just now, London time"
     assert "UTC" not in page
     assert "London time" in page, "the zone is named when the viewer's own is not known"
+
+
+def test_the_operators_sos_board_reads_in_the_areas_zone(
+    client: TestClient, rt: Runtime, world: World
+) -> None:
+    raised = datetime(2026, 7, 1, 12, 0, 5, tzinfo=UTC)  # 13:00:05 in London (summer time)
+    with rt.db.session() as db:
+        area = db.get(ServiceArea, world.area_a.id)
+        assert area is not None
+        area.timezone = "Europe/London"
+        db.add(
+            SosAlert(
+                key="tz-1",
+                elder_id=world.elder_a.id,
+                source=SosSource.RED_KEY,
+                raised_at=raised,
+                stored_at=raised,
+            )
+        )
+        db.commit()
+    page_login(client, world.operator_a.email)
+    board = client.get("/operator?lang=en", headers=HTML).text
+    assert "2026-07-01 13:00:05 (London time)" in board
+    assert "UTC" not in board
+    client.cookies.clear()
+    page_login(client, world.family_a.email)
+    family = client.get("/family?lang=en", headers=HTML).text
+    assert "2026-07-01 20:00:05" in family, "the family reads it in the elder's own zone"
