@@ -18,7 +18,6 @@ from protocol import Lang, Role, SosStatus
 from server.admin import organisations as orgs
 from server.admin import staff
 from server.admin.audit_log import (
-    ADMIN_TIMEZONE,
     AuditQuery,
     action_label,
     known_actions,
@@ -41,7 +40,7 @@ from server.models import (
 )
 from server.roles import POINT_KINDS, ROLE_SCOPE, scope_id
 from server.web.pages import AdminForm, AdminUser, page_lang, render
-from server.web.when import COMMON_ZONES
+from server.web.when import COMMON_ZONES, staff_zone
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_CENTRE = (39.9042, 116.4074)  # Beijing, where the map opens when nothing is set
@@ -637,6 +636,7 @@ def audit(request: Request, db: SessionDep, user: AdminUser) -> HTMLResponse:
     """Who did what, newest first, 50 a page, with filters."""
     params = request.query_params
     lang = page_lang(request, user)
+    zone = staff_zone(db, user, request)  # the administrator's own (their browser's)
     errors: dict[str, str] = {}
     dates = {}
     for name in ("from", "to"):
@@ -657,6 +657,7 @@ def audit(request: Request, db: SessionDep, user: AdminUser) -> HTMLResponse:
         date_from=dates["from"],
         date_to=dates["to"],
         page=form_row_id(params.get("page", "1")) or 1,
+        zone=zone,
     )
     rows, total = search(db, query)
     return render(
@@ -671,7 +672,7 @@ def audit(request: Request, db: SessionDep, user: AdminUser) -> HTMLResponse:
         params={k: params.get(k, "") for k in ("actor", "action", "elder", "target", "from", "to")},
         actions=known_actions(db),
         label=lambda action: action_label(lang, action),
-        timezone=ADMIN_TIMEZONE,
+        zone=zone,
         pages=max(1, -(-total // 50)),
     )
 
