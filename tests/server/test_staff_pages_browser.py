@@ -71,6 +71,11 @@ WIDEST = """return Array.from(document.querySelectorAll('body *'))
   + Math.round(e.getBoundingClientRect().right)).join('; ')"""
 
 
+def shown(driver, element_id: str) -> str:  # type: ignore[no-untyped-def]
+    """The text of an element of a live region, found afresh until a redraw is not under way."""
+    return wait_until(lambda: driver.find_element(By.ID, element_id).text, what=element_id)
+
+
 def no_overflow(driver) -> bool:  # type: ignore[no-untyped-def]
     """Nothing on the page is wider than the window (no sideways scrolling on a phone)."""
     return bool(
@@ -106,14 +111,12 @@ def test_the_doctor_goes_from_the_list_to_a_record_in_the_clinics_time(
             lambda: driver.current_url.endswith(f"/doctor/elders/{world.elder_a.id}"),
             what="the record",
         )
-        consults = wait_until(
-            lambda: driver.find_element(By.ID, "record-consults").text, what="consults"
-        )
+        consults = shown(driver, "record-consults")
         assert "2026-02-01 10:00" in consults
         assert "Blood pressure 150/90. Keep amlodipine 5 mg." in consults
         assert "Review in two weeks" in consults
-        assert "No medicines yet." in driver.find_element(By.ID, "record-medicines").text
-        assert "No SOS yet." in driver.find_element(By.ID, "record-sos").text
+        assert "No medicines yet." in shown(driver, "record-medicines")
+        assert "No SOS yet." in shown(driver, "record-sos")
         assert "UTC" not in text(driver)
         assert no_overflow(driver)
         if size == "desktop":
@@ -130,7 +133,7 @@ def test_the_admin_lands_on_their_own_home(seeded: World, live_server: LiveServe
         driver.set_window_size(*SIZES["desktop"])
         log_in(driver, live_server, seeded.admin.email)
         wait_until(lambda: driver.current_url.endswith("/admin"), what="admin home")
-        counts = driver.find_element(By.ID, "admin-counts").text
+        counts = shown(driver, "admin-counts")
         for words in ("Service areas", "Clinics", "Staff", "TV boxes online", "Open SOS"):
             assert words in counts, words
         for link in ("nav-areas", "nav-clinics", "nav-staff", "nav-audit"):
