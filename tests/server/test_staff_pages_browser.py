@@ -144,6 +144,13 @@ def test_the_admin_lands_on_their_own_home(seeded: World, live_server: LiveServe
         assert no_overflow(driver), driver.execute_script(WIDEST)
         driver.set_window_size(*SIZES["desktop"])
         shoot(driver, "admin-home")
+        driver.get(f"{live_server.url}/admin/clinics/{seeded.clinic_a.id}")
+        zones = shown(driver, "timezone")
+        assert "Beijing time · Asia/Shanghai" in zones and "Another zone" in zones
+        driver.set_window_size(*SIZES["phone"])
+        assert no_overflow(driver), driver.execute_script(WIDEST)
+        driver.set_window_size(*SIZES["desktop"])
+        shoot(driver, "admin-clinic-form")
         # A page of another role says so in the viewer's language and leads home.
         driver.get(f"{live_server.url}/doctor?lang=zh")
         assert "此页面不适用于您的角色" in text(driver)
