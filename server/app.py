@@ -106,7 +106,8 @@ def install_error_handlers(app: FastAPI) -> None:
             if isinstance(err, InvalidInput):  # a 422 says which field, like pydantic's
                 return _invalid_input(err)
             return _error(err.status, err.message, err.code, headers)
-        return pages.error_page(request, err.status, err.message)
+        user = err.user if isinstance(err, pages.WrongRole) else None
+        return pages.error_page(request, err.status, err.message, user)
 
     @app.exception_handler(pages.LoginNeeded)
     async def _login_needed(request: Request, err: pages.LoginNeeded) -> Response:

@@ -1,8 +1,8 @@
 """The audit log as an administrator searches it: filters, pages, labels, local times.
 
-Times are shown and the date filters read in Asia/Shanghai for every administrator: the
-service runs in China, and one clock on the page avoids two people reading one entry at two
-different times (there is no per-user time zone yet).
+The page shows times and reads its date filters in the administrator's own zone (as their
+browser reports it; Asia/Shanghai until it has), and says which zone that is. The JSON API
+reads dates as Asia/Shanghai days: one clock for every client.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from server.admin.errors import FieldProblem
 from server.models import AuditEntry, User
 from server.web.i18n import catalog
 
-ADMIN_TIMEZONE = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 50
 # Families of actions offered as one choice in the filter ("admin." = every admin action).
 PREFIXES = ("admin.", "elder.", "sos.", "call.", "consult.", "medication.", "device.")
@@ -36,6 +35,7 @@ class AuditQuery:
     date_from: date | None = None
     date_to: date | None = None  # inclusive
     page: int = 1
+    zone: str = "Asia/Shanghai"  # the zone whose days the dates are
 
 
 @dataclass
@@ -45,10 +45,6 @@ class AuditRow:
     entry: AuditEntry
     actor: str
     actor_email: str
-
-    def when(self) -> datetime:
-        """The local time of the entry."""
-        return self.entry.at.astimezone(ADMIN_TIMEZONE)
 
 
 def parse_date(value: str | None, field: str) -> date | None:
@@ -61,8 +57,8 @@ def parse_date(value: str | None, field: str) -> date | None:
         raise FieldProblem(field, "admin.error.bad_date") from None
 
 
-def _start(day: date) -> datetime:
-    return datetime.combine(day, time(0), ADMIN_TIMEZONE)
+def _start(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(zone))
 
 
 def search(db: Session, query: AuditQuery) -> tuple[list[AuditRow], int]:
@@ -84,9 +80,9 @@ def search(db: Session, query: AuditQuery) -> tuple[list[AuditRow], int]:
     if query.target.strip():
         where.append(AuditEntry.target == query.target.strip())
     if query.date_from is not None:
-        where.append(AuditEntry.at >= _start(query.date_from))
+        where.append(AuditEntry.at >= _start(query.date_from, query.zone))
     if query.date_to is not None:
-        where.append(AuditEntry.at < _start(query.date_to + timedelta(days=1)))
+        where.append(AuditEntry.at < _start(query.date_to + timedelta(days=1), query.zone))
     total = db.scalar(select(func.count()).select_from(AuditEntry).where(*where)) or 0
     entries = db.scalars(
         select(AuditEntry)

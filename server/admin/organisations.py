@@ -20,6 +20,7 @@ from server.audit import record
 from server.errors import NotFound
 from server.ids import form_row_id
 from server.models import Clinic, Elder, ServiceArea, ServicePoint, ServicePointKind, User
+from server.web.when import DEFAULT_ZONE, valid_zone
 
 Organisation = ServiceArea | Clinic | ServicePoint
 T = TypeVar("T", ServiceArea, Clinic, ServicePoint)
@@ -35,6 +36,17 @@ def clean_name(name: str | None, field: str = "name") -> str:
     if len(text) > 120:
         raise FieldProblem(field, "admin.error.too_long", limit=120)
     return text
+
+
+def clean_zone(value: object, field: str = "timezone") -> str:
+    """An IANA time zone this machine knows ("Asia/Shanghai"); empty is Beijing time."""
+    text = str(value or "").strip()
+    if not text:
+        return DEFAULT_ZONE
+    zone = valid_zone(text)
+    if zone is None:
+        raise FieldProblem(field, "admin.error.timezone", value=text[:64])
+    return zone
 
 
 def _unique_name(db: Session, model: type[Organisation], name: str, own_id: int | None) -> None:
@@ -113,9 +125,14 @@ def save_area(
     latitude: object,
     longitude: object,
     boundary: str | None,
+    timezone: object = None,
 ) -> ServiceArea:
-    """Create (``area`` None) or change a service area, checked and audited."""
+    """Create (``area`` None) or change a service area, checked and audited.
+
+    ``timezone`` is the zone its operators' pages show times in (empty: Beijing time).
+    """
     text = clean_name(name)
+    zone = clean_zone(timezone)
     lat, lng = geo.location(latitude, longitude, "centre_")
     shape = geo.boundary(boundary)
     _unique_name(db, ServiceArea, text, area.id if area else None)
@@ -124,6 +141,7 @@ def save_area(
         "centre_latitude": lat,
         "centre_longitude": lng,
         "boundary_geojson": shape,
+        "timezone": zone,
     }
     return _save(db, admin, ServiceArea, area, values)
 
@@ -138,9 +156,11 @@ def save_clinic(
     phone: str | None,
     latitude: object,
     longitude: object,
+    timezone: object = None,
 ) -> Clinic:
-    """Create or change a clinic."""
+    """Create or change a clinic; ``timezone`` is the one its doctors' pages show times in."""
     text = clean_name(name)
+    zone = clean_zone(timezone)
     lat, lng = geo.location(latitude, longitude)
     _unique_name(db, Clinic, text, clinic.id if clinic else None)
     values: dict[str, object] = {
@@ -149,6 +169,7 @@ def save_clinic(
         "phone": (phone or "").strip()[:40],
         "latitude": lat,
         "longitude": lng,
+        "timezone": zone,
     }
     return _save(db, admin, Clinic, clinic, values)
 

@@ -14,11 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from protocol import Lang, Role
+from protocol import Lang, Role, SosStatus
 from server.admin import organisations as orgs
 from server.admin import staff
 from server.admin.audit_log import (
-    ADMIN_TIMEZONE,
     AuditQuery,
     action_label,
     known_actions,
@@ -30,9 +29,18 @@ from server.admin.staff_mail import after_create, after_deactivate, mail_configu
 from server.api.deps import FormDep, RuntimeDep, SessionDep
 from server.errors import Conflict
 from server.ids import RowId, form_row_id
-from server.models import Clinic, Elder, ServiceArea, ServicePoint, ServicePointKind, User
+from server.models import (
+    Clinic,
+    Elder,
+    ServiceArea,
+    ServicePoint,
+    ServicePointKind,
+    SosAlert,
+    User,
+)
 from server.roles import POINT_KINDS, ROLE_SCOPE, scope_id
 from server.web.pages import AdminForm, AdminUser, page_lang, render
+from server.web.when import COMMON_ZONES, staff_zone
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_CENTRE = (39.9042, 116.4074)  # Beijing, where the map opens when nothing is set
@@ -63,15 +71,25 @@ def _problem_page(
 
 def _map(request: Request) -> dict[str, Any]:
     rt = request.app.state.rt
-    return {"tile_url": rt.settings.map_tile_url, "default_centre": DEFAULT_CENTRE}
+    return {
+        "tile_url": rt.settings.map_tile_url,
+        "default_centre": DEFAULT_CENTRE,
+        "zones": COMMON_ZONES,
+    }
+
+
+def _zone(form: FormData) -> str:
+    """The zone a form chose: the typed one if any, else the one picked from the list."""
+    return _text(form, "timezone_other") or _text(form, "timezone")
 
 
 # --- home ------------------------------------------------------------------------------
 
 
 @router.get("/admin")
-def home(request: Request, db: SessionDep, user: AdminUser) -> HTMLResponse:
-    """Counts of everything administered, and the way to each page."""
+def home(request: Request, db: SessionDep, user: AdminUser, rt: RuntimeDep) -> HTMLResponse:
+    """The administrator's home: counts of everything administered (boxes online and open
+    SOS included), and the way to each administration page."""
 
     def count(model: Any, *where: Any) -> int:
         return int(db.scalar(select(func.count()).select_from(model).where(*where)) or 0)
@@ -82,6 +100,8 @@ def home(request: Request, db: SessionDep, user: AdminUser) -> HTMLResponse:
         "points": count(ServicePoint, ServicePoint.is_active.is_(True)),
         "elders_active": count(Elder, Elder.is_active.is_(True)),
         "elders_inactive": count(Elder, Elder.is_active.is_(False)),
+        "boxes_online": rt.presence.hub.devices_online(),
+        "open_sos": count(SosAlert, SosAlert.status != SosStatus.RESOLVED),
     }
     return render(
         request, "admin/home.html", user, counts=counts, staff_counts=staff.count_by_role(db)
@@ -101,6 +121,7 @@ def _area_values(area: ServiceArea | None) -> dict[str, Any]:
     if area is None:
         return {"name": "", "centre_latitude": "", "centre_longitude": "", "boundary": ""}
     return {
+        "timezone": area.timezone,
         "name": area.name,
         "centre_latitude": "" if area.centre_latitude is None else area.centre_latitude,
         "centre_longitude": "" if area.centre_longitude is None else area.centre_longitude,
@@ -143,9 +164,8 @@ def update_area(
 def _save_area(
     request: Request, db: Session, user: User, form: FormData, area: ServiceArea | None
 ) -> Response:
-    values = {
-        k: _text(form, k) for k in ("name", "centre_latitude", "centre_longitude", "boundary")
-    }
+    fields = ("name", "centre_latitude", "centre_longitude", "boundary", "timezone")
+    values = {k: _text(form, k) for k in (*fields, "timezone_other")}
     try:
         saved = orgs.save_area(
             db,
@@ -155,6 +175,7 @@ def _save_area(
             latitude=values["centre_latitude"],
             longitude=values["centre_longitude"],
             boundary=values["boundary"],
+            timezone=_zone(form),
         )
     except FieldProblem as problem:
         db.rollback()
@@ -226,6 +247,7 @@ def _place_values(row: Clinic | ServicePoint | None) -> dict[str, Any]:
         "longitude": "" if row.longitude is None else row.longitude,
         "kind": getattr(getattr(row, "kind", None), "value", ""),
         "service_area_id": getattr(row, "service_area_id", None) or "",
+        "timezone": getattr(row, "timezone", ""),
     }
 
 
@@ -285,10 +307,14 @@ def _save_clinic(
 ) -> Response:
     values = {k: _text(form, k) for k in ("name", "address", "phone", "latitude", "longitude")}
     try:
-        saved = orgs.save_clinic(db, user, clinic, **values)
+        saved = orgs.save_clinic(db, user, clinic, **values, timezone=_zone(form))
     except FieldProblem as problem:
         db.rollback()
-        context = _clinic_page(request, db, user, clinic, values=values)
+        typed = {
+            "timezone": _text(form, "timezone"),
+            "timezone_other": _text(form, "timezone_other"),
+        }
+        context = _clinic_page(request, db, user, clinic, values={**values, **typed})
         return _problem_page(request, "admin/clinic_form.html", user, problem, **context)
     return _redirect(f"/admin/clinics?saved={saved.id}")
 
@@ -610,6 +636,7 @@ def audit(request: Request, db: SessionDep, user: AdminUser) -> HTMLResponse:
     """Who did what, newest first, 50 a page, with filters."""
     params = request.query_params
     lang = page_lang(request, user)
+    zone = staff_zone(db, user, request)  # the administrator's own (their browser's)
     errors: dict[str, str] = {}
     dates = {}
     for name in ("from", "to"):
@@ -630,6 +657,7 @@ def audit(request: Request, db: SessionDep, user: AdminUser) -> HTMLResponse:
         date_from=dates["from"],
         date_to=dates["to"],
         page=form_row_id(params.get("page", "1")) or 1,
+        zone=zone,
     )
     rows, total = search(db, query)
     return render(
@@ -644,7 +672,7 @@ def audit(request: Request, db: SessionDep, user: AdminUser) -> HTMLResponse:
         params={k: params.get(k, "") for k in ("actor", "action", "elder", "target", "from", "to")},
         actions=known_actions(db),
         label=lambda action: action_label(lang, action),
-        timezone=ADMIN_TIMEZONE,
+        zone=zone,
         pages=max(1, -(-total // 50)),
     )
 

@@ -68,6 +68,7 @@ def create_area(body: AreaCreate, db: SessionDep, admin: Admin) -> ServiceArea:
         latitude=body.centre_latitude,
         longitude=body.centre_longitude,
         boundary=body.boundary_geojson,
+        timezone=body.timezone,
     )
 
 
@@ -90,6 +91,7 @@ def update_area(area_id: RowId, body: AreaUpdate, db: SessionDep, admin: Admin) 
         latitude=body.centre_latitude if "centre_latitude" in sent else area.centre_latitude,
         longitude=body.centre_longitude if "centre_longitude" in sent else area.centre_longitude,
         boundary=body.boundary_geojson if "boundary_geojson" in sent else area.boundary_geojson,
+        timezone=body.timezone if body.timezone is not None else area.timezone,
     )
     if body.is_active is not None:
         orgs.set_active(db, admin, area, body.is_active)
@@ -118,8 +120,11 @@ def read_clinic(clinic_id: RowId, db: SessionDep, admin: Admin) -> object:
 def update_clinic(clinic_id: RowId, body: ClinicUpdate, db: SessionDep, admin: Admin) -> Clinic:
     """Change a clinic."""
     clinic = orgs.get(db, Clinic, clinic_id)
-    values = {k: getattr(clinic, k) for k in ("name", "address", "phone", "latitude", "longitude")}
+    fields = ("name", "address", "phone", "latitude", "longitude", "timezone")
+    values = {k: getattr(clinic, k) for k in fields}
     values.update(body.model_dump(include=body.model_fields_set - {"is_active"}))
+    if values["timezone"] is None:  # an explicit null keeps the zone
+        values["timezone"] = clinic.timezone
     orgs.save_clinic(db, admin, clinic, **values)
     if body.is_active is not None:
         orgs.set_active(db, admin, clinic, body.is_active)

@@ -10,6 +10,8 @@ from protocol import Lang, Role
 from server.ids import RowId
 from server.models import ServicePointKind
 
+ZONE_HELP = "IANA time zone staff pages show times in, e.g. Asia/Shanghai (422 if unknown)"
+
 
 class AreaCreate(BaseModel):
     """A new service area; the boundary is a GeoJSON Polygon or MultiPolygon as text."""
@@ -18,6 +20,7 @@ class AreaCreate(BaseModel):
     centre_latitude: float | None = None
     centre_longitude: float | None = None
     boundary_geojson: str = ""
+    timezone: str = Field(default="Asia/Shanghai", max_length=64, description=ZONE_HELP)
 
 
 class AreaUpdate(BaseModel):
@@ -27,6 +30,7 @@ class AreaUpdate(BaseModel):
     centre_latitude: float | None = None
     centre_longitude: float | None = None
     boundary_geojson: str | None = None
+    timezone: str | None = Field(default=None, max_length=64, description=ZONE_HELP)
     is_active: bool | None = None
 
 
@@ -39,6 +43,7 @@ class AreaPublic(BaseModel):
     centre_latitude: float | None
     centre_longitude: float | None
     boundary_geojson: str
+    timezone: str
     is_active: bool
 
 
@@ -50,6 +55,7 @@ class ClinicCreate(BaseModel):
     phone: str = Field(default="", max_length=40)
     latitude: float | None = None
     longitude: float | None = None
+    timezone: str = Field(default="Asia/Shanghai", max_length=64, description=ZONE_HELP)
 
 
 class ClinicUpdate(BaseModel):
@@ -60,6 +66,7 @@ class ClinicUpdate(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
     latitude: float | None = None
     longitude: float | None = None
+    timezone: str | None = Field(default=None, max_length=64, description=ZONE_HELP)
     is_active: bool | None = None
 
 
@@ -73,6 +80,7 @@ class ClinicPublic(BaseModel):
     phone: str
     latitude: float | None
     longitude: float | None
+    timezone: str
     is_active: bool
 
 

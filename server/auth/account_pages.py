@@ -17,6 +17,7 @@ from server.ids import RowId
 from server.models import User
 from server.web.i18n import translate
 from server.web.pages import AnyForm, AnyUser, page_lang, render
+from server.web.when import staff_zone
 
 router = APIRouter(include_in_schema=False)
 NOTICES = {
@@ -47,6 +48,7 @@ def account_page(
         sessions=live_sessions(db, user, current),
         notice=notice,
         count=int(count) if count.isdigit() else 0,
+        zone=staff_zone(db, user, request),
         **extra,
     )
 

@@ -16,7 +16,7 @@ from protocol import (
     FamilyCallRequest,
     QueueSubscribe,
 )
-from server.calls import elder_call, pages, routes, signaling
+from server.calls import elder_call, pages, record, routes, signaling
 from server.features import Feature, Section, every
 
 FEATURE = Feature(
@@ -49,5 +49,6 @@ FEATURE = Feature(
     sections=(
         Section("family", "calls/_family.html", 20, pages.family_section),
         Section("doctor", "calls/_doctor.html", 10, pages.doctor_section),
+        Section("record", record.TEMPLATE, 30, record.record_section),
     ),
 )

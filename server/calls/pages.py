@@ -21,6 +21,7 @@ from server.models import Call, CallPreference, CallStatus, Elder, User
 from server.permissions import elder_for_device_management, elder_for_viewing
 from server.runtime import Runtime
 from server.web.pages import DoctorUser, FamilyForm, page_user_of, render
+from server.web.when import staff_zone
 
 router = APIRouter(include_in_schema=False)
 # Family call the elder; operators and admins too, to follow up an SOS.
@@ -28,9 +29,10 @@ Caller = Annotated[User, Depends(page_user_of(Role.FAMILY, Role.OPERATOR, Role.A
 
 
 @router.get("/doctor/consults")
-def doctor_consults(request: Request, user: DoctorUser) -> Response:
-    """The live queue of consult requests; Join starts the call in this page."""
-    return render(request, "calls/doctor.html", user, page_kind="doctor")
+def doctor_consults(request: Request, user: DoctorUser, db: SessionDep) -> Response:
+    """The live queue of consult requests; Join starts the call in this page (times of past
+    consults in the clinic's zone; the elder's full record a link away)."""
+    return render(request, "calls/doctor.html", user, page_kind="doctor", zone=staff_zone(db, user))
 
 
 @router.get("/family/call/{elder_id}")

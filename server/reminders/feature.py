@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from protocol import DoseAnswer, MedPlansRequest
 from server.features import Feature, Section, every
-from server.reminders import pages, routes
+from server.reminders import pages, record, routes
 from server.reminders.socket import dose_answer, plans_on_connect, plans_request
 from server.reminders.sweep import SWEEP_SECONDS, missed_dose_sweep
 
@@ -14,5 +14,8 @@ FEATURE = Feature(
     box_handlers={DoseAnswer: dose_answer, MedPlansRequest: plans_request},
     on_box_connected=(plans_on_connect,),
     sweeps=(every(SWEEP_SECONDS, missed_dose_sweep),),
-    sections=(Section("family", pages.TEMPLATE, 20, pages.family_section),),
+    sections=(
+        Section("family", pages.TEMPLATE, 20, pages.family_section),
+        Section("record", record.TEMPLATE, 10, record.record_section),
+    ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from protocol import SosRaise
 from server.features import Feature, Section, every
-from server.sos import pages, routes
+from server.sos import pages, record, routes
 from server.sos.check_in import rule_on_connect
 from server.sos.delivery import sos_sweep
 from server.sos.socket import box_sos
@@ -20,5 +20,6 @@ FEATURE = Feature(
     sections=(
         Section("operator", BOARD, 5, pages.operator_board),
         Section("family", BOARD, 5, pages.family_board),
+        Section("record", record.TEMPLATE, 20, record.record_section),
     ),
 )

@@ -33,6 +33,7 @@ from server.sos.check_in import TIME_PATTERN, push_rule, rule_of, set_rule
 from server.sos.delivery import after_change
 from server.web.pages import form_user_of
 from server.web.views import MAP_H, MAP_W, area_map, service_points
+from server.web.when import staff_zone
 
 router = APIRouter(include_in_schema=False)
 # Who acts on alerts from a page: the family, operators and admins (not doctors).
@@ -60,6 +61,8 @@ def _board(db: Session, user: User, page: str, elders: list[Elder]) -> dict[str,
         "months": monthly_stats(db, user),
         "outcomes": list(SosOutcome),
         "check_ins": [(e, rule_of(db, e.id)) for e in elders] if page == "family" else [],
+        # Staff read times in their service area's zone; a family in each elder's own.
+        "zone": staff_zone(db, user) if page == "operator" else None,
     }
 
 

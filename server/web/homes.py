@@ -1,4 +1,5 @@
-"""The homes every feature adds its sections to: ``/`` and the family, doctor and operator pages.
+"""The homes every feature adds its sections to: ``/`` and the family and operator pages
+(the doctor's home is the elders feature's `server.elders.doctor_pages`).
 
 The core of each page (the elder cards, the operator's map) is shared; what a feature adds is
 a section it declares (`server.web.sections`), rendered below the core content.
@@ -19,7 +20,7 @@ from server.api.deps import RuntimeDep, SessionDep
 from server.models import Elder, User
 from server.permissions import visible_elders
 from server.runtime import Runtime
-from server.web.pages import HOME, DoctorUser, FamilyUser, OperatorUser, page_user, render
+from server.web.pages import HOME, FamilyUser, OperatorUser, page_user, render
 from server.web.views import MAP_H, MAP_W, area_map, elder_cards, service_points
 
 router = APIRouter(include_in_schema=False)
@@ -87,21 +88,6 @@ def family_page(
 def family_home(request: Request, user: FamilyUser, db: SessionDep, rt: RuntimeDep) -> Response:
     """The family's elders, their TV boxes, pairing and removal."""
     return family_page(request, db, rt, user)
-
-
-@router.get("/doctor")
-def doctor_home(request: Request, user: DoctorUser, db: SessionDep, rt: RuntimeDep) -> Response:
-    """Elders in the care of the doctor's clinic, with their care notes."""
-    elders = list(db.scalars(visible_elders(user)))
-    for elder in elders:
-        audit.record(db, "elder.viewed_on_doctor_page", elder.id, user=user)
-    return render(
-        request,
-        "doctor.html",
-        user,
-        cards=elder_cards(db, rt.presence, elders, user),
-        sections=build_sections("doctor", db, rt, user, elders),
-    )
 
 
 OPERATOR_CARDS = 50  # elder cards on the operator home; the rest are in the register

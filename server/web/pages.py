@@ -80,9 +80,13 @@ def render(
     return response
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """An error shown as a page, with the same status a JSON client would get."""
-    return render(request, "error.html", None, status=status, message=message)
+def error_page(
+    request: Request, status: int, message: str, user: User | None = None
+) -> HTMLResponse:
+    """An error shown as a page, with the same status a JSON client would get; with ``user``,
+    the page says who is logged in and leads to their own home."""
+    home = HOME[user.role] if user else "/"
+    return render(request, "error.html", user, status=status, message=message, home=home)
 
 
 def page_user(request: Request, db: Session) -> User | None:
@@ -106,6 +110,14 @@ def same_origin_post(request: Request) -> None:
         raise Forbidden("cross-site form submission refused")
 
 
+class WrongRole(Forbidden):
+    """A logged-in user on a page of another role (403): the page leads to their own home."""
+
+    def __init__(self, message: str, user: User) -> None:
+        super().__init__(message)
+        self.user = user
+
+
 class LoginNeeded(Exception):
     """No one is logged in on a page that needs someone: the app redirects to the log-in."""
 
@@ -117,7 +129,8 @@ class LoginNeeded(Exception):
 def page_user_of(*roles: Role) -> Callable[..., User]:
     """A dependency: the logged-in user if their role is one of ``roles``.
 
-    Not logged in: `LoginNeeded` (a 303 to ``/login?next=…``); another role: 403.
+    Not logged in: `LoginNeeded` (a 303 to ``/login?next=…``); another role: `WrongRole` (403,
+    said in the viewer's language).
     """
 
     def dependency(request: Request, db: SessionDep) -> User:
@@ -125,7 +138,9 @@ def page_user_of(*roles: Role) -> Callable[..., User]:
         if user is None:
             raise LoginNeeded(request.url.path)
         if user.role not in roles:
-            raise Forbidden("this page is not for your role")
+            # Kept out of the session: its rollback would expire what the error page shows.
+            db.expunge(user)
+            raise WrongRole(translate(page_lang(request, user), "error.role"), user)
         return user
 
     return dependency

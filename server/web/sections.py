@@ -1,10 +1,14 @@
-"""Sections that features add to the family, doctor and operator pages.
+"""Sections that features add to the family, doctor and operator pages and to an elder's record.
 
 A feature declares its sections in its `server.features.Feature` (``sections=(Section("family",
 "reminders/_family.html", 20, build),)``); the builder gets the request's database session,
 runtime, viewer and the elders the viewer may see, and returns the template's context (or None
 to leave the section out). Pages render their sections in `order`, below the core content,
 inside the live-updated region.
+
+The ``"record"`` page is one elder's record as their doctor reads it (``/doctor/elders/{id}``):
+its builders get a list of that one elder, and each section says plainly when it has nothing
+("No consults yet") rather than being left out.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ if TYPE_CHECKING:
 # build(db, rt, user, elders) -> context; ``rt`` is the `server.runtime.Runtime`, typed Any:
 # the runtime holds the sections, so naming it here would make the modules import each other.
 Builder = Callable[["Session", Any, "User", "list[Elder]"], "dict[str, Any] | None"]
-PAGES = ("family", "doctor", "operator")
+PAGES = ("family", "doctor", "operator", "record")
 
 
 @dataclass(frozen=True)

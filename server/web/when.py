@@ -20,12 +20,29 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 
 from protocol import Lang
+from server.models import Clinic, ServiceArea, User
 from server.web.i18n import translate
 
 ZONE_COOKIE = "anxin_tz"
 DEFAULT_ZONE = "Asia/Shanghai"
+# The zones the administrator's area and clinic forms offer by name (any other IANA zone may be
+# typed); each has its words in the core catalog (``zone.<name>``).
+COMMON_ZONES = (
+    "Asia/Shanghai",
+    "Asia/Urumqi",
+    "Asia/Hong_Kong",
+    "Asia/Macau",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+)
 FORMATS = {
     "datetime": "%Y-%m-%d %H:%M",
     "seconds": "%Y-%m-%d %H:%M:%S",
@@ -57,6 +74,19 @@ def local(moment: datetime, zone_name: str | None) -> datetime:
 def viewer_zone(request: Request) -> str | None:
     """The viewer's own zone, as their browser reported it (None before the first report)."""
     return valid_zone(request.cookies.get(ZONE_COOKIE))
+
+
+def staff_zone(db: Session, user: User, request: Request | None = None) -> str:
+    """The zone a staff member's pages show times in: their clinic's (doctors, clinic staff),
+    their service area's (operators); anyone else's own (the browser's report), else Beijing."""
+    place: Clinic | ServiceArea | None = None
+    if user.clinic_id is not None:
+        place = db.get(Clinic, user.clinic_id)
+    elif user.service_area_id is not None:
+        place = db.get(ServiceArea, user.service_area_id)
+    if place is not None:
+        return valid_zone(place.timezone) or DEFAULT_ZONE
+    return (viewer_zone(request) if request is not None else None) or DEFAULT_ZONE
 
 
 def zone_name_words(lang: Lang, zone_name: str) -> str:

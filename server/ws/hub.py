@@ -87,6 +87,10 @@ class Hub:
         """Whether the box is online now."""
         return bool(self._devices.get(device_id))
 
+    def devices_online(self) -> int:
+        """How many boxes are online now (read from any thread: one ``len`` of a dict)."""
+        return len(self._devices)
+
     def user_connected(self, user_id: int) -> bool:
         """Whether the user has a page open now."""
         return bool(self._users.get(user_id))

@@ -115,3 +115,30 @@ def test_without_a_mail_server_the_admin_sees_the_set_password_link(
         headers=bearer(client, world.admin.email),
     )
     assert "/reset-password/" in api.json()["set_password_url"]
+
+
+def test_the_audit_page_reads_in_the_administrators_own_zone(
+    client: TestClient, rt: Runtime, world: World
+) -> None:
+    """The browser said London (zone.js's cookie): times and date filters are London's."""
+    with rt.db.session() as db:
+        db.add(
+            AuditEntry(
+                # 23:30 on 1 July in London, already 2 July (06:30) in Beijing
+                at=datetime(2026, 7, 1, 22, 30, tzinfo=UTC),
+                action="admin.area.create",
+                elder_id=None,
+                target="area:99",
+                detail="name=Zone test",
+            )
+        )
+        db.commit()
+    page_login(client, world.admin.email)
+    client.cookies.set("anxin_tz", "Europe/London")
+    page = client.get("/admin/audit?lang=en&target=area:99", headers=HTML).text
+    assert "2026-07-01 23:30:00" in page and "Times in London time (Europe/London)" in page
+    assert "UTC" not in page
+    on_the_1st = client.get("/admin/audit?lang=en&target=area:99&to=2026-07-01", headers=HTML)
+    assert "2026-07-01 23:30:00" in on_the_1st.text, "the date filter reads London days"
+    on_the_2nd = client.get("/admin/audit?lang=en&target=area:99&from=2026-07-02", headers=HTML)
+    assert "2026-07-01 23:30:00" not in on_the_2nd.text

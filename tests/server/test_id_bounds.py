@@ -109,6 +109,8 @@ def _send(client: TestClient, slot: IdSlot, value: int, csrf: str, valid_id: int
 # Routes for administrators (and operators): probed as the administrator.
 ADMIN_PATHS = ("/admin", "/api/admin", "/elders", "/api/elders/import", "/api/elders/export")
 ADMIN_OPS = {("POST", "/api/elders")}
+# The doctor's pages (the clinic's elders and their records): probed as a doctor.
+DOCTOR_PATHS = ("/doctor",)
 
 
 def _identity(client: TestClient, email: str) -> tuple[str, dict[str, str], str]:
@@ -126,13 +128,15 @@ def test_every_id_taking_route_refuses_ids_out_of_range(client: TestClient, worl
     assert len(api_ops) >= 26, "the routes must be read from the app (26 API operations in #11)"
     assert {s.where for s in slots} >= {"path", "json", "form"}
     # Page routes check the form (and everyone their role) before parsing ids: each route is
-    # probed as someone who may use it, the family or an administrator.
+    # probed as someone who may use it, the family, a doctor or an administrator.
     family = _identity(client, world.family_a.email)
+    doctor = _identity(client, world.doctor_a.email)
     admin = _identity(client, world.admin.email)
     failures = []
     for slot in slots:
         as_admin = slot.path.startswith(ADMIN_PATHS) or (slot.method, slot.path) in ADMIN_OPS
-        session, auth, csrf = admin if as_admin else family
+        as_doctor = slot.path.startswith(DOCTOR_PATHS)
+        session, auth, csrf = admin if as_admin else doctor if as_doctor else family
         client.cookies.set(SESSION_COOKIE, session)
         client.headers.update(auth)
         for value in OUT_OF_RANGE:

@@ -192,6 +192,20 @@ def test_pages_by_role(client: TestClient, world: World, role: str, page: str) -
         assert other not in resp.text, "a page never shows another family's elder"
 
 
+# An elder's record (tests/server/test_doctor_record.py has the rest): their clinic's doctor
+# reads it; another clinic's doctor finds no such elder; every other role is refused.
+RECORD_EXPECT = {"doctor_a": 200, "doctor_b": 404}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_elder_record_by_role(client: TestClient, world: World, role: str) -> None:
+    form = {"email": world.user(role).email, "password": "correct horse battery"}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+    resp = client.get(f"/doctor/elders/{world.elder_a.id}", headers={"accept": "text/html"})
+    assert resp.status_code == RECORD_EXPECT.get(role, 403)
+    assert (world.elder_a.name in resp.text) == (resp.status_code == 200)
+
+
 ANONYMOUS = [
     ("get", "/api/elders"),
     ("get", "/api/elders/1"),
@@ -281,7 +295,7 @@ def test_anonymous_callers_are_refused(
     assert resp.status_code == 401
 
 
-@pytest.mark.parametrize("page", sorted(PAGES))
+@pytest.mark.parametrize("page", [*sorted(PAGES), "/doctor/elders/1"])
 def test_anonymous_pages_redirect_to_login(client: TestClient, page: str) -> None:
     resp = client.get(page, follow_redirects=False)
     assert resp.status_code == 303

@@ -81,11 +81,27 @@
 
   // -- record beside the video (doctor) ---------------------------------------
 
+  // "2026-02-01 10:00" in the clinic's zone (the page's data-zone), as the server's pages say it.
+  function clinicTime(iso) {
+    var at = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
+    try {
+      var parts = {};
+      new Intl.DateTimeFormat("en-CA", { timeZone: root.dataset.zone || "Asia/Shanghai", hourCycle: "h23",
+        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" })
+        .formatToParts(at).forEach(function (p) { parts[p.type] = p.value; });
+      return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute;
+    } catch (e) {
+      return iso.slice(0, 16).replace("T", " ");
+    }
+  }
+
   function loadRecord(elderId, name) {
     var rec = $("record");
     if (!rec) return;
     rec.hidden = false;
     $("record-name").textContent = name;
+    var link = $("record-link");
+    if (link) link.href = "/doctor/elders/" + Number(elderId);
     $("consult-notes").value = ""; $("consult-outcome").value = ""; $("notes-saved").textContent = "";
     fetch("/api/elders/" + elderId, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
@@ -117,7 +133,7 @@
         calls.filter(function (c) { return c.kind === "consult" && c.id !== state.callId && c.answered_at; })
           .forEach(function (c) {
             var li = document.createElement("li");
-            li.textContent = c.requested_at.slice(0, 16).replace("T", " ") + " — " +
+            li.textContent = clinicTime(c.requested_at) + " — " +
               (c.outcome || c.end_reason || "") + (c.notes ? ": " + c.notes : "");
             ul.appendChild(li);
           });
