@@ -18,7 +18,7 @@ from server.api.deps import RuntimeDep, SessionDep
 from server.calls.sos_link import start_sos_call
 from server.errors import AppError
 from server.ids import RowId
-from server.models import Elder, SosOutcome, SosStepKind, User
+from server.models import Elder, SosOutcome, SosStepKind, User, utcnow
 from server.runtime import Runtime
 from server.sos.alerts import (
     acknowledge,
@@ -51,6 +51,7 @@ def _board(db: Session, user: User, page: str, elders: list[Elder]) -> dict[str,
         maps[view.alert.id] = area_map([view.elder], points)
     return {
         "page": page,
+        "now": utcnow(),
         "open_alerts": open_views,
         "closed_alerts": closed,
         "maps": maps,
