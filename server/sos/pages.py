@@ -41,7 +41,11 @@ ActorForm = Annotated[User, Depends(form_user_of(Role.FAMILY, Role.OPERATOR, Rol
 
 def _board(db: Session, user: User, page: str, elders: list[Elder]) -> dict[str, Any]:
     views = alert_views(db, visible_alerts(db, user, open_only=False, limit=30))
-    open_views = [v for v in views if v.alert.status.value != "resolved"]
+    # Unanswered first (newest first among them), then those someone is handling.
+    open_views = sorted(
+        (v for v in views if v.alert.status.value != "resolved"),
+        key=lambda v: v.alert.status.value != "open",
+    )
     closed = [v for v in views if v.alert.status.value == "resolved"][:10]
     maps = {}
     for view in open_views:

@@ -25,9 +25,15 @@
     var p = document.createElement("p");
     p.className = "error dose-alert";
     p.dataset.planId = msg.plan_id;
-    var at = new Date(msg.scheduled_at);
-    p.textContent = (document.documentElement.lang === "en" ? "Missed dose: " : "未按时服药：") +
-      msg.elder_name + " · " + msg.medicine + " · " + at.toLocaleString();
+    // The words and the elder's zone come from the elder's medicines section.
+    var section = document.getElementById("med-" + msg.elder_id);
+    var at = new Date(msg.scheduled_at), shown;
+    try {
+      shown = at.toLocaleString(document.documentElement.lang || undefined,
+        { timeZone: section ? section.dataset.zone : undefined, dateStyle: "short", timeStyle: "short" });
+    } catch (e) { shown = at.toLocaleString(); }
+    p.textContent = (section ? section.dataset.textMissed + " " : "") +
+      msg.elder_name + " · " + msg.medicine + " · " + shown;
     box.appendChild(p);
   });
 
