@@ -188,6 +188,8 @@ def _show_errors(
     values: dict[str, Any],
     status: int = 422,
 ) -> Response:
+    # Only the times that are wrong are marked, not every time field.
+    values["bad_times"] = _parse_times(", ".join(values.get("times", [])))[1]
     elders = list(db.scalars(visible_elders(user)))
     sections = build_sections("family", db, rt, user, elders)
     for template, context in sections:
