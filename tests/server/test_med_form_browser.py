@@ -24,6 +24,7 @@ from tests.support.world import World, make_device
 pytestmark = pytest.mark.e2e
 SHOTS = Path("/tmp/shots/wt-words")
 SIZES = {"phone": (390, 844), "desktop": (1280, 900)}
+PLAN = "//li[contains(@class,'plan')][.//strong[.='Aspirin']]"
 
 
 @pytest.fixture
@@ -61,16 +62,12 @@ def shoot(driver, name: str, element_id: str) -> None:  # type: ignore[no-untype
     SHOTS.mkdir(parents=True, exist_ok=True)
     for size, (width, height) in SIZES.items():
         driver.set_window_size(width, height)
-        driver.execute_script(
-            "document.getElementById(arguments[0]).scrollIntoView()", element_id
-        )
+        driver.execute_script("document.getElementById(arguments[0]).scrollIntoView()", element_id)
         save(driver, SHOTS, f"{name}-{size}")
     driver.set_window_size(*SIZES["desktop"])
 
 
-def test_the_medicine_form_reads_as_a_form(
-    browser, live_server: LiveServer, seeded: World
-) -> None:  # type: ignore[no-untyped-def]
+def test_the_medicine_form_reads_as_a_form(browser, live_server: LiveServer, seeded: World) -> None:  # type: ignore[no-untyped-def]
     elder = seeded.elder_a.id
     log_in(browser, live_server, seeded.family_a.email)
     for size, (width, height) in SIZES.items():
@@ -81,9 +78,7 @@ def test_the_medicine_form_reads_as_a_form(
         more = browser.find_element(By.ID, f"med-more-{elder}")
         assert more.get_attribute("open") is None, size
         assert not form.find_element(By.NAME, "window_minutes").is_displayed(), size
-        assert [i.get_attribute("value") for i in form.find_elements(By.NAME, "times")] == [
-            "08:00"
-        ]
+        assert [i.get_attribute("value") for i in form.find_elements(By.NAME, "times")] == ["08:00"]
         # The week: seven toggles in one row, Mon..Sun, all on (every day) to begin with.
         days = browser.find_elements(By.CSS_SELECTOR, f"#med-days-{elder} .week-row label")
         shown = [d.find_element(By.CSS_SELECTOR, "[aria-hidden]").text for d in days]
@@ -103,10 +98,12 @@ def test_the_medicine_form_reads_as_a_form(
         assert all(box(s)["width"] >= 40 for s in swatches), size
         names = [s.get_attribute("textContent").strip() for s in swatches]
         assert names[:3] == ["White", "Yellow", "Orange"] and "Blue" in names
-        wide = browser.execute_script("return document.getElementById(arguments[0]).scrollWidth",
-                                      f"med-days-{elder}")
+        wide = browser.execute_script(
+            "return document.getElementById(arguments[0]).scrollWidth", f"med-days-{elder}"
+        )
         assert wide <= box(browser.find_element(By.ID, f"med-days-{elder}"))["width"] + 1, size
     shoot(browser, "med-form-more-open", f"med-form-title-{elder}")
+    shoot(browser, "med-form-swatches", f"med-colours-{elder}")
 
     form = browser.find_element(By.ID, f"med-form-{elder}")
     form.find_element(By.NAME, "medicine").send_keys("Aspirin")
@@ -118,7 +115,9 @@ def test_the_medicine_form_reads_as_a_form(
     times[1].send_keys("20:00")
     times[0].clear()
     times[0].send_keys("25:99")
-    blue = form.find_element(By.XPATH, ".//label[contains(@class,'swatch-label')][.//span[.='Blue']]")
+    blue = form.find_element(
+        By.XPATH, ".//label[contains(@class,'swatch-label')][.//span[.='Blue']]"
+    )
     blue.click()
     assert form.find_element(By.CSS_SELECTOR, "input[name=colour][value='#2f6fd0']").is_selected()
     submit(browser, f"med-submit-{elder}")
@@ -135,7 +134,9 @@ def test_the_medicine_form_reads_as_a_form(
     below = box(error)["y"] - (box(times[-1])["y"] + box(times[-1])["height"])
     assert 0 <= below <= 120, f"the message sits just under the times ({below}px)"
     assert form.find_element(By.NAME, "medicine").get_attribute("value") == "Aspirin"
-    chosen = [b.get_attribute("value") for b in form.find_elements(By.NAME, "days") if b.is_selected()]
+    chosen = [
+        b.get_attribute("value") for b in form.find_elements(By.NAME, "days") if b.is_selected()
+    ]
     assert chosen == ["1", "2", "4", "5", "6", "7"]
     assert form.find_element(By.CSS_SELECTOR, "input[name=colour][value='#2f6fd0']").is_selected()
     shoot(browser, "med-form-error", f"med-form-title-{elder}")
@@ -146,7 +147,9 @@ def test_the_medicine_form_reads_as_a_form(
 
     def saved_plan() -> tuple[str, str]:
         # Found afresh: a live push may redraw the plan list at any moment.
-        plan = browser.find_element(By.XPATH, "//li[contains(@class,'plan')][.//strong[.='Aspirin']]")
+        plan = browser.find_element(
+            By.XPATH, "//li[contains(@class,'plan')][.//strong[.='Aspirin']]"
+        )
         fill = plan.find_element(By.CSS_SELECTOR, "svg.swatch rect").get_attribute("fill")
         return plan.text, str(fill)
 
