@@ -75,7 +75,8 @@ def sos_wording(elder: Elder, alert: SosAlert, lang: Lang, told: Told, link: str
         )
     else:
         knows = translate(lang, "sos.msg.told_first", family=told.family)
-    lines = [f"{what} {at}"]
+    headline = translate(lang, "sos.msg.headline", what=what, at=at)
+    lines = [headline]
     if elder.address:
         lines.append(translate(lang, "sos.msg.address", address=elder.address))
     if elder.phone:
@@ -86,5 +87,8 @@ def sos_wording(elder: Elder, alert: SosAlert, lang: Lang, told: Told, link: str
     )
     subject = translate(lang, "sos.msg.subject", name=elder.name, what=what)
     body = "\n".join(lines) + "\n" + translate(lang, "msg.signature")
-    text = " ".join([translate(lang, "sos.msg.text_head"), what, at, knows, link]).strip()
-    return Wording(subject=subject, body=body, text=text[:TEXT_LIMIT])
+    where = translate(lang, "sos.msg.text_where", address=elder.address) if elder.address else ""
+    text = translate(lang, "sos.msg.text", headline=headline, where=where, knows=knows, link=link)
+    if len(text) > TEXT_LIMIT:  # who else knows is the part a text can do without
+        text = translate(lang, "sos.msg.text", headline=headline, where=where, knows="", link=link)
+    return Wording(subject=subject, body=body, text=" ".join(text.split())[:TEXT_LIMIT])
