@@ -287,3 +287,22 @@ def test_an_sos_message_says_who_what_when_who_knows_and_where_to_press(
     assert daughter.body.startswith("王秀英 pressed the red SOS key at ")
     # the first contact (no account) is told in the elder's language that nobody answered yet
     assert texts and "紧急联系人" in texts[0] and "北京时间" in texts[0]
+
+
+def test_the_call_pages_have_words_for_every_ending_and_language(
+    client: TestClient, world: World
+) -> None:
+    """calls.js shows why a call ended and the queue's language from words the page carries."""
+    pages = {world.family_a: f"/family/call/{world.elder_a.id}", world.doctor_a: "/doctor/consults"}
+    for user, path in pages.items():
+        client.cookies.clear()
+        login = {"email": user.email, "password": PASSWORD}
+        assert client.post("/login", data=login, follow_redirects=False).status_code == 303
+        for lang in Lang:
+            page = client.get(f"{path}?lang={lang.value}").text
+            wanted = [f"end-{r.value.replace('_', '-')}" for r in CallEndReason]
+            wanted += [f"lang-{code.value}" for code in Lang]
+            for name in wanted:
+                found = re.search(rf'data-text-{name}="([^"]+)"', page)
+                assert found, f"{path} ({lang.value}) has no words for {name}"
+                assert not offences(found.group(1)), (path, name, found.group(1))
