@@ -16,6 +16,17 @@ from server.web.when import duration_words, local, zone_name_words
 
 # A text message is cut here (gateways split or refuse longer ones).
 TEXT_LIMIT = 300
+# Kinds of sensor event with words in the catalog (``sos.sensor.<kind>``); a sensor's detail
+# starts with its kind ("bed_exit room 2"), and an unknown kind is shown as it came.
+SENSOR_KINDS = ("fall", "bed_exit", "door_open", "smoke", "water_leak")
+
+
+def detail_words(lang: Lang, detail: str) -> str:
+    """An alert's detail with a known sensor kind in words ("bed_exit 2" -> "out of bed 2")."""
+    kind, _, rest = detail.partition(" ")
+    if kind in SENSOR_KINDS:
+        kind = translate(lang, f"sos.sensor.{kind}")
+    return f"{kind} {rest}".strip()
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ def sos_wording(elder: Elder, alert: SosAlert, lang: Lang, told: Told, link: str
     """The SOS message for one reader in ``lang``."""
     what = translate(lang, f"sos.msg.what.{alert.source.value}", name=elder.name)
     if alert.detail:
-        what += translate(lang, "sos.msg.detail", detail=alert.detail)
+        what += translate(lang, "sos.msg.detail", detail=detail_words(lang, alert.detail))
     moment = local(alert.raised_at, elder.timezone)
     at = translate(
         lang,

@@ -103,6 +103,12 @@ def test_the_medicine_form_reads_as_a_form(browser, live_server: LiveServer, see
         )
         assert wide <= box(browser.find_element(By.ID, f"med-days-{elder}"))["width"] + 1, size
     shoot(browser, "med-form-more-open", f"med-form-title-{elder}")
+    browser.get(f"{live_server.url}/family?lang=zh")
+    days = browser.find_elements(By.CSS_SELECTOR, f"#med-days-{elder} .week-row [aria-hidden]")
+    assert [d.text for d in days] == list("一二三四五六日")
+    shoot(browser, "med-form-zh", f"med-form-title-{elder}")
+    browser.get(f"{live_server.url}/family?lang=en")
+    browser.find_element(By.CSS_SELECTOR, f"#med-more-{elder} > summary").click()
     shoot(browser, "med-form-swatches", f"med-colours-{elder}")
 
     form = browser.find_element(By.ID, f"med-form-{elder}")
@@ -189,7 +195,7 @@ def test_the_operator_sees_an_open_sos_first_in_words(
         assert bottom < height, f"above the fold at {size}"
         # larger than the incoming-call banner's 48px heading on a desktop
         assert font > (48 if size == "desktop" else 30), size
-        assert what.startswith("sensor (fall) · Raised at ") and "UTC" not in what
+        assert what.startswith("sensor (a fall) · Raised at ") and "UTC" not in what
         wait_until(
             lambda: "Now alerting: Operators on duty and family" in text(browser),
             what="the level in words",
@@ -199,3 +205,7 @@ def test_the_operator_sees_an_open_sos_first_in_words(
         )
         assert wide <= seen_width, f"nothing sticks out sideways at {size} ({wide}px)"
     shoot(browser, "sos-board", "sos-board")
+    browser.get(f"{live_server.url}/operator?lang=zh")
+    wait_until(lambda: "正在通知：值班接线员和家属" in text(browser), what="the level in Chinese")
+    assert "传感器" in text(browser) and "北京时间" in text(browser)
+    shoot(browser, "sos-board-zh", "sos-board")

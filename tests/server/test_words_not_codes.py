@@ -43,6 +43,7 @@ from server.reminders.sweep import run_sweep
 from server.runtime import Runtime
 from server.sos.alerts import acknowledge, resolve, store_alert
 from server.sos.delivery import claim_escalation, claim_fanout
+from server.sos.messages import SENSOR_KINDS
 from tests.support.world import PASSWORD, World, add_escalation_chain, make_device
 
 # Enums whose values people must never read; values that are ordinary words ("open",
@@ -59,7 +60,7 @@ ENUMS: tuple[type[StrEnum], ...] = (
     Role,
     CallKind,
 )
-ALSO = {"zh", "en", "sms"}
+ALSO = {"zh", "en", "sms", *(k for k in SENSOR_KINDS if "_" in k)}
 # Codes in disguise: an escalation level or a device by number, raw UTC, a head count in brackets.
 SHAPES = {
     "escalation level as a number": re.compile(r"\blevel \d+\b|升级级别\s*\d"),
@@ -134,7 +135,8 @@ def scene(rt: Runtime, world: World) -> dict[str, int]:
         alerts = []
         for n, source in enumerate(sources + [SosSource.RED_KEY] * len(SosOutcome)):
             elder = world.elder_a if n % 2 == 0 else world.elder_b
-            raised = SosRaise(key=f"words-{n:04d}", source=source, detail="", occurred_at=now)
+            detail = "bed_exit 2" if source is SosSource.SENSOR else ""
+            raised = SosRaise(key=f"words-{n:04d}", source=source, detail=detail, occurred_at=now)
             alert, _ = store_alert(db, elder, boxes[elder.id], raised, 60)
             alerts.append(alert.id)
         db.commit()
