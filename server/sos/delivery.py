@@ -46,7 +46,7 @@ from server.outgoing import deliver, queue_email, queue_text
 from server.permissions import sos_audience
 from server.runtime import Runtime
 from server.sos.alerts import acknowledger_for_box, add_step, step_facts
-from server.sos.messages import Told, alert_link, sos_wording
+from server.sos.messages import Told, alert_link, handled_wording, sos_wording
 
 log = logging.getLogger(__name__)
 FANOUT_LEASE = timedelta(seconds=15)
@@ -292,8 +292,29 @@ def _record_box_told(rt: Runtime, alert_id: int, by_name: str) -> None:
             add_step(db, alert, SosStepKind.BOX_TOLD, by_name)
 
 
+def queue_handled(db: Session, alert: SosAlert, elder: Elder, base_url: str) -> list[int]:
+    """E-mail the family, once, who took the alert (not the one who took it)."""
+    by = db.get(User, alert.acknowledged_by_id) if alert.acknowledged_by_id else None
+    if by is None or alert.acknowledged_at is None:
+        return []
+    family = db.scalars(
+        select(User)
+        .join(CareLink, CareLink.user_id == User.id)
+        .where(CareLink.elder_id == elder.id, User.is_active.is_(True), User.id != by.id)
+    ).all()
+    queued = []
+    for user in family:
+        if not user.email:
+            continue
+        words = handled_wording(elder, alert, by, user.lang, alert_link(base_url, alert, user))
+        mail = Email(to=user.email, subject=words.subject, body=words.body)
+        queued.append(queue_email(db, mail, f"sos:{alert.id}:handled:email:{user.email}"))
+    return queued
+
+
 def announce_change(rt: Runtime, alert_id: int) -> None:
-    """From a worker thread: tell the board and family pages that an alert changed."""
+    """From a worker thread: tell the board and family pages that an alert changed, and the
+    family by e-mail who is handling it (sent from a worker, never holding up the request)."""
     with rt.db.session() as db:
         alert = db.get(SosAlert, alert_id)
         if alert is None:
@@ -302,7 +323,11 @@ def announce_change(rt: Runtime, alert_id: int) -> None:
         assert elder is not None
         users = sos_audience(db, elder)
         pushes = [alert_push(alert, elder), Changed(topic=Topic.SOS, elder_id=elder.id)]
-    send_outgoing(rt, Outgoing(users=users, pushes=pushes))
+        handled = queue_handled(db, alert, elder, rt.settings.public_base_url)
+    for message in pushes:
+        rt.hub.push(rt.hub.to_users(users, message))
+    if handled:
+        rt.hub.push(rt.threads.in_request_thread(deliver, rt, handled))
 
 
 def deliver_pending(rt: Runtime, now_fn: Callable[[], datetime] = utcnow) -> int:

@@ -103,3 +103,21 @@ def sos_wording(elder: Elder, alert: SosAlert, lang: Lang, told: Told, link: str
     if len(text) > TEXT_LIMIT:  # who else knows is the part a text can do without
         text = translate(lang, "sos.msg.text", headline=headline, where=where, knows="", link=link)
     return Wording(subject=subject, body=body, text=" ".join(text.split())[:TEXT_LIMIT])
+
+
+def handled_wording(elder: Elder, alert: SosAlert, by: User, lang: Lang, link: str) -> Wording:
+    """The follow-up for the family: who took the alert, when, and where to follow it."""
+    assert alert.acknowledged_at is not None
+    moment = local(alert.acknowledged_at, elder.timezone)
+    values = {
+        "name": elder.name,
+        "by": by.name,
+        "role": translate(lang, f"role.{by.role.value}"),
+        "time": moment.strftime("%H:%M"),
+        "zone": zone_name_words(lang, elder.timezone),
+        "span": duration_words(lang, (alert.acknowledged_at - alert.stored_at).total_seconds()),
+    }
+    said = translate(lang, "sos.msg.handled_body", **values)
+    lines = [said, translate(lang, "sos.msg.follow", link=link), translate(lang, "msg.signature")]
+    subject = translate(lang, "sos.msg.handled_subject", **values)
+    return Wording(subject=subject, body="\n".join(lines), text=said[:TEXT_LIMIT])

@@ -35,6 +35,7 @@ from server.models import (
     Device,
     MedicationPlan,
     OutgoingMessage,
+    SosAlert,
     SosOutcome,
     SosStepKind,
     utcnow,
@@ -42,8 +43,10 @@ from server.models import (
 from server.reminders.sweep import run_sweep
 from server.runtime import Runtime
 from server.sos.alerts import acknowledge, resolve, store_alert
-from server.sos.delivery import claim_escalation, claim_fanout
+from server.sos.delivery import claim_escalation, claim_fanout, queue_handled
 from server.sos.messages import SENSOR_KINDS
+from tests.conftest import bearer
+from tests.support.waiting import wait_until
 from tests.support.world import PASSWORD, World, add_escalation_chain, make_device
 
 # Enums whose values people must never read; values that are ordinary words ("open",
@@ -155,6 +158,10 @@ def scene(rt: Runtime, world: World) -> dict[str, int]:
         for outcome, alert_id in zip(SosOutcome, alerts[len(sources) :], strict=True):
             elder_id = world.elder_a.id if alerts.index(alert_id) % 2 == 0 else world.elder_b.id
             resolve(db, operator[elder_id], alert_id, outcome, "")
+        # The family hears who is handling an alert (here elder B's son, of the operator).
+        handled = db.get(SosAlert, alerts[len(sources) + 1])
+        assert handled is not None and handled.elder_id == world.elder_b.id
+        assert queue_handled(db, handled, world.elder_b, base)
         for reason in CallEndReason:
             db.add(
                 Call(
@@ -182,7 +189,7 @@ def scene(rt: Runtime, world: World) -> dict[str, int]:
         db.add(plan)
         db.commit()
     assert run_sweep(rt, datetime(2026, 11, 22, 0, 31, tzinfo=UTC))
-    return {"open": alerts[0]}
+    return {"open": alerts[0], "handled": handled.id}
 
 
 PAGES = {
@@ -308,3 +315,49 @@ def test_the_call_pages_have_words_for_every_ending_and_language(
                 found = re.search(rf'data-text-{name}="([^"]+)"', page)
                 assert found, f"{path} ({lang.value}) has no words for {name}"
                 assert not offences(found.group(1)), (path, name, found.group(1))
+
+
+def test_the_family_hears_who_is_handling_an_sos(
+    rt: Runtime, world: World, scenario: dict[str, int]
+) -> None:
+    with rt.db.session() as db:
+        mails = db.scalars(
+            select(OutgoingMessage).where(
+                OutgoingMessage.key.like(f"sos:{scenario['handled']}:handled:email:%")
+            )
+        ).all()
+        seen_by = [(m.recipient, m.subject, m.body) for m in mails]
+    assert [to for to, *_ in seen_by] == [world.family_b.email], "the son, once"
+    _, subject, body = seen_by[0]
+    assert subject == f"Margaret's SOS: {world.operator_b.name} is handling it"
+    assert f"{world.operator_b.name} (Care-centre operator) acknowledged Margaret's SOS" in body
+    assert "(Beijing time)" in body and f"/family#sos-alert-{scenario['handled']}" in body
+
+
+def test_an_operator_taking_an_sos_e_mails_the_family_once(
+    rt: Runtime, client: TestClient, world: World
+) -> None:
+    with rt.db.session() as db:
+        device = db.get(Device, make_device(db, world.elder_b)[1])
+        raised = SosRaise(key="handled-0001", source=SosSource.VOICE)
+        alert, _ = store_alert(db, world.elder_b, device, raised, 60)
+        alert_id = alert.id
+    headers = bearer(client, world.operator_b.email)
+    for _ in range(2):  # a second press changes nothing
+        taken = client.post(f"/api/sos/alerts/{alert_id}/acknowledge", headers=headers)
+        assert taken.status_code == 200, taken.text
+
+    def sent() -> list[tuple[str, str]]:
+        with rt.db.session() as db:
+            rows = db.scalars(
+                select(OutgoingMessage).where(
+                    OutgoingMessage.key.like(f"sos:{alert_id}:handled:%"),
+                    OutgoingMessage.sent_at.is_not(None),
+                )
+            ).all()
+            return [(m.recipient, m.subject) for m in rows]
+
+    mails = wait_until(sent, what="the family e-mailed who is handling it")
+    assert mails == [
+        (world.family_b.email, f"Margaret's SOS: {world.operator_b.name} is handling it")
+    ]
