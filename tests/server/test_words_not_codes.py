@@ -28,6 +28,7 @@ from protocol import (
     SosRaise,
     SosSource,
 )
+from server.calls.elder_call import end_unanswered
 from server.models import (
     Call,
     CallStatus,
@@ -189,6 +190,19 @@ def scene(rt: Runtime, world: World) -> dict[str, int]:
         db.add(plan)
         db.commit()
     assert run_sweep(rt, datetime(2026, 11, 22, 0, 31, tzinfo=UTC))
+    with rt.db.session() as db:  # a call from the TV nobody answered
+        ringing = Call(
+            kind=CallKind.FAMILY,
+            status=CallStatus.RINGING,
+            elder_id=world.elder_a.id,
+            device_id=boxes[world.elder_a.id].id,
+            from_elder=True,
+            requested_at=now,
+        )
+        db.add(ringing)
+        db.flush()
+        ringing_id = ringing.id
+    assert end_unanswered(rt.db, ringing_id) is not None
     return {"open": alerts[0], "handled": handled.id}
 
 
@@ -260,7 +274,7 @@ def test_nothing_sent_to_a_person_shows_a_code(
         sent = db.scalars(select(OutgoingMessage).order_by(OutgoingMessage.id)).all()
         messages = [(m.key, m.channel, m.recipient, m.subject, m.body) for m in sent]
     kinds = {key.split(":")[0] for key, *_ in messages}
-    assert {"sos", "dose-missed"} <= kinds, kinds
+    assert {"sos", "dose-missed", "call-missed"} <= kinds, kinds
     assert any(channel is Channel.TEXT for _, channel, *_ in messages)
     problems = [
         f"{key} to {to}: {o}"
