@@ -31,7 +31,6 @@ from protocol import (
     CallPickedUp,
     FamilyCallRequest,
     FamilyCallRinging,
-    Lang,
     Role,
     Topic,
 )
@@ -56,6 +55,8 @@ from server.outgoing import deliver as send_queued
 from server.outgoing import queue_email
 from server.push import push_change
 from server.runtime import Runtime
+from server.web.i18n import translate
+from server.web.when import local, zone_name_words
 from server.ws.connection import Connection
 
 log = logging.getLogger(__name__)
@@ -205,24 +206,18 @@ def decline(db_: Database, user_id: int, call_id: int) -> bool:
 
 
 def _missed_email(user: User, elder: Elder, call: Call) -> Email:
-    when = call.requested_at.strftime("%Y-%m-%d %H:%M")
-    if user.lang is Lang.ZH:
-        return Email(
-            to=user.email,
-            subject=f"{elder.name} 给您打过视频电话（未接）",
-            body=(
-                f"{elder.name} 在 {when}（UTC）用电视给家人打了视频电话，但没有人接听。\n"
-                "请尽快回电：打开安心家属网页，点「视频通话」。\n—— 安心"
-            ),
-        )
-    return Email(
-        to=user.email,
-        subject=f"Missed video call from {elder.name}",
-        body=(
-            f"{elder.name} called the family from the TV at {when} UTC, and nobody answered.\n"
-            "Please call back: open the Anxin family page and press Video call.\n— Anxin"
-        ),
-    )
+    """The missed-call e-mail in the reader's language, the time in the elder's zone, named."""
+    moment = local(call.requested_at, elder.timezone)
+    values = {
+        "name": elder.name,
+        "time": moment.strftime("%H:%M"),
+        "date": moment.strftime("%Y-%m-%d"),
+        "zone": zone_name_words(user.lang, elder.timezone),
+    }
+    body = translate(user.lang, "calls.mail.missed_body", **values)
+    body += "\n" + translate(user.lang, "msg.signature")
+    subject = translate(user.lang, "calls.mail.missed_subject", **values)
+    return Email(to=user.email, subject=subject, body=body)
 
 
 def end_unanswered(db_: Database, call_id: int) -> Missed | None:

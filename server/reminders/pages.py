@@ -44,6 +44,17 @@ TEMPLATE = "reminders/_family.html"
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 # Not str.isdigit(): it also accepts "²", which int() refuses (a 500 before).
 _NUMBER = re.compile(r"[0-9]{1,6}")
+# The colours a family picks from (the TV draws the pill in it); names in ``med.colour.*``.
+COLOURS = [
+    ("#ffffff", "white"),
+    ("#f2c200", "yellow"),
+    ("#f08a00", "orange"),
+    ("#d03030", "red"),
+    ("#e87aa8", "pink"),
+    ("#2f6fd0", "blue"),
+    ("#2e9e4f", "green"),
+    ("#8b5a2b", "brown"),
+]
 
 
 def family_section(
@@ -72,7 +83,13 @@ def family_section(
                 "local_now": now.astimezone(tz),
             }
         )
-    return {"med_blocks": blocks, "med_errors": [], "med_values": {}, "med_elder_id": None}
+    return {
+        "med_blocks": blocks,
+        "med_errors": {},
+        "med_values": {},
+        "med_elder_id": None,
+        "med_colours": COLOURS,
+    }
 
 
 def _parse_times(raw: str) -> tuple[list[time], list[str]]:
@@ -93,33 +110,36 @@ def _parse_date(raw: str) -> date | None:
     return date.fromisoformat(raw) if raw else None
 
 
-def plan_from_form(form: dict[str, Any], lang: Any) -> tuple[PlanCreate | None, list[str]]:
-    """A validated plan from the submitted form, or the list of messages to show."""
-    errors: list[str] = []
+def plan_from_form(form: dict[str, Any], lang: Any) -> tuple[PlanCreate | None, dict[str, str]]:
+    """A validated plan from the submitted form, or a message per field that is wrong."""
+    errors: dict[str, str] = {}
     medicine = str(form.get("medicine", ""))
     if is_blank(medicine):  # the one rule of `server.text`, said in the page's language
-        errors.append(translate(lang, "med.err.name"))
+        errors["medicine"] = translate(lang, "med.err.name")
     as_needed = form.get("as_needed") == "on"
-    times, bad = _parse_times(str(form.get("times", "")))
+    times, bad = _parse_times(", ".join(str(t) for t in form.get("times", [])))
     if bad:
-        errors.append(translate(lang, "med.err.time", value=", ".join(bad)))
+        errors["times"] = translate(lang, "med.err.time", value=", ".join(bad))
     elif not times and not as_needed:
-        errors.append(translate(lang, "med.err.no_time"))
+        errors["times"] = translate(lang, "med.err.no_time")
+    start, end = utcnow().date(), None
     try:
-        start = _parse_date(str(form.get("start_date", ""))) or utcnow().date()
+        start = _parse_date(str(form.get("start_date", ""))) or start
+    except ValueError:
+        errors["start_date"] = translate(lang, "med.err.date")
+    try:
         end = _parse_date(str(form.get("end_date", "")))
     except ValueError:
-        errors.append(translate(lang, "med.err.date"))
-        start, end = utcnow().date(), None
+        errors["end_date"] = translate(lang, "med.err.date")
     if end is not None and end < start:
-        errors.append(translate(lang, "med.err.end_before_start"))
+        errors["end_date"] = translate(lang, "med.err.end_before_start")
     days = [int(d) for d in form.get("days", []) if _NUMBER.fullmatch(str(d))]
     every = str(form.get("every_n_days", "1")).strip() or "1"
     window = str(form.get("window_minutes", "30")).strip() or "30"
     if not _NUMBER.fullmatch(every) or not 1 <= int(every) <= 365:
-        errors.append(translate(lang, "med.err.every"))
+        errors["every_n_days"] = translate(lang, "med.err.every")
     if not _NUMBER.fullmatch(window) or not 1 <= int(window) <= 1440:
-        errors.append(translate(lang, "med.err.window"))
+        errors["window_minutes"] = translate(lang, "med.err.window")
     if errors:
         return None, errors
     try:
@@ -142,15 +162,19 @@ def plan_from_form(form: dict[str, Any], lang: Any) -> tuple[PlanCreate | None, 
             window_minutes=int(window),
         )
     except ValidationError as err:
-        return None, [
-            str(e.get("msg", "invalid")).removeprefix("Value error, ") for e in err.errors()
-        ]
-    return plan, []
+        return None, {
+            "form": "; ".join(
+                str(e.get("msg", "invalid")).removeprefix("Value error, ") for e in err.errors()
+            )
+        }
+    return plan, {}
 
 
 def _form_dict(form: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {k: form.get(k) for k in form.keys() if k != "days"}
-    data["days"] = form.getlist("days")
+    lists = ("days", "times")  # several fields of one name: the week's days, each time of day
+    data: dict[str, Any] = {k: form.get(k) for k in form.keys() if k not in lists}
+    for name in lists:
+        data[name] = [str(v) for v in form.getlist(name)]
     return data
 
 
@@ -160,10 +184,12 @@ def _show_errors(
     rt: Runtime,
     user: User,
     elder_id: int,
-    errors: list[str],
+    errors: dict[str, str],
     values: dict[str, Any],
     status: int = 422,
 ) -> Response:
+    # Only the times that are wrong are marked, not every time field.
+    values["bad_times"] = _parse_times(", ".join(values.get("times", [])))[1]
     elders = list(db.scalars(visible_elders(user)))
     sections = build_sections("family", db, rt, user, elders)
     for template, context in sections:
@@ -196,7 +222,8 @@ def save_plan_form(
         else:
             plan = create_plan(db, user, elder_id, body)
     except AppError as err:
-        return _show_errors(request, db, rt, user, elder_id, [err.message], values, err.status)
+        errors = {"form": err.message}
+        return _show_errors(request, db, rt, user, elder_id, errors, values, err.status)
     db.commit()
     announce_plans(db, rt.hub, db.get(Elder, plan.elder_id))  # type: ignore[arg-type]
     return RedirectResponse(f"/family?done=medicine#med-{plan.elder_id}", status_code=303)

@@ -34,6 +34,8 @@ from server.outgoing import deliver, queue_email
 from server.push import push_change
 from server.reminders.dose_index import index_for
 from server.runtime import Runtime
+from server.web.i18n import translate
+from server.web.when import local, zone_name_words
 
 log = logging.getLogger(__name__)
 # How far back every sweep looks at least (a slow box's late answer, a clock that jumped).
@@ -221,21 +223,22 @@ def alert_audience(db: Session, elder_id: int) -> tuple[list[User], list[User]]:
     return email, live
 
 
-def _email_for(user: User, dose: MissedDose) -> Email:
-    if user.lang.value == "zh":
-        subject = f"{dose.elder_name} 未按时服药：{dose.medicine}"
-        body = (
-            f"{dose.elder_name} 在 {dose.scheduled_local.replace('T', ' ')} 应服用的"
-            f"「{dose.medicine}」尚未确认。请联系老人。\n—— 安心"
-        )
-    else:
-        subject = f"{dose.elder_name} missed a dose: {dose.medicine}"
-        body = (
-            f"{dose.elder_name}'s dose of {dose.medicine} due at "
-            f"{dose.scheduled_local.replace('T', ' ')} (local time) was not confirmed.\n"
-            "Please check on them.\n— Anxin"
-        )
-    return Email(to=user.email, subject=subject, body=body)
+def _email_for(user: User, dose: MissedDose, zone: str, base_url: str) -> Email:
+    """The missed-dose e-mail in the reader's language, the time in the elder's zone, named."""
+    moment = local(dose.scheduled_at, zone)
+    values = {
+        "name": dose.elder_name,
+        "medicine": dose.medicine,
+        "time": moment.strftime("%H:%M"),
+        "date": moment.strftime("%Y-%m-%d"),
+        "zone": zone_name_words(user.lang, zone),
+        "link": f"{base_url.rstrip('/')}/family#med-{dose.elder_id}",
+    }
+    body = translate(user.lang, "med.mail.body", **values)
+    body += "\n" + translate(user.lang, "msg.signature")
+    return Email(
+        to=user.email, subject=translate(user.lang, "med.mail.subject", **values), body=body
+    )
 
 
 def run_sweep(rt: Runtime, now: datetime | None = None) -> list[MissedDose]:
@@ -250,8 +253,14 @@ def run_sweep(rt: Runtime, now: datetime | None = None) -> list[MissedDose]:
         work = []
         for dose in claimed:
             email_to, live_to = alert_audience(db, dose.elder_id)
+            zone = db.scalar(select(Elder.timezone).where(Elder.id == dose.elder_id)) or ""
+            base_url = rt.settings.public_base_url
             mail_ids = [
-                queue_email(db, _email_for(u, dose), f"dose-missed:{dose.record_id}:{u.id}")
+                queue_email(
+                    db,
+                    _email_for(u, dose, zone, base_url),
+                    f"dose-missed:{dose.record_id}:{u.id}",
+                )
                 for u in email_to
             ]
             work.append((dose, mail_ids, {u.id for u in live_to}))

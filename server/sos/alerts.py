@@ -6,8 +6,10 @@ done by `server.sos.delivery` after the commit, so nothing is announced that was
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +23,7 @@ from server.models import (
     Device,
     Elder,
     EmergencyContact,
+    ServiceArea,
     SosAlert,
     SosOutcome,
     SosStep,
@@ -51,6 +54,14 @@ def add_step(
             detail=detail[:500],
         )
     )
+
+
+def step_facts(**values: Any) -> str:
+    """A step's detail as facts, not words: pages put them in the viewer's language."""
+    text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > 500 and "reached" in values:  # a long family list: keep the first people
+        return step_facts(**{**values, "reached": values["reached"][:5], "more": True})
+    return text
 
 
 def alert_of_key(db: Session, device: Device, key: str) -> SosAlert | None:
@@ -95,8 +106,12 @@ def store_alert(
         again = alert_of_key(db, device, raised.key)
         assert again is not None
         return again, False
-    add_step(db, alert, SosStepKind.RAISED, raised.source.value, at=alert.raised_at)
-    add_step(db, alert, SosStepKind.STORED, f"device {device.id}", at=now)
+    add_step(
+        db, alert, SosStepKind.RAISED, step_facts(source=raised.source.value), at=alert.raised_at
+    )
+    add_step(
+        db, alert, SosStepKind.STORED, step_facts(device=device.name, device_id=device.id), at=now
+    )
     audit.record(db, "sos.raised", elder.id, device=device, detail=raised.source.value)
     return alert, True
 
@@ -157,7 +172,13 @@ def resolve(db: Session, user: User, alert_id: int, outcome: SosOutcome, note: s
     alert.outcome = outcome
     alert.note = note[:2000]
     alert.next_escalation_at = None
-    add_step(db, alert, SosStepKind.RESOLVED, f"{outcome.value}: {note}"[:500], user=user)
+    add_step(
+        db,
+        alert,
+        SosStepKind.RESOLVED,
+        step_facts(outcome=outcome.value, note=note[:300]),
+        user=user,
+    )
     audit.record(db, "sos.resolved", alert.elder_id, user=user, detail=outcome.value)
     return alert
 
@@ -190,6 +211,18 @@ class StepView:
     actor: str
     detail: str
 
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The detail's facts (see `step_facts`); an older free-text detail as ``{"text": …}``."""
+        if self.detail.startswith("{"):
+            try:
+                loaded = json.loads(self.detail)
+            except ValueError:
+                loaded = None
+            if isinstance(loaded, dict):
+                return loaded
+        return {"text": self.detail} if self.detail else {}
+
 
 @dataclass(frozen=True)
 class AlertView:
@@ -201,6 +234,8 @@ class AlertView:
     steps: list[StepView]
     acknowledged_by: str
     seconds_to_ack: float | None
+    # Staff pages show times in the service area's zone (the elder's when outside an area).
+    area_zone: str
 
 
 def alert_views(db: Session, alerts: list[SosAlert]) -> list[AlertView]:
@@ -240,9 +275,15 @@ def alert_views(db: Session, alerts: list[SosAlert]) -> list[AlertView]:
                 if alert.acknowledged_by_id
                 else "",
                 seconds_to_ack=waited,
+                area_zone=_area_zone(db, elder),
             )
         )
     return out
+
+
+def _area_zone(db: Session, elder: Elder) -> str:
+    area = db.get(ServiceArea, elder.service_area_id) if elder.service_area_id else None
+    return area.timezone if area is not None else elder.timezone
 
 
 def visible_alerts(db: Session, user: User, open_only: bool, limit: int = 50) -> list[SosAlert]:

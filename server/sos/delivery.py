@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from protocol import (
     Changed,
-    Lang,
     Message,
     SosAcknowledged,
     SosAlertPush,
@@ -46,7 +45,8 @@ from server.notify import Email
 from server.outgoing import deliver, queue_email, queue_text
 from server.permissions import sos_audience
 from server.runtime import Runtime
-from server.sos.alerts import acknowledger_for_box, add_step
+from server.sos.alerts import acknowledger_for_box, add_step, step_facts
+from server.sos.messages import Told, alert_link, handled_wording, sos_wording
 
 log = logging.getLogger(__name__)
 FANOUT_LEASE = timedelta(seconds=15)
@@ -86,42 +86,33 @@ def alert_push(alert: SosAlert, elder: Elder) -> SosAlertPush:
     )
 
 
-def _wording(elder: Elder, alert: SosAlert) -> tuple[str, str]:
-    if elder.lang is Lang.ZH:
-        subject = f"紧急求助：{elder.name}"
-        body = (
-            f"{elder.name}（{elder.address}）发出了紧急求助（{alert.source.value}）。"
-            "请立即打开安心页面确认。"
-        )
-    else:
-        subject = f"SOS: {elder.name}"
-        body = (
-            f"{elder.name} ({elder.address}) raised an SOS ({alert.source.value}). "
-            "Open the Anxin page now and press Acknowledge."
-        )
-    return subject, body
-
-
 def _reach(
-    out: Outgoing, subject: str, body: str, user: User | None, phone: str, email: str
-) -> str:
-    """Add the ways to reach one person; a short description for the timeline."""
+    out: Outgoing,
+    message: tuple[Elder, SosAlert, Told, str],
+    user: User | None,
+    phone: str,
+    email: str,
+) -> list[str]:
+    """Add the ways to reach one person, in their language; which ways, for the timeline."""
+    elder, alert, told, base_url = message
     ways = []
     if user is not None:
         out.users.add(user.id)
         ways.append("page")
         email = email or user.email
         phone = phone or user.phone
+    lang = user.lang if user is not None else elder.lang
+    words = sos_wording(elder, alert, lang, told, alert_link(base_url, alert, user))
     if email:
-        out.emails.append(Email(to=email, subject=subject, body=body))
-        ways.append("e-mail")
+        out.emails.append(Email(to=email, subject=words.subject, body=words.body))
+        ways.append("email")
     if phone:
-        out.texts.append((phone, f"{subject}. {body}"[:300]))
+        out.texts.append((phone, words.text))
         ways.append("text")
-    return "+".join(ways) or "no way to reach"
+    return ways
 
 
-def claim_fanout(db: Session, alert_id: int, now: datetime) -> Outgoing | None:
+def claim_fanout(db: Session, alert_id: int, now: datetime, base_url: str) -> Outgoing | None:
     """Claim the first fan-out of an alert and say what to send; None if it is not ours."""
     claimed = db.execute(
         update(SosAlert)
@@ -145,26 +136,23 @@ def claim_fanout(db: Session, alert_id: int, now: datetime) -> Outgoing | None:
     assert elder is not None
     out = Outgoing(users=sos_audience(db, elder))
     out.pushes = [alert_push(alert, elder), Changed(topic=Topic.SOS, elder_id=elder.id)]
-    subject, body = _wording(elder, alert)
     family = db.scalars(
         select(User)
         .join(CareLink, CareLink.user_id == User.id)
         .where(CareLink.elder_id == elder.id, User.is_active.is_(True))
     ).all()
-    reached = [f"{u.name}: {_reach(out, subject, body, u, '', '')}" for u in family]
+    board = len(out.users - {u.id for u in family})
+    message = (elder, alert, Told(family=len(family)), base_url)
+    reached = [{"name": u.name, "ways": _reach(out, message, u, "", "")} for u in family]
     alert.fanout_done_at = now
-    add_step(
-        db,
-        alert,
-        SosStepKind.FANNED_OUT,
-        f"board ({len(out.users)} people) · " + ("; ".join(reached) or "no linked family"),
-        at=now,
-    )
+    add_step(db, alert, SosStepKind.FANNED_OUT, step_facts(board=board, reached=reached), at=now)
     out.queue(db, f"sos:{alert.id}:L0")
     return out
 
 
-def claim_escalation(db: Session, alert_id: int, interval: float, now: datetime) -> Outgoing | None:
+def claim_escalation(
+    db: Session, alert_id: int, interval: float, now: datetime, base_url: str
+) -> Outgoing | None:
     """Claim the next escalation level of an unanswered alert; None if not due or not ours."""
     alert = db.get(SosAlert, alert_id)
     if alert is None:
@@ -195,29 +183,28 @@ def claim_escalation(db: Session, alert_id: int, interval: float, now: datetime)
     if claimed != 1:
         return None
     db.refresh(alert)
-    subject, body = _wording(elder, alert)
     out = Outgoing()
+    waited = (now - alert.stored_at).total_seconds()
     if not last:
         contact = contacts[new_level - 1]
         user = db.get(User, contact.user_id) if contact.user_id else None
-        how = _reach(out, subject, body, user, contact.phone, contact.email)
+        told = Told(contacts=new_level - 1, waited_seconds=waited, position=new_level)
+        ways = _reach(out, (elder, alert, told, base_url), user, contact.phone, contact.email)
         add_step(
             db,
             alert,
             SosStepKind.CONTACT_ALERTED,
-            f"#{contact.position} {contact.name}: {how}",
+            step_facts(position=new_level, name=contact.name, ways=ways),
             at=now,
         )
     else:
-        supervisors = _supervisors(db, elder)
-        reached = [f"{u.name}: {_reach(out, subject, body, u, '', '')}" for u in supervisors]
-        add_step(
-            db,
-            alert,
-            SosStepKind.SUPERVISOR_ALERTED,
-            "; ".join(reached) or "no supervisor set for this area",
-            at=now,
-        )
+        told = Told(contacts=len(contacts), waited_seconds=waited)
+        message = (elder, alert, told, base_url)
+        reached = [
+            {"name": u.name, "ways": _reach(out, message, u, "", "")}
+            for u in _supervisors(db, elder)
+        ]
+        add_step(db, alert, SosStepKind.SUPERVISOR_ALERTED, step_facts(reached=reached), at=now)
     out.queue(db, f"sos:{alert.id}:L{new_level}")
     out.users |= sos_audience(db, elder)  # the board shows the new level too
     out.pushes = [alert_push(alert, elder), Changed(topic=Topic.SOS, elder_id=elder.id)]
@@ -305,8 +292,29 @@ def _record_box_told(rt: Runtime, alert_id: int, by_name: str) -> None:
             add_step(db, alert, SosStepKind.BOX_TOLD, by_name)
 
 
+def queue_handled(db: Session, alert: SosAlert, elder: Elder, base_url: str) -> list[int]:
+    """E-mail the family, once, who took the alert (not the one who took it)."""
+    by = db.get(User, alert.acknowledged_by_id) if alert.acknowledged_by_id else None
+    if by is None or alert.acknowledged_at is None:
+        return []
+    family = db.scalars(
+        select(User)
+        .join(CareLink, CareLink.user_id == User.id)
+        .where(CareLink.elder_id == elder.id, User.is_active.is_(True), User.id != by.id)
+    ).all()
+    queued = []
+    for user in family:
+        if not user.email:
+            continue
+        words = handled_wording(elder, alert, by, user.lang, alert_link(base_url, alert, user))
+        mail = Email(to=user.email, subject=words.subject, body=words.body)
+        queued.append(queue_email(db, mail, f"sos:{alert.id}:handled:email:{user.email}"))
+    return queued
+
+
 def announce_change(rt: Runtime, alert_id: int) -> None:
-    """From a worker thread: tell the board and family pages that an alert changed."""
+    """From a worker thread: tell the board and family pages that an alert changed, and the
+    family by e-mail who is handling it (sent from a worker, never holding up the request)."""
     with rt.db.session() as db:
         alert = db.get(SosAlert, alert_id)
         if alert is None:
@@ -315,7 +323,11 @@ def announce_change(rt: Runtime, alert_id: int) -> None:
         assert elder is not None
         users = sos_audience(db, elder)
         pushes = [alert_push(alert, elder), Changed(topic=Topic.SOS, elder_id=elder.id)]
-    send_outgoing(rt, Outgoing(users=users, pushes=pushes))
+        handled = queue_handled(db, alert, elder, rt.settings.public_base_url)
+    for message in pushes:
+        rt.hub.push(rt.hub.to_users(users, message))
+    if handled:
+        rt.hub.push(rt.threads.in_request_thread(deliver, rt, handled))
 
 
 def deliver_pending(rt: Runtime, now_fn: Callable[[], datetime] = utcnow) -> int:
@@ -347,13 +359,15 @@ def deliver_pending(rt: Runtime, now_fn: Callable[[], datetime] = utcnow) -> int
         ).all()
     for alert_id in waiting:
         with rt.db.session() as db:
-            out = claim_fanout(db, alert_id, now)
+            out = claim_fanout(db, alert_id, now, rt.settings.public_base_url)
         if out is not None:
             send_outgoing(rt, out)
             done += 1
     for alert_id in due:
         with rt.db.session() as db:
-            out = claim_escalation(db, alert_id, rt.settings.sos_escalation_seconds, now)
+            out = claim_escalation(
+                db, alert_id, rt.settings.sos_escalation_seconds, now, rt.settings.public_base_url
+            )
         if out is not None:
             send_outgoing(rt, out)
             done += 1

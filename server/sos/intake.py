@@ -63,7 +63,7 @@ async def fan_out_now(rt: Runtime, alert_id: int) -> None:
 
     def claim() -> Outgoing | None:
         with rt.db.session() as db:
-            return claim_fanout(db, alert_id, utcnow())
+            return claim_fanout(db, alert_id, utcnow(), rt.settings.public_base_url)
 
     out = await rt.threads.in_sos_thread(claim)
     if out is None:

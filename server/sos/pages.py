@@ -18,7 +18,7 @@ from server.api.deps import RuntimeDep, SessionDep
 from server.calls.sos_link import start_sos_call
 from server.errors import AppError
 from server.ids import RowId
-from server.models import Elder, SosOutcome, SosStepKind, User
+from server.models import Elder, SosOutcome, SosStepKind, User, utcnow
 from server.runtime import Runtime
 from server.sos.alerts import (
     acknowledge,
@@ -42,7 +42,11 @@ ActorForm = Annotated[User, Depends(form_user_of(Role.FAMILY, Role.OPERATOR, Rol
 
 def _board(db: Session, user: User, page: str, elders: list[Elder]) -> dict[str, Any]:
     views = alert_views(db, visible_alerts(db, user, open_only=False, limit=30))
-    open_views = [v for v in views if v.alert.status.value != "resolved"]
+    # Unanswered first (newest first among them), then those someone is handling.
+    open_views = sorted(
+        (v for v in views if v.alert.status.value != "resolved"),
+        key=lambda v: v.alert.status.value != "open",
+    )
     closed = [v for v in views if v.alert.status.value == "resolved"][:10]
     maps = {}
     for view in open_views:
@@ -52,6 +56,7 @@ def _board(db: Session, user: User, page: str, elders: list[Elder]) -> dict[str,
         maps[view.alert.id] = area_map([view.elder], points)
     return {
         "page": page,
+        "now": utcnow(),
         "open_alerts": open_views,
         "closed_alerts": closed,
         "maps": maps,

@@ -10,6 +10,7 @@ Templates get `when`, `zone_words` and `zone_note` from `page_globals`:
     {{ when(dose.scheduled_at, elder.timezone) }}          -> "2026-12-06 08:00"
     {{ when(dose.scheduled_at, elder.timezone, "time") }}  -> "08:00"
     {{ zone_note(elder.timezone) }}                        -> "" or "Beijing time"
+    {{ span(seconds) }}                                    -> "3 min 20 s"
 """
 
 from __future__ import annotations
@@ -96,6 +97,20 @@ def zone_name_words(lang: Lang, zone_name: str) -> str:
     return zone_name if text == key else text
 
 
+def duration_words(lang: Lang, seconds: float | None) -> str:
+    """A span of time as people say it: "45 s", "3 min 20 s", "2 h 5 min" (zh: 3分20秒)."""
+    if seconds is None:
+        return "—"
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return translate(lang, "span.hours", h=hours, m=minutes)
+    if minutes:
+        return translate(lang, "span.minutes", m=minutes, s=secs)
+    return translate(lang, "span.seconds", s=secs)
+
+
 def page_globals(request: Request, lang: Lang) -> dict[str, Callable[..., Any]]:
     """The time helpers every template gets (see the module's docstring)."""
     viewer = viewer_zone(request)
@@ -119,7 +134,10 @@ def page_globals(request: Request, lang: Lang) -> dict[str, Callable[..., Any]]:
             return ""
         return zone_name_words(lang, shown)
 
-    return {"when": when, "zone_words": zone_words, "zone_note": zone_note}
+    def span(seconds: float | None) -> str:
+        return duration_words(lang, seconds)
+
+    return {"when": when, "zone_words": zone_words, "zone_note": zone_note, "span": span}
 
 
 def _same_offset_now(a: str, b: str) -> bool:

@@ -130,6 +130,12 @@ def test_family_tile_rings_the_family_page_answer_video_both_ways_hang_up(
         click(page, "#hang-up")
         after = box.wait_state("home after the family hung up", screen="home")
         assert after["call"]["last_end"] == "hung_up"
+        # The page says it in words, not "(hung_up)".
+        wait_until(
+            lambda: page.find_element(By.ID, "call-status").text in ("You hung up.", "您已挂断。"),
+            10,
+            "the ending in words",
+        )
 
 
 def test_unanswered_call_tells_the_elder_and_lists_a_missed_call(

@@ -52,8 +52,12 @@ def add_on_page(driver: object, elder_id: int, medicine: str, at: str, window: s
     form = driver.find_element(By.ID, f"med-form-{elder_id}")  # type: ignore[attr-defined]
     form.find_element(By.NAME, "medicine").send_keys(medicine)
     form.find_element(By.NAME, "dose").send_keys("1 tablet")
+    time_input = form.find_element(By.NAME, "times")  # the first time of day (08:00 at first)
+    time_input.clear()
+    time_input.send_keys(at)
+    # Instructions and the missed-dose window are under "More".
+    form.find_element(By.CSS_SELECTOR, "details.med-more > summary").click()
     form.find_element(By.NAME, "instructions").send_keys("after meals")
-    form.find_element(By.NAME, "times").send_keys(at)
     window_input = form.find_element(By.NAME, "window_minutes")
     window_input.clear()
     window_input.send_keys(window)

@@ -57,7 +57,7 @@
       var tr = document.createElement("tr");
       tr.id = "queue-" + e.call_id;
       [e.elder_name, minutesSince(e.requested_at) + " " + text.textMin, e.age == null ? "" : String(e.age),
-       e.lang, e.summary].forEach(function (v) {
+       words("textLang", e.lang), e.summary].forEach(function (v) {
         var td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
       });
       var td = document.createElement("td");
@@ -134,7 +134,7 @@
           .forEach(function (c) {
             var li = document.createElement("li");
             li.textContent = clinicTime(c.requested_at) + " — " +
-              (c.outcome || c.end_reason || "") + (c.notes ? ": " + c.notes : "");
+              (c.outcome || (c.end_reason ? words("textEnd", c.end_reason) : "")) + (c.notes ? ": " + c.notes : "");
             ul.appendChild(li);
           });
       });
@@ -284,15 +284,26 @@
     try { conn.close(); } catch (e) { /* already closed */ }
   }
 
+  // A code from the server ("hung_up", "zh") as the words the page was given for it.
+  function words(prefix, code, fallback) {
+    var key = prefix + String(code || "").split("_").map(function (part) {
+      return part.charAt(0).toUpperCase() + part.slice(1);
+    }).join("");
+    return text[key] || fallback || "";
+  }
+
   function finish(reason) {
     teardown();
     state.ended = reason; state.state = "ended"; state.callId = null;
-    status(text.textEnded + " (" + reason + ")");
+    status(reason === "hung_up" && state.hungUpHere ? text.textEndHungUpHere
+           : words("textEnd", reason, text.textEnded));
+    state.hungUpHere = false;
     renderQueue();
   }
 
   function hangUp() {
     if (state.callId == null) return;
+    state.hungUpHere = true;
     send({ type: "call_hang_up", call_id: state.callId });
     finish("hung_up");
   }
