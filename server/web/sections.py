@@ -5,6 +5,13 @@ A feature declares its sections in its `server.features.Feature` (``sections=(Se
 runtime, viewer and the elders the viewer may see, and returns the template's context (or None
 to leave the section out). Pages render their sections in `order`, below the core content,
 inside the live-updated region.
+
+A section has a `place` on its page. ``main`` (the default) is below the core content; the
+family page shows each one as a closed panel headed by the catalog key `title`. ``urgent``
+is a banner above everything (an open SOS, a missed dose, a missed call: the builder returns
+None when nothing is urgent); ``glance`` is a line in each elder's "today" card (the builder
+returns ``{"by_elder": {elder_id: ...}}``). A future feature (visits) adds its line to the
+glance the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ if TYPE_CHECKING:
 # the runtime holds the sections, so naming it here would make the modules import each other.
 Builder = Callable[["Session", Any, "User", "list[Elder]"], "dict[str, Any] | None"]
 PAGES = ("family", "doctor", "operator")
+PLACES = ("main", "urgent", "glance")
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,16 @@ class Section:
     template: str
     order: int
     build: Builder
+    place: str = "main"
+    title: str = ""  # catalog key of the panel's heading (``main`` sections of the family page)
 
     def __post_init__(self) -> None:
         if self.page not in PAGES:
             raise ValueError(f"unknown page {self.page!r}; one of {PAGES}")
+        if self.place not in PLACES:
+            raise ValueError(f"unknown place {self.place!r}; one of {PLACES}")
+
+    @property
+    def name(self) -> str:
+        """The feature folder of its template ("reminders"): the panel's id on the page."""
+        return self.template.split("/", 1)[0].removesuffix(".html").lstrip("_")

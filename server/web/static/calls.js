@@ -309,6 +309,13 @@
       if (page === "doctor") { send({ type: "queue_subscribe" }); camera(); }
       // Opened from an SOS alert: ring the TV at once, no second click needed.
       if (root.dataset.sos && !state.sosRang) { state.sosRang = true; invite(); }
+      // Opened from a "call" link of the family home (?start=1): ring the TV at once. A reload
+      // must not ring again, so the address loses ?start.
+      if (root.dataset.start && !state.startRang) {
+        state.startRang = true;
+        history.replaceState(null, "", location.pathname);
+        invite();
+      }
       // Opened by Answer on the elder's incoming call: take it on this socket.
       if (root.dataset.answer && !state.answerSent) { state.answerSent = true; answer(); }
     } else if (msg.type === "consult_queue") {
