@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from protocol import DoseOutcome, SosRaise, SosSource
+from protocol import CallEndReason, CallKind, DoseOutcome, SosRaise, SosSource
 from server.calls import pages as call_pages
-from protocol import CallEndReason, CallKind
 from server.models import Call, CallStatus, Device, Elder, MedicationPlan
 from server.reminders import pages as reminder_pages
 from server.reminders.doses import record_outcome
