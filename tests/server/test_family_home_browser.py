@@ -78,11 +78,14 @@ def no_sideways_scroll(driver: Any) -> bool:
     return bool(js(driver, "document.documentElement.scrollWidth <= innerWidth"))
 
 
-def each_size(driver: Any, shots: Path, name: str) -> None:
-    """At both sizes: nothing scrolls sideways; a screenshot of each."""
+def each_size(driver: Any, shots: Path, name: str, at: str = "") -> None:
+    """At both sizes: nothing scrolls sideways; a screenshot of each (of element ``at``)."""
     for size in SIZES:
         view(driver, size)
-        js(driver, "window.scrollTo(0, 0)")
+        if at:
+            js(driver, f"document.getElementById({at!r}).scrollIntoView()")
+        else:
+            js(driver, "window.scrollTo(0, 0)")
         assert no_sideways_scroll(driver), f"{name} scrolls sideways at {size}"
         driver.save_screenshot(str(shots / f"{name}-{size}.png"))
     view(driver, "phone")
@@ -227,7 +230,7 @@ def test_a_missed_dose_banner_in_beijing_time_for_a_daughter_in_london(
             js(page, f"document.getElementById('adherence-{elder}').getBoundingClientRect().width")
         )
         assert chart <= 390
-        each_size(page, shots, "5-medicines-open-london")
+        each_size(page, shots, "5-medicines-open-london", at="panel-reminders")
 
     with chromium("en") as page:
         family_home_in(page, "Asia/Shanghai", live_server, seeded)
