@@ -14,7 +14,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from tests.support.box import BoxProcess
-from tests.support.browser import chromium, save
+from tests.support.browser import chromium, reveal, save
 from tests.support.live_server import FAMILY_LOGIN, SHOTS, DemoServer
 from tests.support.smtp import Mailbox, smtp_server
 from tests.support.waiting import wait_until
@@ -49,6 +49,7 @@ def box_lang() -> str:
 
 
 def add_on_page(driver: object, elder_id: int, medicine: str, at: str, window: str) -> None:
+    reveal(driver, f"med-form-{elder_id}")  # type: ignore[arg-type]  # in its closed panels
     form = driver.find_element(By.ID, f"med-form-{elder_id}")  # type: ignore[attr-defined]
     form.find_element(By.NAME, "medicine").send_keys(medicine)
     form.find_element(By.NAME, "dose").send_keys("1 tablet")
