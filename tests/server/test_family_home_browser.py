@@ -165,6 +165,16 @@ def test_pairing_first_then_a_red_key_sos_appears_live_on_top_and_leaves_when_cl
         # The panel the family opened stays open through the live update.
         assert js(page, "document.getElementById('panel-sos').open")
 
+        # "Video call" on the glance rings the TV at once: no second button to press.
+        click(page, f"#glance-call-{elder}")
+        ringing = box.wait_state("ringing from the home's call link", timeout=15, screen="call")
+        assert ringing["call"]["phase"] == "ringing"
+        assert js(page, "location.search") == ""  # a reload will not ring again
+        assert not page.find_element(By.ID, "start-call").is_displayed()
+        box.press(KEYCODE_FOR[RemoteAction.BACK])  # the elder declines
+        wait_until(lambda: js(page, "window.anxinCall.ended") == "declined", 15, "declined")
+        assert page.find_element(By.ID, "start-call").is_displayed()  # to try again
+
 
 def seed_missed_0800(db_url: str, world: World) -> None:
     """Elder A (Shanghai) has a box and a plan at 08:00 and 20:00; today's 08:00 was missed."""

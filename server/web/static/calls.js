@@ -34,6 +34,13 @@
     if (!el) return;
     el.textContent = words;
     el.hidden = !words;
+    if (words) offerStart();
+  }
+
+  // A page that rang at once (?start=1) shows its call button only to try again.
+  function offerStart() {
+    var button = $("start-call");
+    if (button) button.hidden = false;
   }
 
   // -- queue (doctor) --------------------------------------------------------
@@ -272,6 +279,7 @@
     teardown();
     state.ended = reason; state.state = "ended"; state.callId = null;
     status(text.textEnded + " (" + reason + ")");
+    offerStart();
     renderQueue();
   }
 
