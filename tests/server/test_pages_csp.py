@@ -126,8 +126,10 @@ def test_family_pages_work_under_the_policy(
     assert "Remove" in browser.switch_to.alert.text or "移除" in browser.switch_to.alert.text
     browser.switch_to.alert.dismiss()
     wait_until(
-        lambda: browser.find_element(By.ID, f"device-{device_id}").get_attribute("data-state")
-        != "revoked",
+        lambda: (
+            browser.find_element(By.ID, f"device-{device_id}").get_attribute("data-state")
+            != "revoked"
+        ),
         what="the TV box kept",
     )
     # A page form still posts (form-action 'self') and the redirect lands.
