@@ -247,3 +247,7 @@ def test_a_missed_dose_banner_in_beijing_time_for_a_daughter_in_london(
         banner = words(page, f"#urgent-dose-{elder}")
         assert "Metformin · 08:00" in banner and "Beijing time" not in banner
         assert "Beijing time" not in words(page, "#family-live")
+        page.get(f"{live_server.url}/family?lang=zh")
+        banner = words(page, f"#urgent-dose-{elder}")
+        assert "漏服" in banner and "08:00" in banner and "北京时间" not in banner
+        each_size(page, shots, "6-missed-dose-shanghai-zh")

@@ -149,6 +149,16 @@ def test_plan_from_the_family_page_fires_on_the_box_and_comes_back_taken_or_miss
             20,
             "Aspirin missed on the family page",
         )
+        # On top of the home, without a reload: a banner with a call to the TV.
+        banner = wait_until(
+            lambda: driver.execute_script(
+                "var b = document.getElementById(arguments[0]); return b && b.innerText;",
+                f"urgent-dose-{elder['id']}",
+            ),
+            20,
+            "the missed-dose banner",
+        )
+        assert "missed a medicine today" in banner and "Aspirin" in banner
         save(driver, SHOTS, "reminders-e2e-family-page")
         # "Edit" fills the form with the plan, for changes in place.
         plan_xpath = "//li[contains(@class,'plan')][.//strong[text()='Metformin']]"
