@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -256,6 +256,31 @@ def missed_calls(db: Session, elder_ids: list[int], limit: int = 10) -> list[tup
         .limit(limit)
     ).all()
     return [(call, elder) for call, elder in rows]
+
+
+def unreturned_missed_calls(
+    db: Session, elder_ids: list[int], since: datetime
+) -> list[tuple[Call, Elder]]:
+    """Per elder, the latest call to the family since ``since`` that nobody answered and that
+    no later answered call (either way) has made up for: the family should call back."""
+    out = []
+    seen: set[int] = set()
+    for call, elder in missed_calls(db, elder_ids):
+        if elder.id in seen or call.requested_at < since:
+            continue
+        seen.add(elder.id)
+        answered_later = db.scalar(
+            select(Call.id)
+            .where(
+                Call.elder_id == elder.id,
+                Call.requested_at > call.requested_at,
+                Call.answered_at.is_not(None),
+            )
+            .limit(1)
+        )
+        if answered_later is None:
+            out.append((call, elder))
+    return out
 
 
 def stale_ringing(db_: Database, older_than: timedelta) -> list[int]:

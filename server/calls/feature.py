@@ -47,7 +47,8 @@ FEATURE = Feature(
     on_box_disconnected=(elder_call.box_gone,),
     sweeps=(every(15.0, elder_call.stale_ring_sweep),),
     sections=(
-        Section("family", "calls/_family.html", 20, pages.family_section),
+        Section("family", "calls/_family.html", 30, pages.family_section, title="home.panel_calls"),
+        Section("family", "calls/_urgent.html", 30, pages.family_urgent, place="urgent"),
         Section("doctor", "calls/_doctor.html", 10, pages.doctor_section),
         Section("record", record.TEMPLATE, 30, record.record_section),
     ),

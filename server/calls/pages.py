@@ -4,6 +4,7 @@ now) and the doctor-page link."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from protocol import CallKind, Role
 from server.api.deps import SessionDep
-from server.calls.elder_call import missed_calls
+from server.calls.elder_call import missed_calls, unreturned_missed_calls
 from server.calls.routes import set_auto_answer
 from server.ids import RowId
-from server.models import Call, CallPreference, CallStatus, Elder, User
+from server.models import Call, CallPreference, CallStatus, Elder, User, utcnow
 from server.permissions import elder_for_device_management, elder_for_viewing
 from server.runtime import Runtime
 from server.web.pages import DoctorUser, FamilyForm, page_user_of, render
@@ -26,6 +27,9 @@ from server.web.when import staff_zone
 router = APIRouter(include_in_schema=False)
 # Family call the elder; operators and admins too, to follow up an SOS.
 Caller = Annotated[User, Depends(page_user_of(Role.FAMILY, Role.OPERATOR, Role.ADMIN))]
+# A missed call from the elder stays on top of the family page this long (or until a later
+# call with the elder is answered): yesterday evening's call is still worth returning.
+MISSED_CALL_BANNER = timedelta(hours=24)
 
 
 @router.get("/doctor/consults")
@@ -47,6 +51,8 @@ def family_call(elder_id: RowId, request: Request, user: Caller, db: SessionDep)
         page_kind="family",
         elder=elder,
         answer=answer if answer.isdigit() else "",
+        # ``?start=1`` (the home's call links): ring the TV at once, no second button.
+        start=request.query_params.get("start") == "1" and not answer,
     )
 
 
@@ -92,6 +98,14 @@ def family_section(
         "missed": missed,
         "ringing": ringing if user.role is Role.FAMILY else [],
     }
+
+
+def family_urgent(
+    db: Session, rt: Runtime, user: User, elders: list[Elder]
+) -> dict[str, Any] | None:
+    """A banner per elder whose call nobody answered and nobody has returned yet."""
+    calls = unreturned_missed_calls(db, [e.id for e in elders], utcnow() - MISSED_CALL_BANNER)
+    return {"missed_calls": calls} if calls else None
 
 
 def doctor_section(

@@ -15,7 +15,9 @@ FEATURE = Feature(
     on_box_connected=(plans_on_connect,),
     sweeps=(every(SWEEP_SECONDS, missed_dose_sweep),),
     sections=(
-        Section("family", pages.TEMPLATE, 20, pages.family_section),
+        Section("family", pages.TEMPLATE, 20, pages.family_section, title="home.panel_medicines"),
+        Section("family", "reminders/_urgent.html", 20, pages.family_urgent, place="urgent"),
+        Section("family", "reminders/_glance.html", 20, pages.family_glance, place="glance"),
         Section("record", record.TEMPLATE, 10, record.record_section),
     ),
 )

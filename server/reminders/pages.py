@@ -7,7 +7,7 @@ start, empty name) in their language; the page is shown again with what they typ
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -32,7 +32,7 @@ from server.reminders.plans import (
     plans_of,
     update_plan,
 )
-from server.reminders.schemas import AlertSettingsUpdate, PlanCreate, PlanUpdate
+from server.reminders.schemas import AlertSettingsUpdate, DosePublic, PlanCreate, PlanUpdate
 from server.runtime import Runtime
 from server.text import is_blank
 from server.web.homes import build_sections, family_page
@@ -90,6 +90,45 @@ def family_section(
         "med_elder_id": None,
         "med_colours": COLOURS,
     }
+
+
+def _today(db: Session, elder: Elder, now: datetime) -> list[DosePublic]:
+    return day_doses(db, elder, now.astimezone(zone(elder.timezone)).date(), now)
+
+
+def family_glance(
+    db: Session, rt: Runtime, user: User, elders: list[Elder]
+) -> dict[str, Any] | None:
+    """Per elder, today: doses taken, due so far and missed, and the next dose still to come."""
+    if not elders:
+        return None
+    now = utcnow()
+    by_elder = {}
+    for elder in elders:
+        doses = _today(db, elder, now)
+        owed = [d for d in doses if d.state != "upcoming"]
+        upcoming = [d for d in doses if d.state == "upcoming"]
+        by_elder[elder.id] = {
+            "planned": len(doses),
+            "taken": sum(1 for d in owed if d.state == "taken"),
+            "due": len(owed),
+            "missed": sum(1 for d in owed if d.state == "missed"),
+            "next": upcoming[0] if upcoming else None,
+        }
+    return {"by_elder": by_elder}
+
+
+def family_urgent(
+    db: Session, rt: Runtime, user: User, elders: list[Elder]
+) -> dict[str, Any] | None:
+    """Elders who missed a dose today (local day), with the doses missed; None when none did."""
+    now = utcnow()
+    missed = []
+    for elder in elders:
+        doses = [d for d in _today(db, elder, now) if d.state == "missed"]
+        if doses:
+            missed.append((elder, doses))
+    return {"missed_doses": missed} if missed else None
 
 
 def _parse_times(raw: str) -> tuple[list[time], list[str]]:

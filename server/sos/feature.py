@@ -19,7 +19,8 @@ FEATURE = Feature(
     sweeps=(every(1.0, sos_sweep),),
     sections=(
         Section("operator", BOARD, 5, pages.operator_board),
-        Section("family", BOARD, 5, pages.family_board),
+        Section("family", BOARD, 40, pages.family_board, title="home.panel_sos"),
+        Section("family", "sos/_urgent.html", 5, pages.family_urgent, place="urgent"),
         Section("record", record.TEMPLATE, 20, record.record_section),
     ),
 )

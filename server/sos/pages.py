@@ -83,6 +83,14 @@ def family_board(
     return _board(db, user, "family", elders) if elders else None
 
 
+def family_urgent(
+    db: Session, rt: Runtime, user: User, elders: list[Elder]
+) -> dict[str, Any] | None:
+    """Every alert of the family's elders not yet resolved, as a banner on top of the page."""
+    views = alert_views(db, visible_alerts(db, user, open_only=True, limit=10)) if elders else []
+    return {"open_alerts": views} if views else None
+
+
 def _back(request: Request) -> RedirectResponse:
     referer = request.headers.get("referer", "")
     target = "/family" if "/family" in referer else "/operator"

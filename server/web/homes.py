@@ -31,12 +31,12 @@ SPEECH_VOLUME_CHOICES_PCT = (60, 80, 100)
 
 
 def build_sections(
-    page: str, db: Session, rt: Runtime, user: User, elders: list[Elder]
+    page: str, db: Session, rt: Runtime, user: User, elders: list[Elder], place: str = "main"
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(template, context) of every section of ``page`` that has something to show."""
+    """(template, context) of every section of ``page`` at ``place`` that has something to show."""
     out = []
     for section in rt.wiring.sections:
-        if section.page != page:
+        if section.page != page or section.place != place:
             continue
         context = section.build(db, rt, user, elders)
         if context is not None:
@@ -68,6 +68,11 @@ def family_page(
         audit.record(db, "elder.viewed_on_family_page", elder.id, user=user)
     cards = elder_cards(db, rt.presence, elders, user)
     extra.setdefault("sections", build_sections("family", db, rt, user, elders))
+    panels = {
+        s.template: (s.name, s.title)
+        for s in rt.wiring.sections
+        if s.page == "family" and s.place == "main"
+    }
     notice = {"paired": "pair.done", "revoked": "revoke.done", "speech": "speech.done"}.get(
         request.query_params.get("done", "")
     )
@@ -77,6 +82,10 @@ def family_page(
         user,
         status=status,
         cards=cards,
+        unpaired=[c for c in cards if not any(not d.revoked for d in c.devices)],
+        urgent=build_sections("family", db, rt, user, elders, "urgent"),
+        glance=build_sections("family", db, rt, user, elders, "glance"),
+        panels=panels,
         notice=notice,
         speech_rates=SPEECH_RATE_CHOICES_WPM,
         speech_volumes=SPEECH_VOLUME_CHOICES_PCT,

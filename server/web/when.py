@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
@@ -73,8 +74,11 @@ def local(moment: datetime, zone_name: str | None) -> datetime:
 
 
 def viewer_zone(request: Request) -> str | None:
-    """The viewer's own zone, as their browser reported it (None before the first report)."""
-    return valid_zone(request.cookies.get(ZONE_COOKIE))
+    """The viewer's own zone, as their browser reported it (None before the first report).
+
+    zone.js writes the cookie with encodeURIComponent ("Europe%2FLondon"), which Starlette
+    does not undo."""
+    return valid_zone(unquote(request.cookies.get(ZONE_COOKIE) or ""))
 
 
 def staff_zone(db: Session, user: User, request: Request | None = None) -> str:

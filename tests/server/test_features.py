@@ -16,11 +16,18 @@ def test_every_feature_handler_is_in_the_runtime_tables(rt: Runtime) -> None:
     assert rt.wiring.box_handlers[SosRaise] is box_sos
     assert DoseAnswer in rt.wiring.box_handlers
     assert len(rt.wiring.box_connected) == 2  # reminders' plans, then the SOS check-in rule
-    assert [s.template for s in rt.wiring.sections if s.page == "family"] == [
-        "sos/_board.html",
-        "calls/_family.html",
+    family = [s for s in rt.wiring.sections if s.page == "family"]
+    assert [s.template for s in family if s.place == "main"] == [
         "reminders/_family.html",
+        "calls/_family.html",
+        "sos/_board.html",
     ]
+    assert [s.template for s in family if s.place == "urgent"] == [
+        "sos/_urgent.html",
+        "reminders/_urgent.html",
+        "calls/_urgent.html",
+    ]
+    assert [s.template for s in family if s.place == "glance"] == ["reminders/_glance.html"]
 
 
 def test_two_features_handling_one_message_type_refuse_to_start(rt: Runtime) -> None:

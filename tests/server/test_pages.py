@@ -22,7 +22,7 @@ from protocol import (
     dump_message,
     parse_message,
 )
-from tests.support.browser import chromium, click, save
+from tests.support.browser import chromium, click, reveal, save
 from tests.support.live_server import LiveServer
 from tests.support.waiting import scaled, wait_until
 from tests.support.world import PASSWORD, World
@@ -155,6 +155,7 @@ def test_family_pairs_and_revokes_a_box_live(
         ),
         what="device shown online live",
     )
+    reveal(browser, f"device-{paired.device_id}")  # in the closed "TV boxes" panel
     save(browser, screenshots, "web-family-paired")
     click(browser, f"#revoke-{paired.device_id}")
     browser.switch_to.alert.accept()
@@ -231,6 +232,8 @@ def test_live_updates_never_wipe_what_someone_is_typing(
     body = browser.find_element(By.TAG_NAME, "body")
     wait_until(lambda: body.get_attribute("data-live") == "on", what="live socket")
     before = int(body.get_attribute("data-live-updates"))
+    reveal(browser, f"panel-about-{seeded.elder_a.id}")  # where the address is
+    reveal(browser, f"med-form-{seeded.elder_a.id}")  # the form, in its closed panels
     form = browser.find_element(By.ID, f"med-form-{seeded.elder_a.id}")  # inside a live region
     field = form.find_element(By.NAME, "medicine")
     field.send_keys("Amlo")
@@ -250,11 +253,13 @@ def test_family_sets_how_the_tv_speaks(
     log_in(browser, live_server, seeded.family_a.email)
     browser.get(f"{live_server.url}/family?lang=en")
     elder = seeded.elder_a.id
+    reveal(browser, f"speech-{elder}")  # in its closed panel
     Select(browser.find_element(By.ID, f"speech-rate-{elder}")).select_by_visible_text("Slower")
     Select(browser.find_element(By.ID, f"speech-volume-{elder}")).select_by_visible_text("Medium")
     submit(browser, f"speech-save-{elder}")
     notice = browser.find_element(By.ID, "notice").text
     assert notice == "Saved. The TV speaks this way from now on."
+    reveal(browser, f"speech-{elder}")
     rate = Select(browser.find_element(By.ID, f"speech-rate-{elder}"))
     volume = Select(browser.find_element(By.ID, f"speech-volume-{elder}"))
     assert rate.first_selected_option.text == "Slower"

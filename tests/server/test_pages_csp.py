@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 
 from server.core.db import Database
 from tests.server.test_pages import log_in, submit
-from tests.support.browser import chromium, click
+from tests.support.browser import chromium, click, reveal
 from tests.support.live_server import LiveServer, free_port
 from tests.support.waiting import wait_until
 from tests.support.world import PASSWORD, World, make_device, make_world
@@ -121,15 +121,19 @@ def test_family_pages_work_under_the_policy(
         what="the medicine's colour drawn",
     )
     # Removing the TV asks first (confirm.js, not an onsubmit="" attribute): No keeps it.
+    reveal(browser, f"device-{device_id}")  # in the closed "TV boxes" panel
     click(browser, f"#revoke-{device_id}")
     assert "Remove" in browser.switch_to.alert.text or "移除" in browser.switch_to.alert.text
     browser.switch_to.alert.dismiss()
     wait_until(
-        lambda: browser.find_element(By.ID, f"device-{device_id}").get_attribute("data-state")
-        != "revoked",
+        lambda: (
+            browser.find_element(By.ID, f"device-{device_id}").get_attribute("data-state")
+            != "revoked"
+        ),
         what="the TV box kept",
     )
     # A page form still posts (form-action 'self') and the redirect lands.
+    reveal(browser, f"speech-{world.elder_a.id}")
     submit(browser, f"speech-save-{world.elder_a.id}")
     wait_until(lambda: "done=speech" in browser.current_url, what="speech saved")
     assert violations(browser) == []

@@ -89,3 +89,15 @@ def click(driver: webdriver.Chrome, css: str, timeout: float = 10.0) -> None:
         return True
 
     wait_until(clicked, timeout, f"a click on {css!r}")
+
+
+def reveal(driver: webdriver.Chrome, element_id: str) -> None:
+    """Open every closed panel (``<details>``) around the element, as a person would to reach
+    it (the family home keeps its sections in closed panels), and scroll it into view."""
+    driver.execute_script(
+        "var el = document.getElementById(arguments[0]);"
+        "for (var d = el.closest('details'); d; d = d.parentElement.closest('details'))"
+        "  d.open = true;"
+        "el.scrollIntoView();",
+        element_id,
+    )

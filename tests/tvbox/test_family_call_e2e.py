@@ -21,7 +21,7 @@ from protocol import Role
 from server.core.db import Database
 from server.models import Elder
 from tests.support.box import BoxProcess
-from tests.support.browser import chromium, click, save
+from tests.support.browser import chromium, click, reveal, save
 from tests.support.call_world import (
     FAMILY,
     CallWorld,
@@ -156,6 +156,14 @@ def test_unanswered_call_tells_the_elder_and_lists_a_missed_call(
         wait_until(
             lambda: js(page, "!!document.querySelector('.missed-call')"), 10, "the missed call"
         )
+        # On top of the home, a banner to call back; the list in the closed calls panel.
+        banner = wait_until(
+            lambda: js(page, "(document.querySelector('#urgent .banner-call') || {}).innerText"),
+            10,
+            "the missed-call banner",
+        )
+        assert "王秀英 called and nobody answered" in banner and "Call back" in banner
+        reveal(page, "missed-calls")
         text = page.find_element(By.ID, "missed-calls").text
         assert "Missed call from 王秀英" in text and "Call back" in text
         wait_until(lambda: not banner_up(page), 10, "the banner to go away")

@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 
 from tests.server.test_pages import log_in, submit
 from tests.support.box import BoxProcess
-from tests.support.browser import chromium, click, save
+from tests.support.browser import chromium, click, reveal, save
 from tests.support.live_server import FAMILY_LOGIN, DemoServer
 from tests.support.waiting import wait_until
 
@@ -42,6 +42,10 @@ def test_family_pairs_the_tv_in_the_browser_and_removes_it(
             20,
             "the family page showing the box online",
         )
+        device_id = page.find_element(
+            By.CSS_SELECTOR, ".device[data-state='online']"
+        ).get_attribute("data-device-id")
+        reveal(page, f"device-{device_id}")  # in the closed "TV boxes" panel
         save(page, screenshots, "web-family-real-box-online")
         click(page, ".device[data-state='online'] button.danger")
         page.switch_to.alert.accept()

@@ -14,7 +14,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from tests.support.box import BoxProcess
-from tests.support.browser import chromium, save
+from tests.support.browser import chromium, reveal, save
 from tests.support.live_server import FAMILY_LOGIN, SHOTS, DemoServer
 from tests.support.smtp import Mailbox, smtp_server
 from tests.support.waiting import wait_until
@@ -49,6 +49,7 @@ def box_lang() -> str:
 
 
 def add_on_page(driver: object, elder_id: int, medicine: str, at: str, window: str) -> None:
+    reveal(driver, f"med-form-{elder_id}")  # type: ignore[arg-type]  # in its closed panels
     form = driver.find_element(By.ID, f"med-form-{elder_id}")  # type: ignore[attr-defined]
     form.find_element(By.NAME, "medicine").send_keys(medicine)
     form.find_element(By.NAME, "dose").send_keys("1 tablet")
@@ -152,6 +153,16 @@ def test_plan_from_the_family_page_fires_on_the_box_and_comes_back_taken_or_miss
             20,
             "Aspirin missed on the family page",
         )
+        # On top of the home, without a reload: a banner with a call to the TV.
+        banner = wait_until(
+            lambda: driver.execute_script(
+                "var b = document.getElementById(arguments[0]); return b && b.innerText;",
+                f"urgent-dose-{elder['id']}",
+            ),
+            20,
+            "the missed-dose banner",
+        )
+        assert "missed a medicine today" in banner and "Aspirin" in banner
         save(driver, SHOTS, "reminders-e2e-family-page")
         # "Edit" fills the form with the plan, for changes in place.
         plan_xpath = "//li[contains(@class,'plan')][.//strong[text()='Metformin']]"

@@ -34,6 +34,13 @@
     if (!el) return;
     el.textContent = words;
     el.hidden = !words;
+    if (words) offerStart();
+  }
+
+  // A page that rang at once (?start=1) shows its call button only to try again.
+  function offerStart() {
+    var button = $("start-call");
+    if (button) button.hidden = false;
   }
 
   // -- queue (doctor) --------------------------------------------------------
@@ -298,6 +305,7 @@
     status(reason === "hung_up" && state.hungUpHere ? text.textEndHungUpHere
            : words("textEnd", reason, text.textEnded));
     state.hungUpHere = false;
+    offerStart();
     renderQueue();
   }
 
@@ -336,6 +344,13 @@
       if (page === "doctor") { send({ type: "queue_subscribe" }); camera(); }
       // Opened from an SOS alert: ring the TV at once, no second click needed.
       if (root.dataset.sos && !state.sosRang) { state.sosRang = true; invite(); }
+      // Opened from a "call" link of the family home (?start=1): ring the TV at once. A reload
+      // must not ring again, so the address loses ?start.
+      if (root.dataset.start && !state.startRang) {
+        state.startRang = true;
+        history.replaceState(null, "", location.pathname);
+        invite();
+      }
       // Opened by Answer on the elder's incoming call: take it on this socket.
       if (root.dataset.answer && !state.answerSent) { state.answerSent = true; answer(); }
     } else if (msg.type === "consult_queue") {

@@ -118,6 +118,8 @@
     form.querySelectorAll("input[name=days]").forEach(function (box) {  // no days: every day
       box.checked = !s.days_of_week || s.days_of_week.indexOf(Number(box.value)) >= 0;
     });
+    // The form sits in closed panels on the family home: open them to show it.
+    for (var d = form.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
     form.scrollIntoView();
     form.medicine.focus();
   });
