@@ -4,7 +4,7 @@ closures that tell families, daylight saving, bad input, and who may call what."
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,14 +36,19 @@ from tests.support.world import World, make_user
 class Timetable:
     """Clinic A's general practice: doctor A every day 09:00–10:00, 30-minute one-place slots."""
 
+    client: TestClient
+    world: World
     staff: User
-    gp: int
-    eye: int
-    hours: list[int]
-    headers: dict[str, dict[str, str]]
+    gp: int = 0
+    eye: int = 0
+    hours: list[int] = field(default_factory=list)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def who(self, role: str) -> dict[str, str]:
-        """The bearer header of a role of the world (or ``clinic_staff_a``)."""
+        """The bearer header of a role of the world (or ``clinic_staff_a``), logged in once."""
+        if role not in self.headers:
+            user = self.staff if role == "clinic_staff_a" else self.world.user(role)
+            self.headers[role] = bearer(self.client, user.email)
         return self.headers[role]
 
 
@@ -63,19 +68,18 @@ ROLES = [
 def table(client: TestClient, rt: Runtime, world: World) -> Timetable:
     with rt.db.session() as db:
         staff = make_user(db, Role.CLINIC_STAFF, clinic_id=world.clinic_a.id)
-    headers = {r: bearer(client, world.user(r).email) for r in ROLES if r != "clinic_staff_a"}
-    headers["clinic_staff_a"] = bearer(client, staff.email)
+    table = Timetable(client, world, staff)
     clinic = world.clinic_a.id
     gp = client.post(
         f"/api/clinics/{clinic}/departments",
         json={"code": "gp", "name_zh": "全科", "name_en": "General practice"},
-        headers=headers["clinic_staff_a"],
+        headers=table.who("clinic_staff_a"),
     )
     assert gp.status_code == 201, gp.text
     eye = client.post(
         f"/api/clinics/{clinic}/departments",
         json={"code": "eye", "name_zh": "眼科", "name_en": "Eye clinic"},
-        headers=headers["doctor_a"],
+        headers=table.who("doctor_a"),
     )
     assert eye.status_code == 201, eye.text
     hours = []
@@ -92,11 +96,12 @@ def table(client: TestClient, rt: Runtime, world: World) -> Timetable:
                 "capacity": 1,
                 "kinds": ["clinic", "video"],
             },
-            headers=headers["clinic_staff_a"],
+            headers=table.who("clinic_staff_a"),
         )
         assert resp.status_code == 201, resp.text
         hours.append(resp.json()["id"])
-    return Timetable(staff, gp.json()["id"], eye.json()["id"], hours, headers)
+    table.gp, table.eye, table.hours = gp.json()["id"], eye.json()["id"], hours
+    return table
 
 
 def slots(client: TestClient, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
@@ -581,7 +586,7 @@ def test_bad_input_on_every_route_is_a_clear_4xx(
         ("GET", "/api/appointments/slots?from=2027-01-01T09:00", None, family, 422),
         (
             "GET",
-            f"/api/appointments/slots?from={soon.isoformat().replace('+', '%2B')}&to={(soon - timedelta(days=1)).isoformat().replace('+', '%2B')}",
+            f"/api/appointments/slots?from={soon:%Y-%m-%dT%H:%MZ}&to={soon:%Y-%m-%dT00:00Z}",
             None,
             family,
             422,
@@ -817,29 +822,3 @@ def test_a_clinic_sees_an_elder_booked_with_it_only(
         headers=table.who("clinic_staff_a"),
     )
     assert [v["id"] for v in theirs.json()] == [visit["id"]]
-
-
-ANONYMOUS = [
-    ("get", "/api/clinics/1/departments"),
-    ("post", "/api/clinics/1/departments"),
-    ("get", "/api/clinics/1/opening-hours"),
-    ("post", "/api/clinics/1/opening-hours"),
-    ("patch", "/api/opening-hours/1"),
-    ("delete", "/api/opening-hours/1"),
-    ("get", "/api/clinics/1/closures"),
-    ("post", "/api/clinics/1/closures"),
-    ("delete", "/api/closures/1"),
-    ("get", "/api/appointments/slots"),
-    ("post", "/api/appointments/holds"),
-    ("delete", "/api/appointments/holds/1"),
-    ("post", "/api/appointments"),
-    ("get", "/api/appointments"),
-    ("get", "/api/appointments/1"),
-    ("post", "/api/appointments/1/cancel"),
-]
-
-
-@pytest.mark.parametrize(("method", "path"), ANONYMOUS)
-def test_anonymous_callers_are_refused(client: TestClient, method: str, path: str) -> None:
-    resp = client.request(method.upper(), path, json={})
-    assert resp.status_code == 401 and resp.json()["code"] == "unauthorized"
