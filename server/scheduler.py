@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from server.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class Sweeps:
     """The scheduler of one process and the threads its sweeps run on."""

@@ -4,6 +4,7 @@ the slots' window."""
 from __future__ import annotations
 
 from server.appointments import routes
+from server.appointments.demo import seed_appointments
 from server.appointments.sweep import ROLL_SECONDS, roll_window
 from server.features import Feature, every
 
@@ -11,4 +12,5 @@ FEATURE = Feature(
     name="appointments",
     routers=(routes.router,),
     sweeps=(every(ROLL_SECONDS, roll_window),),
+    demo=(seed_appointments,),
 )

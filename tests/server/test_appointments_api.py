@@ -14,10 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from protocol import Changed, ClientKind, Hello, Lang, Role, Topic, Welcome
+from server.app import FEATURES
 from server.appointments.schedule import materialise
+from server.demo import DEMO_LOGINS, seed_demo
+from server.features import demo_seeds
 from server.models import (
     Clinic,
     Department,
+    Elder,
     OpeningHours,
     OutgoingMessage,
     Slot,
@@ -822,3 +826,22 @@ def test_a_clinic_sees_an_elder_booked_with_it_only(
         headers=table.who("clinic_staff_a"),
     )
     assert [v["id"] for v in theirs.json()] == [visit["id"]]
+
+
+def test_the_demo_has_a_clinic_timetable_and_visits_of_the_demo_elder(
+    client: TestClient, rt: Runtime
+) -> None:
+    with rt.db.session() as db:
+        assert seed_demo(db, demo_seeds(FEATURES))
+        wang = db.scalar(select(Elder).where(Elder.name == "王秀英"))
+        assert wang is not None
+    family = next(d for d in DEMO_LOGINS if d.email == "family1@demo.anxin")
+    headers = bearer(client, family.email, family.password)
+    visits = client.get("/api/appointments", params={"elder_id": wang.id}, headers=headers).json()
+    assert [v["kind"] for v in visits] == ["clinic", "video"]
+    assert all(v["status"] == "booked" and v["booked_by"] == "family" for v in visits)
+    free = slots(client, headers, department="gp")
+    assert free and all(s["local_start"][11:] < "11:30" for s in free)
+    assert {s["department_name"] for s in slots(client, headers, department="chronic")} == {
+        "慢病门诊"
+    }
