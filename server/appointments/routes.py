@@ -44,7 +44,7 @@ from server.appointments.schemas import (
     SlotPublic,
     clock,
 )
-from server.appointments.search import SEARCH_LIMIT, free_slots
+from server.appointments.search import SEARCH_DEFAULT, SEARCH_LIMIT, free_slots
 from server.appointments.timetable import (
     add_closure,
     add_department,
@@ -266,7 +266,7 @@ def search_slots(
     start: Annotated[datetime | None, Query(alias="from", description="default now")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="default 14 days on")] = None,
     kind: VisitKind | None = None,
-    limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT)] = SEARCH_LIMIT,
+    limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT)] = SEARCH_DEFAULT,
 ) -> list[SlotPublic]:
     """Free slots, earliest first: by department code, clinic, window (aware times) and kind."""
     now = utcnow()

@@ -56,13 +56,13 @@ def slot_starts(hours: OpeningHours, day: date, zone: ZoneInfo) -> list[datetime
     return starts
 
 
-def materialise(
-    db: Session, hours: OpeningHours, clinic: Clinic, now: datetime, days: int = WINDOW_DAYS
-) -> int:
-    """Add the missing slots of ``hours`` from ``now`` to ``days`` ahead; how many were added."""
+def slot_rows(
+    hours: OpeningHours, clinic: Clinic, now: datetime, days: int = WINDOW_DAYS
+) -> list[dict[str, object]]:
+    """The slots of ``hours`` from ``now`` to ``days`` ahead, as rows to insert."""
     zone = clinic_zone(clinic)
     today = now.astimezone(zone).date()
-    rows = []
+    rows: list[dict[str, object]] = []
     for offset in range(days + 1):
         for start in slot_starts(hours, today + timedelta(days=offset), zone):
             if start <= now or start > now + timedelta(days=days):
@@ -81,16 +81,29 @@ def materialise(
                     "closed": False,
                 }
             )
-    if not rows:
-        return 0
+    return rows
+
+
+def insert_slots(db: Session, rows: list[dict[str, object]]) -> int:
+    """Insert slot rows, skipping those that exist (doctor + start); how many were added."""
     dialect = db.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     added = 0
-    for chunk in range(0, len(rows), 500):
-        stmt = insert(Slot).values(rows[chunk : chunk + 500])
+    for chunk in range(0, len(rows), 1000):
+        stmt = insert(Slot).values(rows[chunk : chunk + 1000])
         result = db.execute(stmt.on_conflict_do_nothing(index_elements=["doctor_id", "starts_at"]))
         added += result.rowcount  # type: ignore[attr-defined]
-    close_inside(db, hours.clinic_id, now)
+    return added
+
+
+def materialise(
+    db: Session, hours: OpeningHours, clinic: Clinic, now: datetime, days: int = WINDOW_DAYS
+) -> int:
+    """Add the missing slots of ``hours`` from ``now`` to ``days`` ahead (those inside a
+    closure closed); how many were added."""
+    added = insert_slots(db, slot_rows(hours, clinic, now, days))
+    if added:
+        close_inside(db, hours.clinic_id, now)
     return added
 
 

@@ -14,7 +14,8 @@ from server.appointments.schemas import SlotPublic
 from server.appointments.timetable import department_name
 from server.models import Clinic, Department, Slot, SlotHold, User, VisitKind
 
-SEARCH_LIMIT = 200
+SEARCH_LIMIT = 200  # at most, in one answer
+SEARCH_DEFAULT = 50  # a page of choices
 
 
 def free_slots(
@@ -24,7 +25,7 @@ def free_slots(
     department: str | None = None,
     clinic_id: int | None = None,
     kind: VisitKind | None = None,
-    limit: int = SEARCH_LIMIT,
+    limit: int = SEARCH_DEFAULT,
 ) -> list[SlotPublic]:
     """Slots starting inside ``window`` with a free place, earliest first (at most ``limit``)."""
     start, end = window

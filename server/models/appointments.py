@@ -121,6 +121,8 @@ class Slot(Base):
         CheckConstraint("booked >= 0 AND booked <= capacity", name="capacity"),
         Index("ix_slots_department_starts", "department_id", "starts_at"),
         Index("ix_slots_clinic_starts", "clinic_id", "starts_at"),
+        # A search across every clinic walks the slots by time and stops at its limit.
+        Index("ix_slots_starts", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -139,6 +139,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_slots_department_starts", ["department_id", "starts_at"], unique=False
         )
+        batch_op.create_index("ix_slots_starts", ["starts_at"], unique=False)
 
     op.create_table(
         "appointments",
@@ -254,6 +255,7 @@ def downgrade() -> None:
 
     op.drop_table("appointments")
     with op.batch_alter_table("slots", schema=None) as batch_op:
+        batch_op.drop_index("ix_slots_starts")
         batch_op.drop_index("ix_slots_department_starts")
         batch_op.drop_index("ix_slots_clinic_starts")
 
