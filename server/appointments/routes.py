@@ -136,7 +136,7 @@ def list_departments(clinic_id: RowId, user: CurrentUser, db: SessionDep) -> lis
     "/clinics/{clinic_id}/departments",
     response_model=DepartmentPublic,
     status_code=201,
-    responses=answers(401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422),
 )
 def create_department(
     clinic_id: RowId, body: DepartmentCreate, user: CurrentUser, db: SessionDep
@@ -166,7 +166,7 @@ def list_hours(clinic_id: RowId, user: CurrentUser, db: SessionDep) -> list[Hour
     "/clinics/{clinic_id}/opening-hours",
     response_model=HoursPublic,
     status_code=201,
-    responses=answers(401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422),
 )
 def create_hours(
     clinic_id: RowId, body: HoursCreate, user: CurrentUser, db: SessionDep
@@ -189,7 +189,7 @@ def _hours_for_schedule(
 @router.patch(
     "/opening-hours/{hours_id}",
     response_model=HoursPublic,
-    responses=answers(401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422),
 )
 def update_hours(
     hours_id: RowId, body: HoursUpdate, user: CurrentUser, db: SessionDep
@@ -227,7 +227,7 @@ def list_closures(clinic_id: RowId, user: CurrentUser, db: SessionDep) -> list[C
     "/clinics/{clinic_id}/closures",
     response_model=ClosurePublic,
     status_code=201,
-    responses=answers(401, 403, 404, 422),
+    responses=answers(400, 401, 403, 404, 422),
 )
 def create_closure(
     clinic_id: RowId, body: ClosureCreate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
@@ -290,7 +290,7 @@ def _naive(name: str) -> InvalidInput:
     "/appointments/holds",
     response_model=HoldPublic,
     status_code=201,
-    responses=answers(401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422),
 )
 def create_hold(body: HoldCreate, user: CurrentUser, db: SessionDep) -> HoldPublic:
     """Keep a place of the slot for the elder for 3 minutes while the booker confirms."""
@@ -312,7 +312,7 @@ def delete_hold(hold_id: RowId, user: CurrentUser, db: SessionDep) -> Response:
     "/appointments",
     response_model=AppointmentPublic,
     status_code=201,
-    responses=answers(401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422),
 )
 def create_appointment(
     body: AppointmentCreate, user: CurrentUser, db: SessionDep, rt: RuntimeDep, response: Response
@@ -383,7 +383,7 @@ def read_appointment(appointment_id: RowId, user: CurrentUser, db: SessionDep) -
 @router.post(
     "/appointments/{appointment_id}/cancel",
     response_model=AppointmentPublic,
-    responses=answers(401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422),
 )
 def cancel_appointment(
     appointment_id: RowId,
