@@ -56,6 +56,13 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     BUSY = "busy"
     INTERNAL = "internal"
+    # Appointments: the slot filled up, the elder has a visit then, the hold ran out, the
+    # time is outside the bookable window, the clinic or doctor is closed then.
+    SLOT_TAKEN = "slot_taken"
+    OVERLAP = "overlap"
+    HOLD_EXPIRED = "hold_expired"
+    OUTSIDE_WINDOW = "outside_window"
+    CLINIC_CLOSED = "clinic_closed"
 
 
 class Topic(StrEnum):
@@ -67,3 +74,4 @@ class Topic(StrEnum):
     SOS = "sos"
     MEDICATION = "medication"
     CALL = "call"
+    APPOINTMENT = "appointment"

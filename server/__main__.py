@@ -15,9 +15,10 @@ import uvicorn
 
 from protocol import Lang
 from server.admins import AdminRefused, check_new_admin, create_admin
-from server.app import create_app
+from server.app import FEATURES, create_app
 from server.core.config import Settings
 from server.demo import DEMO_LOGINS, seed_demo
+from server.features import demo_seeds
 from server.migrate import upgrade
 from server.runtime import Runtime
 from server.scheduler import quiet_scheduler_logs
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     box = None
     if args.command == "demo":
         with rt.db.session() as db:
-            seed_demo(db)
+            seed_demo(db, demo_seeds(FEATURES))
         base = f"http://{settings.host}:{settings.port}"
         _print_demo(settings, base)
         if not args.no_box:

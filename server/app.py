@@ -23,6 +23,7 @@ from protocol import ErrorCode
 from server import outgoing
 from server.admin.feature import FEATURE as admin
 from server.api.responses import ErrorOut, FieldErrorOut, InvalidOut, code_for_status
+from server.appointments.feature import FEATURE as appointments
 from server.auth.feature import FEATURE as auth
 from server.body_limit import BodySizeLimit
 from server.calls.feature import FEATURE as calls
@@ -78,6 +79,7 @@ FEATURES: tuple[Feature, ...] = (
     reminders,
     sos,
     calls,
+    appointments,
     admin,
     OUTGOING,
     SHELL,

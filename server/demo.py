@@ -3,6 +3,7 @@ two service areas, a clinic, a meal point, a care centre and a home-service prov
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -42,8 +43,11 @@ DEMO_LOGINS = (
 )
 
 
-def seed_demo(db: Session) -> bool:
-    """Create the demo world unless it is already there; True when it was created."""
+def seed_demo(db: Session, seeds: Iterable[Callable[[Session], None]] = ()) -> bool:
+    """Create the demo world unless it is already there; True when it was created.
+
+    ``seeds`` are the features' own additions (`server.features.demo_seeds`), run last.
+    """
     if db.scalar(select(User.id).where(User.email == DEMO_LOGINS[0].email)) is not None:
         return False
     area = ServiceArea(name="朝阳区 Chaoyang", centre_latitude=39.9219, centre_longitude=116.4435)
@@ -180,4 +184,7 @@ def seed_demo(db: Session) -> bool:
             ),
         ]
     )
+    db.flush()
+    for seed in seeds:
+        seed(db)
     return True

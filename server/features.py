@@ -14,18 +14,21 @@ from types import MappingProxyType
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from protocol import Message
 from server.web.sections import Section
 from server.ws.dispatch import ConnectedHook, DisconnectedHook, Handler
 
-__all__ = ["Feature", "PeriodicJob", "Section", "Wiring", "every"]
+__all__ = ["DemoSeed", "Feature", "PeriodicJob", "Section", "Wiring", "every", "demo_seeds"]
 
 # fn(rt): a sweep, given the `server.runtime.Runtime` (typed Any: the runtime holds the wiring
 # built here, so naming it would make the two modules import each other). It returns what it
 # did in a few words ("3 missed-dose alerts sent"), logged at INFO, or None when it found
 # nothing to do (logged at DEBUG: an idle server writes no line per tick).
 Sweep = Callable[[Any], str | None]
+# fn(db): what a feature adds to the demo world once it exists (`server.demo.seed_demo`).
+DemoSeed = Callable[[Session], None]
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Feature:
     on_box_disconnected: tuple[DisconnectedHook, ...] = ()
     sweeps: tuple[PeriodicJob, ...] = ()
     sections: tuple[Section, ...] = ()
+    demo: tuple[DemoSeed, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,3 +121,8 @@ def _merge(
             merged[kind] = handler
             owner[kind] = feature.name
     return MappingProxyType(merged)
+
+
+def demo_seeds(features: Iterable[Feature]) -> tuple[DemoSeed, ...]:
+    """Every feature's demo seeds, in the order the features are listed."""
+    return tuple(seed for f in features for seed in f.demo)

@@ -1,5 +1,17 @@
 """SQLAlchemy models of the server, one module per concept."""
 
+from server.models.appointments import (
+    Appointment,
+    AppointmentLock,
+    AppointmentStatus,
+    BookedBy,
+    Closure,
+    Department,
+    OpeningHours,
+    Slot,
+    SlotHold,
+    VisitKind,
+)
 from server.models.audit import AuditEntry, ReceivedMessage
 from server.models.base import Base, UTCDateTime, utcnow
 from server.models.calls import LIVE_STATUSES, Call, CallPreference, CallRing, CallStatus
@@ -25,6 +37,16 @@ from server.models.sos import (
 )
 
 __all__ = [
+    "Appointment",
+    "AppointmentLock",
+    "AppointmentStatus",
+    "BookedBy",
+    "Closure",
+    "Department",
+    "OpeningHours",
+    "Slot",
+    "SlotHold",
+    "VisitKind",
     "AreaSupervisor",
     "AuditEntry",
     "Base",

@@ -277,6 +277,23 @@ ANONYMOUS = [
     ("post", "/api/admin/users/1/deactivate"),
     ("post", "/api/admin/users/1/reactivate"),
     ("get", "/api/admin/audit"),
+    # appointments (role matrix: tests/server/test_appointments_api.py)
+    ("get", "/api/clinics/1/departments"),
+    ("post", "/api/clinics/1/departments"),
+    ("get", "/api/clinics/1/opening-hours"),
+    ("post", "/api/clinics/1/opening-hours"),
+    ("patch", "/api/opening-hours/1"),
+    ("delete", "/api/opening-hours/1"),
+    ("get", "/api/clinics/1/closures"),
+    ("post", "/api/clinics/1/closures"),
+    ("delete", "/api/closures/1"),
+    ("get", "/api/appointments/slots"),
+    ("post", "/api/appointments/holds"),
+    ("delete", "/api/appointments/holds/1"),
+    ("post", "/api/appointments"),
+    ("get", "/api/appointments"),
+    ("get", "/api/appointments/1"),
+    ("post", "/api/appointments/1/cancel"),
 ]
 OPEN = {
     "/healthz",
@@ -317,6 +334,10 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
         | {p.replace("/1", "/{clinic_id}") for p in covered}
         | {p.replace("/1", "/{point_id}") for p in covered}
         | {p.replace("/1", "/{user_id}") for p in covered}
+        | {p.replace("/1", "/{hours_id}") for p in covered}
+        | {p.replace("/1", "/{closure_id}") for p in covered}
+        | {p.replace("/1", "/{hold_id}") for p in covered}
+        | {p.replace("/1", "/{appointment_id}") for p in covered}
     )
     operations = api_operations(client.app)
     assert len(operations) >= 13

@@ -1,0 +1,1 @@
+"""Clinic appointments on the server: timetables, slots, holds, bookings that never overbook."""
