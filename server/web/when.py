@@ -126,7 +126,10 @@ def page_globals(request: Request, lang: Lang) -> dict[str, Callable[..., Any]]:
             return "—"
         if isinstance(value, datetime):
             value = local(value, zone_name)
-        return value.strftime(FORMATS[style])
+            if style == "auto":  # the time alone today, with the date on any other day
+                today = datetime.now(value.tzinfo).date() == value.date()
+                style = "time" if today else "datetime"
+        return value.strftime(FORMATS["datetime" if style == "auto" else style])
 
     def zone_words(zone_name: str | None) -> str:
         return zone_name_words(lang, valid_zone(zone_name) or DEFAULT_ZONE)

@@ -83,6 +83,7 @@ PAGES = (
     Page("/account", "family_a"),
     Page("/doctor", "doctor_a"),
     Page("/doctor/consults", "doctor_a"),
+    Page("/doctor/elders/{elder_id}", "doctor_a", "/doctor/elders/{elder_a}"),
     Page("/operator", "operator_a"),
     Page("/elders", "operator_a"),
     Page("/elders/new", "operator_a"),
@@ -404,7 +405,7 @@ def tab_through(site: Site, limit: int = 250) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(
     "role, path, actions",
     [
-        ("family_a", "/family", ("#main", "pair-code", "/family/call/")),
+        ("family_a", "/family", ("#main", "urgent-sos-ack-", "urgent-sos-call-", "family-link-")),
         ("operator_a", "/operator", ("#main", "sos-ack-", "/elders")),
     ],
     ids=["family", "operator"],
