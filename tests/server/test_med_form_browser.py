@@ -16,7 +16,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from server.core.db import Database
 from tests.server.test_pages import log_in, submit, text
-from tests.support.browser import chromium, save
+from tests.support.browser import chromium, reveal, save
 from tests.support.live_server import LiveServer
 from tests.support.waiting import wait_until
 from tests.support.world import World, make_device
@@ -73,6 +73,7 @@ def test_the_medicine_form_reads_as_a_form(browser, live_server: LiveServer, see
     for size, (width, height) in SIZES.items():
         browser.set_window_size(width, height)
         browser.get(f"{live_server.url}/family?lang=en")
+        reveal(browser, f"med-form-{elder}")  # the panel it sits in, opened
         form = browser.find_element(By.ID, f"med-form-{elder}")
         # The few fields most people need; the rest closed under "More".
         more = browser.find_element(By.ID, f"med-more-{elder}")
@@ -104,10 +105,12 @@ def test_the_medicine_form_reads_as_a_form(browser, live_server: LiveServer, see
         assert wide <= box(browser.find_element(By.ID, f"med-days-{elder}"))["width"] + 1, size
     shoot(browser, "med-form-more-open", f"med-form-title-{elder}")
     browser.get(f"{live_server.url}/family?lang=zh")
+    reveal(browser, f"med-form-{elder}")  # the panel it sits in, opened
     days = browser.find_elements(By.CSS_SELECTOR, f"#med-days-{elder} .week-row [aria-hidden]")
     assert [d.text for d in days] == list("一二三四五六日")
     shoot(browser, "med-form-zh", f"med-form-title-{elder}")
     browser.get(f"{live_server.url}/family?lang=en")
+    reveal(browser, f"med-form-{elder}")  # the panel it sits in, opened
     browser.find_element(By.CSS_SELECTOR, f"#med-more-{elder} > summary").click()
     shoot(browser, "med-form-swatches", f"med-colours-{elder}")
 

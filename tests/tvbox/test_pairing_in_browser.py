@@ -31,6 +31,7 @@ def test_family_pairs_the_tv_in_the_browser_and_removes_it(
     with chromium() as page:
         log_in(page, server.process, *FAMILY_LOGIN)
         page.get(f"{server.url}/family?lang=en")
+        reveal(page, "pair-code")  # in its panel once every elder has a box
         page.find_element(By.ID, "pair-code").send_keys(code)
         submit(page, "pair-submit")
         wait_until(lambda: "paired" in page.find_element(By.ID, "notice").text, 10, "notice")
