@@ -15,7 +15,6 @@ Templates get `when`, `zone_words` and `zone_note` from `page_globals`:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import unquote
@@ -115,7 +114,7 @@ def duration_words(lang: Lang, seconds: float | None) -> str:
     return translate(lang, "span.seconds", s=secs)
 
 
-def page_globals(request: Request, lang: Lang) -> dict[str, Callable[..., Any]]:
+def page_globals(request: Request, lang: Lang) -> dict[str, Any]:
     """The time helpers every template gets (see the module's docstring)."""
     viewer = viewer_zone(request)
 
@@ -144,7 +143,13 @@ def page_globals(request: Request, lang: Lang) -> dict[str, Callable[..., Any]]:
     def span(seconds: float | None) -> str:
         return duration_words(lang, seconds)
 
-    return {"when": when, "zone_words": zone_words, "zone_note": zone_note, "span": span}
+    return {
+        "common_zones": COMMON_ZONES,
+        "when": when,
+        "zone_words": zone_words,
+        "zone_note": zone_note,
+        "span": span,
+    }
 
 
 def _same_offset_now(a: str, b: str) -> bool:
