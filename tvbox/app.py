@@ -142,6 +142,13 @@ def _kivy_app_class() -> type[Any]:
             self.stopping = True
             self.stop()
 
+        def _stop(self, *largs: object) -> None:
+            super()._stop(*largs)
+            # Kivy forgets the running app here, yet a label already scheduled to redraw still
+            # runs its kv rules (which read ``app``) before the loop ends: without this the
+            # exit crashes in 1 run of a few (`AttributeError: 'NoneType' … 'bind'`).
+            App._running_app = self
+
         def refresh(self) -> None:
             """Copy view-model state into the widgets."""
             if getattr(self, "stopping", False):
