@@ -63,6 +63,8 @@ class ErrorCode(StrEnum):
     HOLD_EXPIRED = "hold_expired"
     OUTSIDE_WINDOW = "outside_window"
     CLINIC_CLOSED = "clinic_closed"
+    # A clinic that runs its own system did not answer, or answered what cannot be used.
+    CLINIC_UNAVAILABLE = "clinic_unavailable"
 
 
 class Topic(StrEnum):

@@ -9,12 +9,15 @@ Hierarchy (mapped at the edge by `server.app` like every `AppError`)::
     └── ClinicClosed     clinic_closed   inside a closure of the doctor or the clinic
     InvalidInput (422)
     └── OutsideWindow    outside_window  in the past, or past the bookable window
+    ServerBusy (503, with Retry-After)
+    └── ClinicUnavailable clinic_unavailable  a clinic's own FHIR server did not answer, or
+                                              answered garbage; nothing was booked
 """
 
 from __future__ import annotations
 
 from protocol import ErrorCode, Lang
-from server.errors import Conflict, InvalidInput
+from server.errors import Conflict, InvalidInput, ServerBusy
 from server.web.i18n import translate
 
 
@@ -61,3 +64,14 @@ class OutsideWindow(InvalidInput):
 
     def __init__(self, lang: Lang, days: int) -> None:
         super().__init__(translate(lang, "appointments.outside_window", days=days))
+
+
+class ClinicUnavailable(ServerBusy):
+    """A clinic that runs its own system did not answer in time, failed, or sent garbage."""
+
+    default_code = ErrorCode.CLINIC_UNAVAILABLE
+
+    def __init__(self, lang: Lang, clinic: str, why: str = "") -> None:
+        text = translate(lang, "appointments.clinic_unavailable", clinic=clinic)
+        super().__init__(text, retry_after=60.0)
+        self.why = why  # for the log: timeout, status 502, not JSON, an invalid Bundle…

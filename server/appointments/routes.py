@@ -25,6 +25,12 @@ from server.appointments.access import (
     visit_for,
     visits_query_for,
 )
+from server.appointments.clinic_schedule import (
+    ClinicSchedule,
+    LocalSchedule,
+    refresh_remote_clinics,
+    schedule_for,
+)
 from server.appointments.errors import OutsideWindow
 from server.appointments.notices import announce
 from server.appointments.schedule import WINDOW_DAYS, clinic_zone, parse_kinds
@@ -63,6 +69,7 @@ from server.models import (
     Closure,
     Department,
     OpeningHours,
+    Slot,
     VisitKind,
     utcnow,
 )
@@ -255,7 +262,9 @@ def delete_closure(closure_id: RowId, user: CurrentUser, db: SessionDep) -> Resp
 # -- searching and booking -----------------------------------------------------------------
 
 
-@router.get("/appointments/slots", response_model=list[SlotPublic], responses=answers(401, 422))
+@router.get(
+    "/appointments/slots", response_model=list[SlotPublic], responses=answers(401, 422, 503)
+)
 def search_slots(
     user: CurrentUser,
     db: SessionDep,
@@ -277,7 +286,15 @@ def search_slots(
     window_end = end or window_start + timedelta(days=SEARCH_DAYS)
     if window_end <= window_start or window_end > now + timedelta(days=WINDOW_DAYS + 1):
         raise OutsideWindow(user.lang, WINDOW_DAYS)
+    # Clinics that run their own system: their free slots are read from it first (503
+    # ``clinic_unavailable`` when the one clinic asked for does not answer).
+    refresh_remote_clinics(db, user.lang, (window_start, window_end), clinic)
     return free_slots(db, user.lang, (window_start, window_end), department, clinic, kind, limit)
+
+
+def _schedule_of(db: SessionDep, clinic_id: int | None) -> ClinicSchedule:
+    clinic = db.get(Clinic, clinic_id) if clinic_id is not None else None
+    return schedule_for(clinic) if clinic is not None else LocalSchedule(Clinic(id=0))
 
 
 def _naive(name: str) -> InvalidInput:
@@ -312,7 +329,7 @@ def delete_hold(hold_id: RowId, user: CurrentUser, db: SessionDep) -> Response:
     "/appointments",
     response_model=AppointmentPublic,
     status_code=201,
-    responses=answers(400, 401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422, 503),
 )
 def create_appointment(
     body: AppointmentCreate, user: CurrentUser, db: SessionDep, rt: RuntimeDep, response: Response
@@ -320,10 +337,12 @@ def create_appointment(
     """Book the elder into the slot (201); the same key again returns the first booking (200).
 
     409 ``slot_taken``, ``overlap``, ``hold_expired``, ``clinic_closed``; 422
-    ``outside_window``; the message is in the caller's language.
+    ``outside_window``; 503 ``clinic_unavailable`` (a clinic's own system did not answer:
+    nothing was booked); the message is in the caller's language.
     """
     elder, booker = booker_for(db, user, body.elder_id)
-    visit, created = booking.book(
+    schedule = _schedule_of(db, db.scalar(select(Slot.clinic_id).where(Slot.id == body.slot_id)))
+    visit, created = schedule.book(
         db, booker, elder, body.slot_id, body.kind, body.idempotency_key, utcnow(), body.hold_id
     )
     if not created:
@@ -383,7 +402,7 @@ def read_appointment(appointment_id: RowId, user: CurrentUser, db: SessionDep) -
 @router.post(
     "/appointments/{appointment_id}/cancel",
     response_model=AppointmentPublic,
-    responses=answers(400, 401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422, 503),
 )
 def cancel_appointment(
     appointment_id: RowId,
@@ -397,7 +416,8 @@ def cancel_appointment(
     visit = visit_for(db, user, appointment_id)
     if user.role not in (Role.FAMILY, Role.OPERATOR, Role.ADMIN, *CLINIC_ROLES):
         raise Forbidden("you cannot cancel visits")
-    changed = booking.cancel(db, visit.id, body.reason if body else "", utcnow())
+    schedule = _schedule_of(db, visit.clinic_id)
+    changed = schedule.cancel(db, user.lang, visit, body.reason if body else "", utcnow())
     if changed:
         audit.record(
             db, "appointment.cancelled", visit.elder_id, user=user, target=f"appointment:{visit.id}"

@@ -118,6 +118,7 @@ class Slot(Base):
     __tablename__ = "slots"
     __table_args__ = (
         UniqueConstraint("doctor_id", "starts_at"),
+        UniqueConstraint("clinic_id", "remote_id"),
         CheckConstraint("booked >= 0 AND booked <= capacity", name="capacity"),
         Index("ix_slots_department_starts", "department_id", "starts_at"),
         Index("ix_slots_clinic_starts", "clinic_id", "starts_at"),
@@ -138,6 +139,8 @@ class Slot(Base):
     booked: Mapped[int] = mapped_column(Integer, default=0)
     kinds: Mapped[str] = mapped_column(String(40))
     closed: Mapped[bool] = mapped_column(Boolean, default=False)  # inside a closure
+    # A mirror of a Slot of a clinic that runs its own FHIR server: the Slot's id there.
+    remote_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Appointment(Base):
@@ -147,6 +150,8 @@ class Appointment(Base):
     __table_args__ = (
         # A retried booking (same sender, same key) finds the first one.
         UniqueConstraint("sender", "idempotency_key"),
+        # A visit booked at a clinic's own FHIR server: the Appointment's id there.
+        UniqueConstraint("clinic_id", "remote_id"),
         Index("ix_appointments_elder_starts", "elder_id", "starts_at"),
         Index("ix_appointments_slot", "slot_id"),
         Index("ix_appointments_clinic_starts", "clinic_id", "starts_at"),
@@ -173,6 +178,7 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    remote_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class SlotHold(Base):

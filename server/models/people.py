@@ -37,6 +37,8 @@ class User(Base):
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
     service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
     service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
+    # A doctor of a clinic that runs its own FHIR server: "Practitioner/<id>" there.
+    fhir_practitioner: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

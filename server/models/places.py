@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base, str_enum
+from server.models.base import Base, UTCDateTime, str_enum
 
 
 class ServicePointKind(StrEnum):
@@ -49,6 +50,12 @@ class Clinic(Base):
     # IANA zone of the clinic: its schedules and its staff pages use it.
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A clinic that runs its own FHIR R4 server: its base URL and the Authorization header we
+    # send (server/appointments/fhir_client.py); its visits are mirrored in our tables.
+    fhir_base_url: Mapped[str | None] = mapped_column(String(500))
+    fhir_auth_header: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    # The clinic's own lastUpdated of the newest change read back (the poll goes on from it).
+    fhir_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ServicePoint(Base):

@@ -1,0 +1,158 @@
+"""Changes a clinic made on its own FHIR server, read back (a sweep every minute).
+
+For each active clinic with a FHIR base URL: ``GET Appointment?_lastUpdated=gt<mark>``; each
+Appointment we mirror (``appointments.remote_id``) takes the clinic's status (cancelled frees
+our place and e-mails the family; arrived, no-show, done) and its times (a move e-mails the
+family); every elder concerned gets the ``changed`` push. The mark moves to the newest
+``meta.lastUpdated`` read, so a change is applied once. A clinic that does not answer is
+tried again at the next sweep (one WARNING line).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from fhir.resources.R4B.appointment import Appointment as FhirAppointment
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.appointments import booking
+from server.appointments.fhir_client import FhirClient, FhirRefused, FhirUnavailable
+from server.appointments.fhir_resources import FROM_FHIR
+from server.appointments.notices import announce, family_of
+from server.models import Appointment, AppointmentStatus, Clinic, Elder, Slot, User, utcnow
+from server.notify import Email
+from server.outgoing import deliver, queue_email
+from server.runtime import Runtime
+from server.web.i18n import translate
+from server.web.when import FORMATS, local, zone_name_words
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 60.0
+# The first poll of a clinic looks this far back.
+FIRST_LOOK_BACK = timedelta(days=1)
+
+
+def poll_clinics(rt: Runtime) -> str | None:
+    """Apply every clinic's changes since its mark; a few words on what changed, or None."""
+    with rt.db.session() as db:
+        clinic_ids = list(
+            db.scalars(
+                select(Clinic.id).where(
+                    Clinic.is_active.is_(True), Clinic.fhir_base_url.is_not(None)
+                )
+            )
+        )
+    changed = 0
+    for clinic_id in clinic_ids:
+        with rt.db.session() as db:
+            clinic = db.get(Clinic, clinic_id)
+            if clinic is None or not clinic.fhir_base_url:
+                continue
+            elders, mail_ids = poll_clinic(db, clinic)
+        if elders:
+            changed += len(elders)
+            deliver(rt, mail_ids)
+            with rt.db.session() as db:
+                announce(db, rt.hub, elders, "changed")
+    return f"{changed} visits changed by their clinics" if changed else None
+
+
+def poll_clinic(db: Session, clinic: Clinic) -> tuple[list[int], list[int]]:
+    """Apply one clinic's changes (in ``db``'s transaction); (elders changed, e-mail ids)."""
+    assert clinic.fhir_base_url
+    since = clinic.fhir_polled_at or (utcnow() - FIRST_LOOK_BACK)
+    try:
+        with FhirClient(clinic.fhir_base_url, clinic.fhir_auth_header) as client:
+            found = client.changed_since(since)
+    except (FhirUnavailable, FhirRefused) as err:
+        log.warning("clinic %s: its changes cannot be read now: %s", clinic.id, err)
+        return [], []
+    elders: list[int] = []
+    mails: list[int] = []
+    newest = since
+    for remote in found:
+        stamp = remote.meta.lastUpdated if remote.meta and remote.meta.lastUpdated else None
+        if stamp is not None:
+            newest = max(newest, stamp.astimezone(UTC))
+        visit = db.scalar(
+            select(Appointment).where(
+                Appointment.clinic_id == clinic.id, Appointment.remote_id == remote.id
+            )
+        )
+        if visit is not None and _apply(db, clinic, visit, remote, mails):
+            elders.append(visit.elder_id)
+    clinic.fhir_polled_at = newest
+    db.flush()
+    return elders, mails
+
+
+def _apply(
+    db: Session, clinic: Clinic, visit: Appointment, remote: FhirAppointment, mails: list[int]
+) -> bool:
+    status = FROM_FHIR.get(str(remote.status))
+    now = utcnow()
+    if status is AppointmentStatus.CANCELLED:
+        if not booking.cancel(db, visit.id, translate_reason(db, visit), now):
+            return False
+        db.refresh(visit)
+        mails.extend(_mail(db, clinic, visit, "cancelled"))
+        return True
+    moved = False
+    if remote.start is not None and remote.end is not None:
+        start, end = remote.start.astimezone(UTC), remote.end.astimezone(UTC)
+        if (start, end) != (visit.starts_at, visit.ends_at):
+            visit.starts_at, visit.ends_at = start, end
+            db.execute(
+                update(Slot)
+                .where(Slot.id == visit.slot_id)
+                .values(starts_at=start, ends_at=end)
+                .execution_options(synchronize_session=False)
+            )
+            moved = True
+    if status is not None and status is not visit.status and visit.status is not (
+        AppointmentStatus.CANCELLED
+    ):
+        visit.status = status
+        moved = True
+    if moved:
+        db.flush()
+        mails.extend(_mail(db, clinic, visit, "moved"))
+    return moved
+
+
+def translate_reason(db: Session, visit: Appointment) -> str:
+    """The reason kept on a visit the clinic cancelled (in the elder's language)."""
+    elder = db.get(Elder, visit.elder_id)
+    lang = elder.lang if elder is not None else None
+    return translate(lang, "appointments.clinic_cancelled") if lang else "clinic"
+
+
+def _mail(db: Session, clinic: Clinic, visit: Appointment, what: str) -> list[int]:
+    elder = db.get(Elder, visit.elder_id)
+    doctor = db.get(User, visit.doctor_id)
+    if elder is None:
+        return []
+    ids = []
+    for user in family_of(db, elder.id):
+        if not user.email:
+            continue
+        values = {
+            "elder": elder.name,
+            "when": local(visit.starts_at, elder.timezone).strftime(FORMATS["datetime"]),
+            "zone": zone_name_words(user.lang, elder.timezone),
+            "kind": translate(user.lang, f"appointments.kind.{visit.kind.value}"),
+            "clinic": clinic.name,
+            "doctor": doctor.name if doctor else "",
+            "reason": translate(user.lang, "appointments.clinic_cancelled"),
+        }
+        mail = Email(
+            to=user.email,
+            subject=translate(user.lang, f"appointments.mail.{what}_subject", **values),
+            body=translate(user.lang, f"appointments.mail.{what}_body", **values),
+        )
+        stamp = int(visit.starts_at.timestamp()) if isinstance(visit.starts_at, datetime) else 0
+        key = f"appointment-{what}:{visit.id}:{user.id}:{visit.status.value}:{stamp}"
+        ids.append(queue_email(db, mail, key))
+    return ids
