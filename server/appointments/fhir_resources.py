@@ -154,6 +154,7 @@ def appointment_resource(
     key: str | None = None,
     appointment_id: str | None = None,
     reason: str = "",
+    last_updated: datetime | None = None,
 ) -> FhirAppointment:
     """An Appointment: ``patient`` is (our elder id, name); ``key`` our idempotency key."""
     elder_id, elder_name = patient
@@ -181,6 +182,8 @@ def appointment_resource(
         values["identifier"] = [{"system": BOOKING_SYSTEM, "value": key}]
     if appointment_id:
         values["id"] = appointment_id
+    if last_updated is not None:
+        values["meta"] = {"lastUpdated": last_updated}
     if reason and status == "cancelled":
         values["cancelationReason"] = {"text": reason[:500]}
     return FhirAppointment(**{k: v for k, v in values.items() if v is not None})

@@ -363,7 +363,8 @@ def _booked(db: SessionDep, visit: Appointment) -> FhirAppointment:
         key=None,
         appointment_id=str(visit.id),
         reason=visit.cancel_reason,
-    ).model_copy(update={"meta": {"lastUpdated": visit.cancelled_at or visit.created_at}})
+        last_updated=visit.cancelled_at or visit.created_at,
+    )
 
 
 @router.post("/Appointment/$hold", responses=FHIR_ANSWERS)

@@ -218,10 +218,9 @@ class FhirTestServer:
                 if any(self.slots[s].status != "free" for s in slot_ids):
                     return _problem("that slot is busy", 409)
                 aid = f"a{next(self._ids)}"
-                stored = appointment.model_copy(
-                    update={"id": aid, "meta": {"lastUpdated": self._now()}}
+                stored = Appointment.model_validate(
+                    _dump(appointment) | {"id": aid, "meta": {"lastUpdated": self._now()}}
                 )
-                stored = Appointment.model_validate(_dump(stored))
                 self.appointments[aid] = stored
                 self._set_slot(stored, "busy")
             if self.mode == "book_then_hang":

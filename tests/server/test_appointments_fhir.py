@@ -1,0 +1,400 @@
+"""Clinics that run their own FHIR R4 server: search, book, cancel and the clinic's own changes
+against a FHIR server on 127.0.0.1; a clinic that is down, slow or answers garbage; and our own
+``/fhir`` operations, with our client tested against our own server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.appointment import Appointment as FhirAppointment
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from sqlalchemy import func, select
+
+from server.appointments import fhir_client
+from server.appointments.fhir_sync import poll_clinics
+from server.core.db import Database
+from server.migrate import upgrade
+from server.models import Appointment, Clinic, Department, OutgoingMessage, Slot, User
+from server.runtime import Runtime
+from tests.conftest import bearer
+from tests.support.databases import fresh_database
+from tests.support.fhir_server import FHIR_JSON, FhirTestServer
+from tests.support.live_server import LiveServer
+from tests.support.world import World, make_world
+
+TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(
+    hour=1, minute=0, second=0, microsecond=0
+)
+
+
+@pytest.fixture
+def clinic_fhir(rt: Runtime, world: World) -> Iterator[FhirTestServer]:
+    """Clinic B runs its own FHIR server: doctor B is Practitioner/p1 there, three gp slots."""
+    server = FhirTestServer().start()
+    sid = server.add_schedule("Practitioner/p1")
+    for n in range(3):
+        server.add_slot(sid, TOMORROW + timedelta(minutes=20 * n))
+    with rt.db.session() as db:
+        clinic = db.get(Clinic, world.clinic_b.id)
+        assert clinic is not None
+        clinic.fhir_base_url = server.base_url
+        clinic.fhir_auth_header = "Bearer clinic-secret"
+        db.add(Department(clinic_id=clinic.id, code="gp", name_zh="全科", name_en="GP"))
+        doctor = db.get(User, world.doctor_b.id)
+        assert doctor is not None
+        doctor.fhir_practitioner = "Practitioner/p1"
+    yield server
+    server.stop()
+
+
+def search(client: TestClient, headers: dict[str, str], clinic: int) -> httpx.Response:
+    return client.get("/api/appointments/slots", params={"clinic": clinic}, headers=headers)
+
+
+def book(client: TestClient, headers: dict[str, str], slot: int, elder: int, key: str) -> Any:
+    body = {"slot_id": slot, "elder_id": elder, "idempotency_key": key}
+    return client.post("/api/appointments", json=body, headers=headers)
+
+
+def count(rt: Runtime, model: Any, *where: Any) -> int:
+    with rt.db.session() as db:
+        return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def test_search_book_retry_and_cancel_at_the_clinics_own_server(
+    client: TestClient, rt: Runtime, world: World, clinic_fhir: FhirTestServer
+) -> None:
+    family = bearer(client, world.family_b.email)
+    found = search(client, family, world.clinic_b.id)
+    assert found.status_code == 200, found.text
+    slots = found.json()
+    assert [s["starts_at"][:16] for s in slots] == [
+        (TOMORROW + timedelta(minutes=20 * n)).isoformat()[:16] for n in range(3)
+    ]
+    assert {s["doctor_id"] for s in slots} == {world.doctor_b.id}
+    assert slots[0]["department_code"] == "gp"
+
+    key = uuid.uuid4().hex
+    made = book(client, family, slots[0]["id"], world.elder_b.id, key)
+    assert made.status_code == 201, made.text
+    # What the clinic received is a valid R4 Appointment naming the elder, doctor and slot.
+    sent = FhirAppointment.model_validate(clinic_fhir.received[-1])
+    assert sent.status == "booked" and sent.slot[0].reference.startswith("Slot/slot")
+    actors = [p.actor for p in sent.participant]
+    assert actors[0].identifier.value == str(world.elder_b.id)
+    assert actors[1].reference == "Practitioner/p1"
+    assert sent.identifier[0].value == f"user:{world.family_b.id}:{key}"
+    (remote,) = clinic_fhir.appointments.values()
+    with rt.db.session() as db:
+        visit = db.get(Appointment, made.json()["id"])
+        assert visit is not None and visit.remote_id == remote.id
+    # The slot is gone from the search; a retried booking is the first one, booked once.
+    assert slots[0]["id"] not in [s["id"] for s in search(client, family, world.clinic_b.id).json()]
+    again = book(client, family, slots[0]["id"], world.elder_b.id, key)
+    assert again.status_code == 200 and again.json()["id"] == made.json()["id"]
+    assert len(clinic_fhir.appointments) == 1
+
+    gone = client.post(f"/api/appointments/{made.json()['id']}/cancel", json={}, headers=family)
+    assert gone.status_code == 200 and gone.json()["status"] == "cancelled"
+    assert clinic_fhir.appointments[remote.id].status == "cancelled"
+    FhirAppointment.model_validate(clinic_fhir.received[-1])
+    assert count(rt, Slot, Slot.id == slots[0]["id"], Slot.booked == 0) == 1
+
+
+@pytest.mark.parametrize("mode", ["down", "garbage", "invalid"])
+def test_a_clinic_that_fails_books_nothing_anywhere(
+    client: TestClient, rt: Runtime, world: World, clinic_fhir: FhirTestServer, mode: str
+) -> None:
+    family = bearer(client, world.family_b.email)
+    slot = search(client, family, world.clinic_b.id).json()[0]
+    clinic_fhir.mode = mode
+    refused = search(client, family, world.clinic_b.id)
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "clinic_unavailable"
+    assert refused.json()["detail"].startswith("Clinic B is not answering just now")
+    made = book(client, family, slot["id"], world.elder_b.id, uuid.uuid4().hex)
+    assert made.status_code == 503 and made.json()["code"] == "clinic_unavailable"
+    assert count(rt, Appointment) == 0
+    assert count(rt, Slot, Slot.booked > 0) == 0
+    assert not clinic_fhir.appointments
+    # The family reads Chinese just as well.
+    with rt.db.session() as db:
+        user = db.get(User, world.family_b.id)
+        assert user is not None
+        user.lang = "zh"  # type: ignore[assignment]
+    zh = book(client, family, slot["id"], world.elder_b.id, uuid.uuid4().hex)
+    assert zh.json()["detail"].startswith("Clinic B暂时没有回应")
+
+
+def test_a_booking_that_timed_out_is_retried_without_booking_twice(
+    client: TestClient,
+    rt: Runtime,
+    world: World,
+    clinic_fhir: FhirTestServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    family = bearer(client, world.family_b.email)
+    slot = search(client, family, world.clinic_b.id).json()[0]
+    monkeypatch.setattr(fhir_client, "TIMEOUT_SECONDS", 0.5)
+    clinic_fhir.mode = "book_then_hang"  # the clinic books, then its answer never comes
+    key = uuid.uuid4().hex
+    late = book(client, family, slot["id"], world.elder_b.id, key)
+    assert late.status_code == 503 and late.json()["code"] == "clinic_unavailable"
+    assert count(rt, Appointment) == 0 and len(clinic_fhir.appointments) == 1
+    clinic_fhir.release()
+    clinic_fhir.mode = "ok"
+    retried = book(client, family, slot["id"], world.elder_b.id, key)
+    assert retried.status_code == 201, retried.text
+    assert len(clinic_fhir.appointments) == 1  # the conditional create found the first
+    (remote,) = clinic_fhir.appointments.values()
+    with rt.db.session() as db:
+        visit = db.get(Appointment, retried.json()["id"])
+        assert visit is not None and visit.remote_id == remote.id
+
+
+def test_the_clinics_own_changes_reach_our_visit_and_the_family(
+    client: TestClient, rt: Runtime, world: World, clinic_fhir: FhirTestServer
+) -> None:
+    family = bearer(client, world.family_b.email)
+    slot = search(client, family, world.clinic_b.id).json()[0]
+    made = book(client, family, slot["id"], world.elder_b.id, uuid.uuid4().hex).json()
+    (remote,) = clinic_fhir.appointments.values()
+    later = TOMORROW + timedelta(hours=3)
+    clinic_fhir.clinic_change(remote.id, start=later, end=later + timedelta(minutes=20))
+    assert poll_clinics(rt) == "1 visits changed by their clinics"
+    moved = client.get(f"/api/appointments/{made['id']}", headers=family).json()
+    assert datetime.fromisoformat(moved["starts_at"]) == later
+    assert poll_clinics(rt) is None  # applied once
+    clinic_fhir.clinic_change(remote.id, status="cancelled")
+    poll_clinics(rt)
+    gone = client.get(f"/api/appointments/{made['id']}", headers=family).json()
+    assert gone["status"] == "cancelled"
+    with rt.db.session() as db:
+        mails = db.scalars(
+            select(OutgoingMessage.subject).where(OutgoingMessage.recipient == world.family_b.email)
+        ).all()
+    assert any("visit has changed" in m for m in mails), mails
+    assert any("cancelled" in m for m in mails), mails
+
+
+# -- our own /fhir ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def our_slots(client: TestClient, world: World) -> list[dict[str, Any]]:
+    """Clinic A's gp: doctor A every day 09:00–10:00, 30-minute one-place slots."""
+    staff = bearer(client, world.doctor_a.email)
+    gp = client.post(
+        f"/api/clinics/{world.clinic_a.id}/departments",
+        json={"code": "gp", "name_zh": "全科", "name_en": "General practice"},
+        headers=staff,
+    ).json()
+    for weekday in range(7):
+        client.post(
+            f"/api/clinics/{world.clinic_a.id}/opening-hours",
+            json={
+                "doctor_id": world.doctor_a.id,
+                "department_id": gp["id"],
+                "weekday": weekday,
+                "start": "09:00",
+                "end": "10:00",
+                "slot_minutes": 30,
+                "capacity": 1,
+                "kinds": ["clinic", "video"],
+            },
+            headers=staff,
+        )
+    found = client.get("/api/appointments/slots", params={"department": "gp"}, headers=staff)
+    return found.json()  # type: ignore[no-any-return]
+
+
+def fhir_post(client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    resp = client.post(path, json=body, headers={**headers, "content-type": FHIR_JSON})
+    assert resp.headers["content-type"] == FHIR_JSON
+    return resp
+
+
+def params(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Parameters", "parameter": list(items)}
+
+
+def test_ihe_find_hold_book_cancel_and_search_on_our_clinics(
+    client: TestClient, world: World, our_slots: list[dict[str, Any]]
+) -> None:
+    operator = bearer(client, world.operator_a.email)
+    start = datetime.now(UTC).isoformat()
+    end = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    found = fhir_post(
+        client,
+        "/fhir/Slot/$find",
+        params(
+            {"name": "start", "valueDateTime": start},
+            {"name": "end", "valueDateTime": end},
+            {"name": "specialty", "valueCoding": {"code": "gp"}},
+            {"name": "practitioner", "valueReference": {"reference": f"Practitioner/{world.doctor_a.id}"}},
+        ),
+        operator,
+    )
+    assert found.status_code == 200, found.text
+    slots = Bundle.model_validate(found.json())
+    assert 4 <= slots.total <= 6 and slots.entry[0].resource.status == "free"
+    proposed = fhir_post(
+        client,
+        "/fhir/Appointment/$find",
+        params(
+            {"name": "start", "valueDateTime": start},
+            {"name": "end", "valueDateTime": end},
+            {"name": "patient", "valueReference": {"reference": f"Patient/{world.elder_a.id}"}},
+        ),
+        operator,
+    )
+    first = Bundle.model_validate(proposed.json()).entry[0].resource
+    assert first.status == "proposed" and first.id == f"proposed-{our_slots[0]['id']}"
+
+    ref = {"name": "appointment-reference", "valueReference": {"reference": f"Appointment/{first.id}"}}
+    patient = {"name": "patient", "valueReference": {"reference": f"Patient/{world.elder_a.id}"}}
+    held = fhir_post(client, "/fhir/Appointment/$hold", params(ref, patient), operator)
+    assert held.status_code == 200, held.text
+    pending = Bundle.model_validate(held.json()).entry[0].resource
+    assert pending.status == "pending" and pending.id.startswith("hold-")
+    hold_ref = {"name": "appointment-reference", "valueReference": {"reference": f"Appointment/{pending.id}"}}
+    booked = fhir_post(client, "/fhir/Appointment/$book", params(hold_ref, patient), operator)
+    assert booked.status_code == 200, booked.text
+    visit = Bundle.model_validate(booked.json()).entry[0].resource
+    assert visit.status == "booked" and visit.slot[0].reference == f"Slot/{our_slots[0]['id']}"
+
+    family = bearer(client, world.family_a.email)
+    listed = client.get("/fhir/Appointment", params={"patient": f"Patient/{world.elder_a.id}"},
+                        headers=family)
+    assert [e.resource.id for e in Bundle.model_validate(listed.json()).entry] == [visit.id]
+    cancel_ref = {"name": "appointment-reference", "valueReference": {"reference": f"Appointment/{visit.id}"}}
+    gone = fhir_post(client, "/fhir/Appointment/$cancel", params(cancel_ref), family)
+    assert Bundle.model_validate(gone.json()).entry[0].resource.status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [(None, 401), ("family_b", 404), ("doctor_a", 403), ("operator_b", 404), ("admin", 403)],
+)
+def test_who_may_book_through_fhir(
+    client: TestClient, world: World, our_slots: list[dict[str, Any]], who: str | None, status: int
+) -> None:
+    headers = bearer(client, world.user(who).email) if who else {}
+    body = params(
+        {"name": "appointment-reference",
+         "valueReference": {"reference": f"Appointment/proposed-{our_slots[0]['id']}"}},
+        {"name": "patient", "valueReference": {"reference": f"Patient/{world.elder_a.id}"}},
+    )
+    resp = fhir_post(client, "/fhir/Appointment/$book", body, headers)
+    assert resp.status_code == status, resp.text
+    OperationOutcome.model_validate(resp.json())
+    if who:
+        listed = client.get("/fhir/Appointment", params={"patient": f"Patient/{world.elder_a.id}"},
+                            headers=headers)
+        assert listed.status_code in (403, 404) or listed.json().get("total") == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/fhir/Slot/$find", "not json"),
+        ("/fhir/Slot/$find", {"resourceType": "Parameters", "parameter": [{"valueString": 1}]}),
+        ("/fhir/Appointment/$find", {"resourceType": "Patient"}),
+        ("/fhir/Appointment/$hold", {"resourceType": "Parameters"}),
+        ("/fhir/Appointment/$book", [1, 2]),
+        ("/fhir/Appointment/$cancel", {"resourceType": "Parameters", "parameter": [
+            {"name": "appointment-reference", "valueReference": {"reference": "Appointment/x²"}}]}),
+        ("/fhir/Appointment", {"resourceType": "Appointment", "status": "booked"}),
+        ("/fhir/Appointment", {"resourceType": "Appointment", "status": "nonsense",
+                               "participant": [{"status": "accepted"}]}),
+        ("/fhir/Slot/$find", {"resourceType": "Parameters", "parameter": [
+            {"name": "start", "valueDateTime": "2020-01-01"}]}),
+    ],
+)
+def test_bad_fhir_input_is_a_4xx_operation_outcome(
+    client: TestClient, world: World, path: str, body: Any
+) -> None:
+    headers = bearer(client, world.operator_a.email)
+    content = body if isinstance(body, str) else __import__("json").dumps(body)
+    resp = client.post(path, content=content, headers={**headers, "content-type": FHIR_JSON})
+    assert 400 <= resp.status_code < 500, resp.text
+    OperationOutcome.model_validate(resp.json())
+    for bad in ("/fhir/Appointment/abc", "/fhir/Appointment/99999999999999999999"):
+        got = client.get(bad, headers=headers)
+        assert got.status_code == 404
+        OperationOutcome.model_validate(got.json())
+    slots = client.get("/fhir/Slot", params={"start": "xx2020"}, headers=headers)
+    assert slots.status_code == 400
+
+
+@pytest.fixture
+def remote_server(tmp_path: Path) -> Iterator[tuple[LiveServer, World]]:
+    """Another Anxin server (its own database) whose clinic A we book through FHIR."""
+    with fresh_database(tmp_path / "remote") if False else fresh_database(tmp_path) as url:
+        database = Database(url)
+        upgrade(database.engine)
+        with database.session() as db:
+            world = make_world(db)
+        database.dispose()
+        server = LiveServer(db_url=url, data_dir=tmp_path / "remote-server")
+        server.start()
+        try:
+            yield server, world
+        finally:
+            server.stop()
+
+
+@pytest.mark.e2e
+def test_our_client_books_at_our_own_fhir_server(
+    client: TestClient, rt: Runtime, world: World, remote_server: tuple[LiveServer, World]
+) -> None:
+    server, remote = remote_server
+    admin = server.login(remote.admin.email, "correct horse battery")
+    gp = admin.post(
+        f"/api/clinics/{remote.clinic_a.id}/departments",
+        json={"code": "gp", "name_zh": "全科", "name_en": "GP"},
+    ).json()
+    for weekday in range(7):
+        made = admin.post(
+            f"/api/clinics/{remote.clinic_a.id}/opening-hours",
+            json={"doctor_id": remote.doctor_a.id, "department_id": gp["id"], "weekday": weekday,
+                  "start": "09:00", "end": "10:00", "slot_minutes": 30, "capacity": 1,
+                  "kinds": ["clinic"]},
+        )
+        assert made.status_code == 201, made.text
+    login = httpx.post(f"{server.url}/api/auth/login",
+                       json={"email": remote.operator_b.email, "password": "correct horse battery"})
+    token = login.json()["access_token"]
+    with rt.db.session() as db:
+        clinic = db.get(Clinic, world.clinic_b.id)
+        assert clinic is not None
+        clinic.fhir_base_url = f"{server.url}/fhir"
+        clinic.fhir_auth_header = f"Bearer {token}"
+        db.add(Department(clinic_id=clinic.id, code="gp", name_zh="全科", name_en="GP"))
+        doctor = db.get(User, world.doctor_b.id)
+        assert doctor is not None
+        doctor.fhir_practitioner = f"Practitioner/{remote.doctor_a.id}"
+    family = bearer(client, world.family_b.email)
+    slots = search(client, family, world.clinic_b.id)
+    assert slots.status_code == 200, slots.text
+    assert len(slots.json()) >= 20
+    made = book(client, family, slots.json()[0]["id"], world.elder_b.id, uuid.uuid4().hex)
+    assert made.status_code == 201, made.text
+    there = httpx.get(f"{server.url}/fhir/Appointment",
+                      params={"patient": f"Patient/{remote.elder_b.id}"},
+                      headers={"authorization": f"Bearer {token}"})
+    (entry,) = Bundle.model_validate(there.json()).entry
+    assert entry.resource.status == "booked"
+    gone = client.post(f"/api/appointments/{made.json()['id']}/cancel", json={}, headers=family)
+    assert gone.status_code == 200, gone.text
+    there = httpx.get(f"{server.url}/fhir/Appointment/{entry.resource.id}",
+                      headers={"authorization": f"Bearer {token}"})
+    assert FhirAppointment.model_validate(there.json()).status == "cancelled"
