@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -238,6 +239,40 @@ def _save(db: Session, admin: User, model: type[T], row: T | None, values: dict[
         detail=detail,
     )
     return row
+
+
+def set_clinic_fhir(
+    db: Session,
+    admin: User,
+    clinic: Clinic,
+    base_url: str | None,
+    auth_header: str | None,
+    given: set[str],
+) -> None:
+    """Point a clinic at its own FHIR R4 server (an http(s) URL; empty: back to our tables)
+    and set the Authorization header sent to it (printable ASCII, never shown back)."""
+    if "fhir_base_url" in given:
+        url = (base_url or "").strip()
+        if url:
+            parts = urlsplit(url)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.query
+                or parts.fragment
+                or parts.username
+                or any(c.isspace() for c in url)
+            ):
+                raise FieldProblem("fhir_base_url", "admin.error.fhir_url")
+        clinic.fhir_base_url = url.rstrip("/") or None
+        clinic.fhir_polled_at = None
+    if "fhir_auth_header" in given:
+        header = (auth_header or "").strip()
+        if header and not all(32 <= ord(c) < 127 for c in header):
+            raise FieldProblem("fhir_auth_header", "admin.error.fhir_header")
+        clinic.fhir_auth_header = header
+    record(db, "admin.clinic.fhir", None, user=admin, target=f"clinic:{clinic.id}")
+    db.flush()
 
 
 def set_active(db: Session, admin: User, row: Organisation, active: bool) -> None:

@@ -122,10 +122,15 @@ def update_clinic(clinic_id: RowId, body: ClinicUpdate, db: SessionDep, admin: A
     clinic = orgs.get(db, Clinic, clinic_id)
     fields = ("name", "address", "phone", "latitude", "longitude", "timezone")
     values = {k: getattr(clinic, k) for k in fields}
-    values.update(body.model_dump(include=body.model_fields_set - {"is_active"}))
+    fhir = {"fhir_base_url", "fhir_auth_header"}
+    values.update(body.model_dump(include=body.model_fields_set - {"is_active"} - fhir))
     if values["timezone"] is None:  # an explicit null keeps the zone
         values["timezone"] = clinic.timezone
     orgs.save_clinic(db, admin, clinic, **values)
+    if body.model_fields_set & fhir:
+        orgs.set_clinic_fhir(
+            db, admin, clinic, body.fhir_base_url, body.fhir_auth_header, body.model_fields_set
+        )
     if body.is_active is not None:
         orgs.set_active(db, admin, clinic, body.is_active)
     return clinic

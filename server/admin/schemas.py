@@ -68,6 +68,14 @@ class ClinicUpdate(BaseModel):
     longitude: float | None = None
     timezone: str | None = Field(default=None, max_length=64, description=ZONE_HELP)
     is_active: bool | None = None
+    fhir_base_url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="the clinic's own FHIR R4 server (http or https); empty: our own tables",
+    )
+    fhir_auth_header: str | None = Field(
+        default=None, max_length=1000, description="the Authorization header sent to it"
+    )
 
 
 class ClinicPublic(BaseModel):
@@ -82,6 +90,9 @@ class ClinicPublic(BaseModel):
     longitude: float | None
     timezone: str
     is_active: bool
+    fhir_base_url: str | None = None
+    # The auth header itself is never shown back: only whether one is set.
+    fhir_auth_set: bool = False
 
 
 class ServicePointCreate(BaseModel):

@@ -86,7 +86,9 @@ class ClinicSchedule(Protocol):
         """Book; (the visit, True), or (the first booking, False) for a retried key."""
         ...
 
-    def cancel(self, db: Session, lang: Lang, visit: Appointment, reason: str, now: datetime) -> bool:
+    def cancel(
+        self, db: Session, lang: Lang, visit: Appointment, reason: str, now: datetime
+    ) -> bool:
         """Cancel a booked visit; False if it was not booked any more."""
         ...
 
@@ -132,7 +134,9 @@ class LocalSchedule:
         """Book under the locks (see `server.appointments.booking.book`)."""
         return booking.book(db, booker, elder, slot_id, kind, key, now, hold_id)
 
-    def cancel(self, db: Session, lang: Lang, visit: Appointment, reason: str, now: datetime) -> bool:
+    def cancel(
+        self, db: Session, lang: Lang, visit: Appointment, reason: str, now: datetime
+    ) -> bool:
         """Cancel and free the place."""
         return booking.cancel(db, visit.id, reason, now)
 
@@ -202,6 +206,7 @@ class FhirSchedule(LocalSchedule):
         db.flush()
 
     def _mirror(self, db: Session, slot: FhirSlot, doctor_id: int, department_id: int) -> None:
+        assert slot.start is not None and slot.end is not None
         start = slot.start.astimezone(UTC)
         end = slot.end.astimezone(UTC)
         row = db.scalar(
@@ -286,7 +291,9 @@ class FhirSchedule(LocalSchedule):
         db.flush()
         return visit, True
 
-    def cancel(self, db: Session, lang: Lang, visit: Appointment, reason: str, now: datetime) -> bool:
+    def cancel(
+        self, db: Session, lang: Lang, visit: Appointment, reason: str, now: datetime
+    ) -> bool:
         """Cancel here, then at the clinic, in one transaction (a failure changes neither)."""
         changed = booking.cancel(db, visit.id, reason, now)
         if changed and visit.remote_id:

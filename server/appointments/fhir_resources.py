@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
@@ -99,7 +99,7 @@ def parse(data: Any, expected: str | None = None) -> Resource:
         raise InvalidResource(f"Appointment.status {str(status)[:40]!r} is not an R4 code")
     if kind == "Slot" and status not in SLOT_CODES:
         raise InvalidResource(f"Slot.status {str(status)[:40]!r} is not an R4 code")
-    return resource  # type: ignore[no-any-return]
+    return cast(Resource, resource)
 
 
 def _first_problem(err: Exception) -> str:
@@ -124,22 +124,28 @@ def slot_resource(
     free: bool,
 ) -> FhirSlot:
     """A Slot of ours (its service type the department code)."""
-    return FhirSlot(
-        id=str(slot_id),
-        schedule={"reference": f"Schedule/{schedule_id}"},
-        serviceType=[{"coding": [{"system": DEPARTMENT_SYSTEM, "code": department}]}],
-        status="free" if free else "busy",
-        start=start,
-        end=end,
+    return FhirSlot.model_validate(
+        {
+            "resourceType": "Slot",
+            "id": str(slot_id),
+            "schedule": {"reference": f"Schedule/{schedule_id}"},
+            "serviceType": [{"coding": [{"system": DEPARTMENT_SYSTEM, "code": department}]}],
+            "status": "free" if free else "busy",
+            "start": start,
+            "end": end,
+        }
     )
 
 
 def schedule_resource(schedule_id: str, practitioner: str, name: str) -> FhirSchedule:
     """A doctor's Schedule at a clinic (its actor the doctor's Practitioner reference)."""
-    return FhirSchedule(
-        id=schedule_id,
-        active=True,
-        actor=[{"reference": practitioner, "display": name}],
+    return FhirSchedule.model_validate(
+        {
+            "resourceType": "Schedule",
+            "id": schedule_id,
+            "active": True,
+            "actor": [{"reference": practitioner, "display": name}],
+        }
     )
 
 
@@ -191,19 +197,27 @@ def appointment_resource(
 
 def bundle(resources: Iterable[Resource], kind: str = "searchset") -> Bundle:
     """A Bundle of ``resources`` (a searchset counts its matches)."""
-    entries = [
-        {"resource": r, "search": {"mode": "match"}} if kind == "searchset" else {"resource": r}
+    entries: list[dict[str, Any]] = [
+        {"resource": resource_json(r), "search": {"mode": "match"}}
+        if kind == "searchset"
+        else {"resource": resource_json(r)}
         for r in resources
     ]
+    data: dict[str, Any] = {"resourceType": "Bundle", "type": kind}
+    if entries:
+        data["entry"] = entries
     if kind == "searchset":
-        return Bundle(type=kind, total=len(entries), entry=entries or None)
-    return Bundle(type=kind, entry=entries or None)
+        data["total"] = len(entries)
+    return Bundle.model_validate(data)
 
 
 def outcome(text: str, code: str = "invalid", severity: str = "error") -> OperationOutcome:
     """An OperationOutcome of one issue; ``text`` is safe to show to the caller."""
-    return OperationOutcome(
-        issue=[{"severity": severity, "code": code, "diagnostics": text[:1000]}]
+    return OperationOutcome.model_validate(
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": severity, "code": code, "diagnostics": text[:1000]}],
+        }
     )
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.parameters import Parameters
@@ -96,10 +97,21 @@ class FhirRoute(APIRoute):
         return handle
 
 
-router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
+class FhirJSONResponse(JSONResponse):
+    """The FHIR JSON media type (documented as such in the OpenAPI document)."""
+
+    media_type = FHIR_JSON
+
+
+router = APIRouter(
+    prefix="/fhir",
+    tags=["fhir"],
+    route_class=FhirRoute,
+    default_response_class=FhirJSONResponse,
+)
 FHIR_ANSWERS: dict[int | str, dict[str, Any]] = {
     status: {"description": "an OperationOutcome", "content": {FHIR_JSON: {}}}
-    for status in (400, 401, 403, 404, 409, 503)
+    for status in (400, 401, 403, 404, 409, 422, 503)
 }
 
 
@@ -200,8 +212,12 @@ async def find_slots(request: Request, user: CurrentUser, db: SessionDep) -> Res
     return fhir_response(
         bundle(
             slot_resource(
-                s.id, f"{s.clinic_id}-{s.doctor_id}", s.department_code, s.starts_at,
-                s.ends_at, True,
+                s.id,
+                f"{s.clinic_id}-{s.doctor_id}",
+                s.department_code,
+                s.starts_at,
+                s.ends_at,
+                True,
             )
             for s in found
         )
@@ -223,10 +239,7 @@ async def find_appointments(request: Request, user: CurrentUser, db: SessionDep)
     found, elder_id = _find(db, user, params)
     elder = db.get(Elder, elder_id) if elder_id else None
     return fhir_response(
-        bundle(
-            _proposed(s.id, s.starts_at, s.ends_at, s.doctor_id, elder)
-            for s in found
-        )
+        bundle(_proposed(s.id, s.starts_at, s.ends_at, s.doctor_id, elder) for s in found)
     )
 
 
@@ -276,8 +289,9 @@ def search_slots(request: Request, user: CurrentUser, db: SessionDep) -> Respons
         if doctor is None or s.doctor_id == doctor
     ]
     resources: list[Resource] = [
-        slot_resource(s.id, f"{s.clinic_id}-{s.doctor_id}", s.department_code, s.starts_at,
-                      s.ends_at, True)
+        slot_resource(
+            s.id, f"{s.clinic_id}-{s.doctor_id}", s.department_code, s.starts_at, s.ends_at, True
+        )
         for s in found
     ]
     if query.get("_include") == "Slot:schedule":
@@ -307,8 +321,9 @@ def _target(params: Parameters) -> tuple[FhirAppointment | None, str | None, int
     patients = _param(params, "patient")
     resource = None
     if resources:
-        resource = _resource(resource_json(resources[0].resource), "Appointment")
-        assert isinstance(resource, FhirAppointment)
+        found = _resource(resource_json(resources[0].resource), "Appointment")
+        assert isinstance(found, FhirAppointment)
+        resource = found
     ref = refs[0].valueReference.reference if refs and refs[0].valueReference else None
     patient = _patient_id(patients[0].valueReference) if patients else None
     if resource is None and ref is None:
@@ -316,8 +331,9 @@ def _target(params: Parameters) -> tuple[FhirAppointment | None, str | None, int
     return resource, ref, patient
 
 
-def _slot_and_patient(resource: FhirAppointment | None, ref: str | None, patient: int | None
-                      ) -> tuple[int, int, int | None]:
+def _slot_and_patient(
+    resource: FhirAppointment | None, ref: str | None, patient: int | None
+) -> tuple[int, int, int | None]:
     """(slot id, elder id, hold id)."""
     hold_id = None
     if resource is not None:
@@ -327,8 +343,12 @@ def _slot_and_patient(resource: FhirAppointment | None, ref: str | None, patient
         slot_id = _row_id(slots[0])
         if patient is None:
             actors = [p.actor for p in resource.participant or () if p.actor]
-            named = [a for a in actors if (a.reference or "").startswith("Patient/")
-                     or (a.identifier and a.identifier.system == ELDER_SYSTEM)]
+            named = [
+                a
+                for a in actors
+                if (a.reference or "").startswith("Patient/")
+                or (a.identifier and a.identifier.system == ELDER_SYSTEM)
+            ]
             patient = _patient_id(named[0] if named else None)
     else:
         assert ref is not None
@@ -389,8 +409,13 @@ async def hold(request: Request, user: CurrentUser, db: SessionDep) -> Response:
 
 
 def _book(
-    db: SessionDep, rt: RuntimeDep, user: User, slot_id: int, elder_id: int,
-    hold_id: int | None, key: str,
+    db: SessionDep,
+    rt: RuntimeDep,
+    user: User,
+    slot_id: int,
+    elder_id: int,
+    hold_id: int | None,
+    key: str,
 ) -> tuple[Appointment, bool]:
     elder, booker = booker_for(db, user, elder_id)
     if hold_id is not None:
@@ -424,7 +449,11 @@ async def book(request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeD
     return fhir_response(bundle([_booked(db, visit)]))
 
 
-@router.post("/Appointment", status_code=201, responses=FHIR_ANSWERS)
+@router.post(
+    "/Appointment",
+    status_code=201,
+    responses={200: {"description": "the first booking of this identifier"}, **FHIR_ANSWERS},
+)
 async def create(request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeDep) -> Response:
     """A booked Appointment naming a Slot and the Patient; with the identifier
     ``urn:anxin:booking`` a repeat returns the first (200), as a conditional create would."""
@@ -437,8 +466,9 @@ async def create(request: Request, user: CurrentUser, db: SessionDep, rt: Runtim
     return fhir_response(_booked(db, visit), 201 if created else 200)
 
 
-def _cancel(db: SessionDep, rt: RuntimeDep, user: User, appointment_id: int, reason: str
-            ) -> Appointment:
+def _cancel(
+    db: SessionDep, rt: RuntimeDep, user: User, appointment_id: int, reason: str
+) -> Appointment:
     visit = visit_for(db, user, appointment_id)
     if user.role not in (Role.FAMILY, Role.OPERATOR, Role.ADMIN, *CLINIC_ROLES):
         raise Forbidden("you cannot cancel visits")
@@ -446,7 +476,10 @@ def _cancel(db: SessionDep, rt: RuntimeDep, user: User, appointment_id: int, rea
     assert clinic is not None
     if schedule_for(clinic).cancel(db, user.lang, visit, reason, utcnow()):
         audit.record(
-            db, "appointment.cancelled", visit.elder_id, user=user,
+            db,
+            "appointment.cancelled",
+            visit.elder_id,
+            user=user,
             target=f"appointment:{visit.id}",
         )
         db.commit()

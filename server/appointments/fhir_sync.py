@@ -111,8 +111,10 @@ def _apply(
                 .execution_options(synchronize_session=False)
             )
             moved = True
-    if status is not None and status is not visit.status and visit.status is not (
-        AppointmentStatus.CANCELLED
+    if (
+        status is not None
+        and status is not visit.status
+        and visit.status is not (AppointmentStatus.CANCELLED)
     ):
         visit.status = status
         moved = True

@@ -57,6 +57,11 @@ class Clinic(Base):
     # The clinic's own lastUpdated of the newest change read back (the poll goes on from it).
     fhir_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def fhir_auth_set(self) -> bool:
+        """Whether an auth header for the clinic's FHIR server is set (it is never shown)."""
+        return bool(self.fhir_auth_header)
+
 
 class ServicePoint(Base):
     """A place that serves elders: a meal point or a care centre."""

@@ -239,7 +239,10 @@ def test_ihe_find_hold_book_cancel_and_search_on_our_clinics(
             {"name": "start", "valueDateTime": start},
             {"name": "end", "valueDateTime": end},
             {"name": "specialty", "valueCoding": {"code": "gp"}},
-            {"name": "practitioner", "valueReference": {"reference": f"Practitioner/{world.doctor_a.id}"}},
+            {
+                "name": "practitioner",
+                "valueReference": {"reference": f"Practitioner/{world.doctor_a.id}"},
+            },
         ),
         operator,
     )
@@ -259,23 +262,33 @@ def test_ihe_find_hold_book_cancel_and_search_on_our_clinics(
     first = Bundle.model_validate(proposed.json()).entry[0].resource
     assert first.status == "proposed" and first.id == f"proposed-{our_slots[0]['id']}"
 
-    ref = {"name": "appointment-reference", "valueReference": {"reference": f"Appointment/{first.id}"}}
+    ref = {
+        "name": "appointment-reference",
+        "valueReference": {"reference": f"Appointment/{first.id}"},
+    }
     patient = {"name": "patient", "valueReference": {"reference": f"Patient/{world.elder_a.id}"}}
     held = fhir_post(client, "/fhir/Appointment/$hold", params(ref, patient), operator)
     assert held.status_code == 200, held.text
     pending = Bundle.model_validate(held.json()).entry[0].resource
     assert pending.status == "pending" and pending.id.startswith("hold-")
-    hold_ref = {"name": "appointment-reference", "valueReference": {"reference": f"Appointment/{pending.id}"}}
+    hold_ref = {
+        "name": "appointment-reference",
+        "valueReference": {"reference": f"Appointment/{pending.id}"},
+    }
     booked = fhir_post(client, "/fhir/Appointment/$book", params(hold_ref, patient), operator)
     assert booked.status_code == 200, booked.text
     visit = Bundle.model_validate(booked.json()).entry[0].resource
     assert visit.status == "booked" and visit.slot[0].reference == f"Slot/{our_slots[0]['id']}"
 
     family = bearer(client, world.family_a.email)
-    listed = client.get("/fhir/Appointment", params={"patient": f"Patient/{world.elder_a.id}"},
-                        headers=family)
+    listed = client.get(
+        "/fhir/Appointment", params={"patient": f"Patient/{world.elder_a.id}"}, headers=family
+    )
     assert [e.resource.id for e in Bundle.model_validate(listed.json()).entry] == [visit.id]
-    cancel_ref = {"name": "appointment-reference", "valueReference": {"reference": f"Appointment/{visit.id}"}}
+    cancel_ref = {
+        "name": "appointment-reference",
+        "valueReference": {"reference": f"Appointment/{visit.id}"},
+    }
     gone = fhir_post(client, "/fhir/Appointment/$cancel", params(cancel_ref), family)
     assert Bundle.model_validate(gone.json()).entry[0].resource.status == "cancelled"
 
@@ -289,16 +302,19 @@ def test_who_may_book_through_fhir(
 ) -> None:
     headers = bearer(client, world.user(who).email) if who else {}
     body = params(
-        {"name": "appointment-reference",
-         "valueReference": {"reference": f"Appointment/proposed-{our_slots[0]['id']}"}},
+        {
+            "name": "appointment-reference",
+            "valueReference": {"reference": f"Appointment/proposed-{our_slots[0]['id']}"},
+        },
         {"name": "patient", "valueReference": {"reference": f"Patient/{world.elder_a.id}"}},
     )
     resp = fhir_post(client, "/fhir/Appointment/$book", body, headers)
     assert resp.status_code == status, resp.text
     OperationOutcome.model_validate(resp.json())
     if who:
-        listed = client.get("/fhir/Appointment", params={"patient": f"Patient/{world.elder_a.id}"},
-                            headers=headers)
+        listed = client.get(
+            "/fhir/Appointment", params={"patient": f"Patient/{world.elder_a.id}"}, headers=headers
+        )
         assert listed.status_code in (403, 404) or listed.json().get("total") == 0
 
 
@@ -310,13 +326,34 @@ def test_who_may_book_through_fhir(
         ("/fhir/Appointment/$find", {"resourceType": "Patient"}),
         ("/fhir/Appointment/$hold", {"resourceType": "Parameters"}),
         ("/fhir/Appointment/$book", [1, 2]),
-        ("/fhir/Appointment/$cancel", {"resourceType": "Parameters", "parameter": [
-            {"name": "appointment-reference", "valueReference": {"reference": "Appointment/x²"}}]}),
+        (
+            "/fhir/Appointment/$cancel",
+            {
+                "resourceType": "Parameters",
+                "parameter": [
+                    {
+                        "name": "appointment-reference",
+                        "valueReference": {"reference": "Appointment/x²"},
+                    }
+                ],
+            },
+        ),
         ("/fhir/Appointment", {"resourceType": "Appointment", "status": "booked"}),
-        ("/fhir/Appointment", {"resourceType": "Appointment", "status": "nonsense",
-                               "participant": [{"status": "accepted"}]}),
-        ("/fhir/Slot/$find", {"resourceType": "Parameters", "parameter": [
-            {"name": "start", "valueDateTime": "2020-01-01"}]}),
+        (
+            "/fhir/Appointment",
+            {
+                "resourceType": "Appointment",
+                "status": "nonsense",
+                "participant": [{"status": "accepted"}],
+            },
+        ),
+        (
+            "/fhir/Slot/$find",
+            {
+                "resourceType": "Parameters",
+                "parameter": [{"name": "start", "valueDateTime": "2020-01-01"}],
+            },
+        ),
     ],
 )
 def test_bad_fhir_input_is_a_4xx_operation_outcome(
@@ -365,13 +402,22 @@ def test_our_client_books_at_our_own_fhir_server(
     for weekday in range(7):
         made = admin.post(
             f"/api/clinics/{remote.clinic_a.id}/opening-hours",
-            json={"doctor_id": remote.doctor_a.id, "department_id": gp["id"], "weekday": weekday,
-                  "start": "09:00", "end": "10:00", "slot_minutes": 30, "capacity": 1,
-                  "kinds": ["clinic"]},
+            json={
+                "doctor_id": remote.doctor_a.id,
+                "department_id": gp["id"],
+                "weekday": weekday,
+                "start": "09:00",
+                "end": "10:00",
+                "slot_minutes": 30,
+                "capacity": 1,
+                "kinds": ["clinic"],
+            },
         )
         assert made.status_code == 201, made.text
-    login = httpx.post(f"{server.url}/api/auth/login",
-                       json={"email": remote.operator_b.email, "password": "correct horse battery"})
+    login = httpx.post(
+        f"{server.url}/api/auth/login",
+        json={"email": remote.operator_b.email, "password": "correct horse battery"},
+    )
     token = login.json()["access_token"]
     with rt.db.session() as db:
         clinic = db.get(Clinic, world.clinic_b.id)
@@ -388,13 +434,42 @@ def test_our_client_books_at_our_own_fhir_server(
     assert len(slots.json()) >= 20
     made = book(client, family, slots.json()[0]["id"], world.elder_b.id, uuid.uuid4().hex)
     assert made.status_code == 201, made.text
-    there = httpx.get(f"{server.url}/fhir/Appointment",
-                      params={"patient": f"Patient/{remote.elder_b.id}"},
-                      headers={"authorization": f"Bearer {token}"})
+    there = httpx.get(
+        f"{server.url}/fhir/Appointment",
+        params={"patient": f"Patient/{remote.elder_b.id}"},
+        headers={"authorization": f"Bearer {token}"},
+    )
     (entry,) = Bundle.model_validate(there.json()).entry
     assert entry.resource.status == "booked"
     gone = client.post(f"/api/appointments/{made.json()['id']}/cancel", json={}, headers=family)
     assert gone.status_code == 200, gone.text
-    there = httpx.get(f"{server.url}/fhir/Appointment/{entry.resource.id}",
-                      headers={"authorization": f"Bearer {token}"})
+    there = httpx.get(
+        f"{server.url}/fhir/Appointment/{entry.resource.id}",
+        headers={"authorization": f"Bearer {token}"},
+    )
     assert FhirAppointment.model_validate(there.json()).status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("admin", 200), ("doctor_b", 403), ("operator_b", 403), ("family_b", 403)]
+)
+def test_admin_points_a_clinic_at_its_fhir_server(
+    client: TestClient, rt: Runtime, world: World, who: str, status: int
+) -> None:
+    headers = bearer(client, world.user(who).email)
+    path = f"/api/admin/clinics/{world.clinic_b.id}"
+    body = {"fhir_base_url": "https://fhir.clinic-b.example/r4/", "fhir_auth_header": "Bearer x"}
+    resp = client.patch(path, json=body, headers=headers)
+    assert resp.status_code == status, resp.text
+    if status != 200:
+        return
+    assert resp.json()["fhir_base_url"] == "https://fhir.clinic-b.example/r4"
+    assert resp.json()["fhir_auth_set"] is True and "Bearer x" not in resp.text
+    for bad in ("ftp://x", "https://", "javascript:alert(1)", "https://a b", "http://u:p@h/"):
+        refused = client.patch(path, json={"fhir_base_url": bad}, headers=headers)
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["loc"][-1] == "fhir_base_url"
+    refused = client.patch(path, json={"fhir_auth_header": "Bearer \n x"}, headers=headers)
+    assert refused.status_code == 422
+    cleared = client.patch(path, json={"fhir_base_url": ""}, headers=headers)
+    assert cleared.json()["fhir_base_url"] is None

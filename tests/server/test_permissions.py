@@ -294,6 +294,17 @@ ANONYMOUS = [
     ("get", "/api/appointments"),
     ("get", "/api/appointments/1"),
     ("post", "/api/appointments/1/cancel"),
+    # FHIR (role matrix and OperationOutcome bodies: tests/server/test_appointments_fhir.py)
+    ("post", "/fhir/Slot/$find"),
+    ("get", "/fhir/Slot"),
+    ("post", "/fhir/Appointment/$find"),
+    ("post", "/fhir/Appointment/$hold"),
+    ("post", "/fhir/Appointment/$book"),
+    ("post", "/fhir/Appointment/$cancel"),
+    ("post", "/fhir/Appointment"),
+    ("get", "/fhir/Appointment"),
+    ("get", "/fhir/Appointment/1"),
+    ("put", "/fhir/Appointment/1"),
 ]
 OPEN = {
     "/healthz",

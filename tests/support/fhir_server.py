@@ -81,8 +81,9 @@ class FhirTestServer:
         self.schedules[sid] = Schedule(id=sid, active=True, actor=[{"reference": practitioner}])
         return sid
 
-    def add_slot(self, schedule_id: str, start: datetime, minutes: int = 20,
-                 service: str = "gp") -> str:
+    def add_slot(
+        self, schedule_id: str, start: datetime, minutes: int = 20, service: str = "gp"
+    ) -> str:
         """A free Slot; its id."""
         slot_id = f"slot{next(self._ids)}"
         self.slots[slot_id] = Slot(
@@ -117,8 +118,11 @@ class FhirTestServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
-        wait_until(lambda: self._server is not None and self._server.started, timeout=10,
-                   what="the FHIR test server")
+        wait_until(
+            lambda: self._server is not None and self._server.started,
+            timeout=10,
+            what="the FHIR test server",
+        )
         return self
 
     def stop(self) -> None:
@@ -145,9 +149,16 @@ class FhirTestServer:
         if self.mode == "garbage":
             return Response("<html>oops</html>", status_code=200, media_type="text/html")
         if self.mode == "invalid":
-            return Response(json.dumps({"resourceType": "Bundle", "type": "nonsense-x",
-                                        "entry": [{"resource": {"resourceType": "Slot"}}]}),
-                            media_type=FHIR_JSON)
+            return Response(
+                json.dumps(
+                    {
+                        "resourceType": "Bundle",
+                        "type": "nonsense-x",
+                        "entry": [{"resource": {"resourceType": "Slot"}}],
+                    }
+                ),
+                media_type=FHIR_JSON,
+            )
         if self.mode == "hang":
             self._released.wait(30)
         return None
@@ -178,12 +189,14 @@ class FhirTestServer:
                     return _problem(f"start: unsupported prefix in {value}")
             if actor := q.get("schedule.actor"):
                 found = [
-                    s for s in found
+                    s
+                    for s in found
                     if any(a.reference == actor for a in self._schedule_of(s).actor)
                 ]
             if service := q.get("service-type"):
                 found = [
-                    s for s in found
+                    s
+                    for s in found
                     if any(c.code == service for t in s.serviceType or () for c in t.coding or ())
                 ]
             entries: list[dict[str, Any]] = [
@@ -209,10 +222,14 @@ class FhirTestServer:
                 if condition.startswith("identifier="):
                     system, _, value = condition.removeprefix("identifier=").partition("|")
                     for existing in self.appointments.values():
-                        if any(i.system == system and i.value == value
-                               for i in existing.identifier or ()):
+                        if any(
+                            i.system == system and i.value == value
+                            for i in existing.identifier or ()
+                        ):
                             return _reply(existing, 200)
-                slot_ids = [(r.reference or "").removeprefix("Slot/") for r in appointment.slot or ()]
+                slot_ids = [
+                    (r.reference or "").removeprefix("Slot/") for r in appointment.slot or ()
+                ]
                 if not slot_ids or any(self.slots.get(s) is None for s in slot_ids):
                     return _problem("the Appointment must name a Slot of this clinic")
                 if any(self.slots[s].status != "free" for s in slot_ids):
