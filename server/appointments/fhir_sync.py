@@ -6,6 +6,12 @@ our place and e-mails the family; arrived, no-show, done) and its times (a move 
 family); every elder concerned gets the ``changed`` push. The mark moves to the newest
 ``meta.lastUpdated`` read, so a change is applied once. A clinic that does not answer is
 tried again at the next sweep (one WARNING line).
+
+A booking the clinic stored but whose answer never reached us (our side rolled back) carries
+our ``urn:anxin:booking`` identifier and has no visit here: once it is older than
+`ORPHAN_GRACE` (no booking of ours can still be in flight) it is cancelled at the clinic, so
+the place is not lost. The mark stays `ORPHAN_GRACE` behind, so such a booking is seen again
+until it is old enough; applying a change twice changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from server.appointments import booking
 from server.appointments.fhir_client import FhirClient, FhirRefused, FhirUnavailable
-from server.appointments.fhir_resources import FROM_FHIR
+from server.appointments.fhir_resources import BOOKING_SYSTEM, FROM_FHIR
 from server.appointments.notices import announce, family_of
 from server.models import Appointment, AppointmentStatus, Clinic, Elder, Slot, User, utcnow
 from server.notify import Email
@@ -32,6 +38,8 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 60.0
 # The first poll of a clinic looks this far back.
 FIRST_LOOK_BACK = timedelta(days=1)
+# Longer than any booking's call to the clinic (`fhir_client.TIMEOUT_SECONDS`) and commit.
+ORPHAN_GRACE = timedelta(minutes=2)
 
 
 def poll_clinics(rt: Runtime) -> str | None:
@@ -63,29 +71,59 @@ def poll_clinic(db: Session, clinic: Clinic) -> tuple[list[int], list[int]]:
     """Apply one clinic's changes (in ``db``'s transaction); (elders changed, e-mail ids)."""
     assert clinic.fhir_base_url
     since = clinic.fhir_polled_at or (utcnow() - FIRST_LOOK_BACK)
-    try:
-        with FhirClient(clinic.fhir_base_url, clinic.fhir_auth_header) as client:
-            found = client.changed_since(since)
-    except (FhirUnavailable, FhirRefused) as err:
-        log.warning("clinic %s: its changes cannot be read now: %s", clinic.id, err)
-        return [], []
+    now = utcnow()
     elders: list[int] = []
     mails: list[int] = []
     newest = since
-    for remote in found:
-        stamp = remote.meta.lastUpdated if remote.meta and remote.meta.lastUpdated else None
-        if stamp is not None:
-            newest = max(newest, stamp.astimezone(UTC))
-        visit = db.scalar(
-            select(Appointment).where(
-                Appointment.clinic_id == clinic.id, Appointment.remote_id == remote.id
-            )
-        )
-        if visit is not None and _apply(db, clinic, visit, remote, mails):
-            elders.append(visit.elder_id)
-    clinic.fhir_polled_at = newest
+    try:
+        with FhirClient(clinic.fhir_base_url, clinic.fhir_auth_header) as client:
+            found = client.changed_since(since)
+            for remote in found:
+                stamp = remote.meta.lastUpdated if remote.meta and remote.meta.lastUpdated else None
+                if stamp is not None:
+                    stamp = stamp.astimezone(UTC)
+                    newest = max(newest, stamp)
+                visit = db.scalar(
+                    select(Appointment).where(
+                        Appointment.clinic_id == clinic.id, Appointment.remote_id == remote.id
+                    )
+                )
+                if visit is not None:
+                    if _apply(db, clinic, visit, remote, mails):
+                        elders.append(visit.elder_id)
+                elif stamp is not None and stamp < now - ORPHAN_GRACE:
+                    _cancel_orphan(db, client, clinic, remote)
+    except (FhirUnavailable, FhirRefused) as err:
+        log.warning("clinic %s: its changes cannot be read now: %s", clinic.id, err)
+        return elders, mails
+    clinic.fhir_polled_at = max(since, min(newest, now - ORPHAN_GRACE))
     db.flush()
     return elders, mails
+
+
+def _cancel_orphan(
+    db: Session, client: FhirClient, clinic: Clinic, remote: FhirAppointment
+) -> None:
+    """Cancel at the clinic a booking of ours that never became a visit here."""
+    if str(remote.status) == "cancelled" or not remote.id:
+        return
+    ours = [
+        i.value
+        for i in remote.identifier or ()
+        if i.system == BOOKING_SYSTEM and i.value and ":" in i.value
+    ]
+    if not ours:
+        return  # not booked through Anxin: the clinic's own business
+    sender, _, key = ours[0].rpartition(":")
+    known = db.scalar(
+        select(Appointment.id).where(
+            Appointment.sender == sender, Appointment.idempotency_key == key
+        )
+    )
+    if known is not None:
+        return
+    client.cancel(remote.id, "not completed at Anxin")
+    log.info("clinic %s: cancelled booking %s that never completed here", clinic.id, remote.id)
 
 
 def _apply(

@@ -18,7 +18,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from sqlalchemy import func, select
 
-from server.appointments import fhir_client
+from server.appointments import fhir_client, fhir_sync
 from server.appointments.fhir_sync import poll_clinics
 from server.core.db import Database
 from server.migrate import upgrade
@@ -158,6 +158,30 @@ def test_a_booking_that_timed_out_is_retried_without_booking_twice(
     with rt.db.session() as db:
         visit = db.get(Appointment, retried.json()["id"])
         assert visit is not None and visit.remote_id == remote.id
+
+
+def test_a_booking_stored_at_the_clinic_but_never_completed_here_is_cancelled_there(
+    client: TestClient,
+    rt: Runtime,
+    world: World,
+    clinic_fhir: FhirTestServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    family = bearer(client, world.family_b.email)
+    slot = search(client, family, world.clinic_b.id).json()[0]
+    monkeypatch.setattr(fhir_client, "TIMEOUT_SECONDS", 0.5)
+    clinic_fhir.mode = "book_then_hang"
+    late = book(client, family, slot["id"], world.elder_b.id, uuid.uuid4().hex)
+    assert late.status_code == 503 and count(rt, Appointment) == 0
+    clinic_fhir.release()
+    clinic_fhir.mode = "ok"
+    (remote,) = clinic_fhir.appointments.values()
+    poll_clinics(rt)  # too fresh: a booking of ours may still be on its way
+    assert clinic_fhir.appointments[remote.id].status == "booked"
+    monkeypatch.setattr(fhir_sync, "ORPHAN_GRACE", timedelta(0))
+    poll_clinics(rt)
+    assert clinic_fhir.appointments[remote.id].status == "cancelled"  # the place is free again
+    assert count(rt, Appointment) == 0
 
 
 def test_the_clinics_own_changes_reach_our_visit_and_the_family(
