@@ -1,16 +1,25 @@
-"""What the appointments feature adds to the server: its JSON routes and the daily roll of
-the slots' window."""
+"""What the appointments feature adds to the server: its JSON routes, the family page's
+visits section, the booking pages (family and hotline), the clinic's pages, and the daily
+roll of the slots' window."""
 
 from __future__ import annotations
 
-from server.appointments import routes
+from server.appointments import clinic_pages, pages, routes, visit_routes
 from server.appointments.demo import seed_appointments
 from server.appointments.sweep import ROLL_SECONDS, roll_window
-from server.features import Feature, every
+from server.features import Feature, Section, every
 
 FEATURE = Feature(
     name="appointments",
-    routers=(routes.router,),
+    routers=(routes.router, visit_routes.router, pages.router, clinic_pages.router),
     sweeps=(every(ROLL_SECONDS, roll_window),),
+    sections=(
+        Section(
+            "family", pages.TEMPLATE, 30, pages.family_section, title="home.panel_appointments"
+        ),
+        Section("family", "appointments/_glance.html", 30, pages.family_glance, place="glance"),
+        Section("operator", "appointments/_operator.html", 30, pages.operator_section),
+        Section("doctor", "appointments/_doctor.html", 10, clinic_pages.doctor_section),
+    ),
     demo=(seed_appointments,),
 )
