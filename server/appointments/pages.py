@@ -11,6 +11,7 @@ back with the message. Times are shown in the elder's zone, named when the viewe
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -215,9 +216,8 @@ def _elder_choice(db: Session, user: User, q: str) -> list[Elder]:
     return list(db.scalars(query.limit(20)))
 
 
-def _walk(request: Request, db: Session, user: User) -> dict[str, Any]:
+def _walk(request: Request, db: Session, user: User, params: Mapping[str, str]) -> dict[str, Any]:
     """What the booking page shows for the choices made so far (the query string)."""
-    params = request.query_params
     lang = page_lang(request, user)
     now = utcnow()
     ctx: dict[str, Any] = {"q": " ".join(params.get("q", "").split())[:60], "step": "elder"}
@@ -279,10 +279,16 @@ def _query(ctx: dict[str, Any], **changes: Any) -> str:
 
 
 def book_page(
-    request: Request, db: Session, user: User, status: int = 200, error: str = ""
+    request: Request,
+    db: Session,
+    user: User,
+    status: int = 200,
+    error: str = "",
+    params: Mapping[str, str] | None = None,
 ) -> Response:
-    """The booking walk at its current step, with ``error`` (a lost time) shown on top."""
-    ctx = _walk(request, db, user)
+    """The booking walk at its current step (the query string, or ``params``), with
+    ``error`` (a lost time) shown on top."""
+    ctx = _walk(request, db, user, request.query_params if params is None else params)
     return render(
         request,
         "appointments/book.html",
@@ -306,10 +312,9 @@ def book_get(request: Request, user: BookerUser, db: SessionDep) -> Response:
 def _back_to_day(request: Request, db: Session, user: User, form: Any, err: AppError) -> Response:
     """The day's times again, with why the chosen one was lost."""
     db.rollback()
-    keep = {k: str(form.get(k, "")) for k in ("elder", "move", "department", "clinic", "day")}
-    request.scope["query_string"] = "&".join(f"{k}={v}" for k, v in keep.items() if v).encode()
+    keep = {k: str(form.get(k) or "") for k in ("elder", "move", "department", "clinic", "day")}
     status = 409 if isinstance(err, Conflict) else 422
-    return book_page(request, db, user, status=status, error=err.message)
+    return book_page(request, db, user, status=status, error=err.message, params=keep)
 
 
 @router.post("/appointments/book/hold")

@@ -25,6 +25,8 @@ MARKS: dict[AppointmentStatus, tuple[AppointmentStatus, ...]] = {
     AppointmentStatus.NO_SHOW: (AppointmentStatus.BOOKED,),
     AppointmentStatus.DONE: (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED),
 }
+# Arrived and no-show are marked on the visit's day, not days ahead by a slip of the hand.
+MARK_AHEAD = timedelta(hours=12)
 NO_SHOW_DAYS = 90  # the window of the no-show counts on the clinic's pages
 
 
@@ -69,7 +71,7 @@ def mark(
                 to=translate(lang, f"appointments.status.{status.value}"),
             )
         )
-    if status is not AppointmentStatus.DONE and visit.starts_at > now + timedelta(hours=12):
+    if status is not AppointmentStatus.DONE and visit.starts_at > now + MARK_AHEAD:
         raise Conflict(translate(lang, "appointments.too_early"))
     visit.status = status
     db.flush()
