@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from protocol import Role
+from server.appointments import visits as visits_module
 from server.appointments.schedule import materialise
 from server.models import (
     Appointment,
@@ -42,7 +43,9 @@ def gp(rt: Runtime, world: World) -> int:
     with rt.db.session() as db:
         clinic = db.get(Clinic, world.clinic_a.id)
         assert clinic is not None
-        dept = Department(clinic_id=clinic.id, code="gp", name_zh="全科", name_en="General practice")
+        dept = Department(
+            clinic_id=clinic.id, code="gp", name_zh="全科", name_en="General practice"
+        )
         db.add(dept)
         db.flush()
         for weekday in range(7):
@@ -309,7 +312,7 @@ def test_operator_finds_the_caller_and_books(
     assert world.family_a.email in emailed  # the operator is not family: the daughter is told
 
 
-def _book_today_or_soon(client: TestClient, rt: Runtime, world: World, kind: str) -> tuple[dict, Slot]:
+def _book_soonest(client: TestClient, rt: Runtime, world: World, kind: str) -> tuple[dict, Slot]:
     """A visit within the next 12 hours if there is a slot then, else the first one."""
     with rt.db.session() as db:
         slot = db.scalars(
@@ -330,11 +333,15 @@ def _book_today_or_soon(client: TestClient, rt: Runtime, world: World, kind: str
 
 
 def test_doctor_day_list_marks_arrived_and_no_show(
-    client: TestClient, rt: Runtime, world: World, gp: int, son: User, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    rt: Runtime,
+    world: World,
+    gp: int,
+    son: User,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from server.appointments import visits as visits_module
 
-    visit, slot = _book_today_or_soon(client, rt, world, "video")
+    visit, slot = _book_soonest(client, rt, world, "video")
     # The clinic marks on the visit's day: let the check see the visit as today's.
     monkeypatch.setattr(visits_module, "MARK_AHEAD", timedelta(days=3))
     day = slot.starts_at.astimezone(SHANGHAI).date()
@@ -359,7 +366,7 @@ def test_doctor_day_list_marks_arrived_and_no_show(
         f"/api/appointments/{visit['id']}/status", json={"status": "no_show"}, headers=headers
     )
     assert wrong.status_code == 409
-    other, _ = _book_today_or_soon(client, rt, world, "clinic")
+    other, _ = _book_soonest(client, rt, world, "clinic")
     done = client.post(
         f"/api/appointments/{other['id']}/status", json={"status": "no_show"}, headers=headers
     )
@@ -374,7 +381,7 @@ def test_doctor_day_list_marks_arrived_and_no_show(
 def test_marks_and_the_day_list_are_the_clinics_own(
     client: TestClient, rt: Runtime, world: World, gp: int
 ) -> None:
-    visit, slot = _book_today_or_soon(client, rt, world, "clinic")
+    visit, slot = _book_soonest(client, rt, world, "clinic")
     day = slot.starts_at.astimezone(SHANGHAI).date()
     login(client, world.doctor_b)
     assert f'id="visit-{visit["id"]}"' not in page(client, f"/clinic?day={day.isoformat()}")
