@@ -215,6 +215,7 @@ def hours_page(
         doctors=doctors,
         doctor_names={d.id: d.name for d in doctors},
         departments=[(d.id, department_name(d, lang)) for d in departments],
+        dept_names={d.id: department_name(d, lang) for d in departments},
         kinds=list(VisitKind),
         clock=clock,
         parse_kinds=parse_kinds,
