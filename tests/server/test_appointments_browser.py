@@ -175,7 +175,7 @@ def test_clinic_staff_close_a_day_and_the_family_is_emailed(clinic: Clinic) -> N
         set_value(staff, "closure-end", f"{day}T23:59")
         staff.find_element(By.ID, "closure-reason").send_keys("Staff training")
         submit(staff, "closure-add")
-        assert "1 booked elders" in staff.find_element(By.ID, "told").text
+        assert "told by e-mail: 1." in staff.find_element(By.ID, "told").text
         shoot(staff, "clinic-hours-closed")
     mails = clinic.mailbox.wait(1)
     mail = next(m for m in mails if m["To"] == world.family_a.email)
