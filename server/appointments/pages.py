@@ -441,6 +441,23 @@ def confirm_form(
     return RedirectResponse(f"/appointments/booked/{visit.id}", status_code=303)
 
 
+@router.post("/appointments/book/release")
+def release_form(request: Request, user: BookerForm, db: SessionDep, form: FormDep) -> Response:
+    """ "Choose another time" on the confirm page: let the held time go, back to the day."""
+    hold_id = form_row_id(form.get("hold"))
+    hold = _my_hold(db, user, hold_id) if hold_id is not None else None
+    if hold is None:
+        raise NotFound("no hold")
+    slot = db.get(Slot, hold.slot_id)
+    assert slot is not None
+    clinic = db.get(Clinic, slot.clinic_id)
+    dept = db.get(Department, slot.department_id)
+    back = _back_link(hold.elder_id, slot, clinic, dept, form_row_id(form.get("move")))
+    db.delete(hold)
+    db.commit()
+    return RedirectResponse(back, status_code=303)
+
+
 @router.get("/appointments/booked/{visit_id}")
 def booked_page(visit_id: RowId, request: Request, user: BookerUser, db: SessionDep) -> Response:
     """Booked: what, when and where, and the way home."""

@@ -25,6 +25,7 @@ from server.models import (
     OpeningHours,
     OutgoingMessage,
     Slot,
+    SlotHold,
     User,
     utcnow,
 )
@@ -153,6 +154,21 @@ def test_family_books_on_pages_and_the_other_family_member_is_emailed(
     confirm_at = walk_and_hold(client, world.elder_a.id, slot)
     confirm = page(client, confirm_at)
     assert "kept for you until" in confirm and "Book this visit" in confirm
+    hold = re.search(r'name="hold" value="(\d+)"', confirm)
+    assert hold
+    # "Choose another time" lets the time go; choosing it again holds it again.
+    back = client.post(
+        "/appointments/book/release",
+        data={"csrf": csrf(confirm), "hold": hold[1]},
+        follow_redirects=False,
+    )
+    assert (
+        back.status_code == 303
+        and f"day={slot.starts_at.astimezone(SHANGHAI).date()}" in (back.headers["location"])
+    )
+    with rt.db.session() as db:
+        assert db.get(SlotHold, int(hold[1])) is None
+    confirm = page(client, walk_and_hold(client, world.elder_a.id, slot))
     hold = re.search(r'name="hold" value="(\d+)"', confirm)
     assert hold
     resp = client.post(
