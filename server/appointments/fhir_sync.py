@@ -158,7 +158,7 @@ def _apply(
         moved = True
     if moved:
         db.flush()
-        mails.extend(_mail(db, clinic, visit, "moved"))
+        mails.extend(_mail(db, clinic, visit, "clinic_moved"))
     return moved
 
 

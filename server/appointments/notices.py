@@ -17,18 +17,35 @@ from protocol import Role, Topic
 from server.models import Appointment, CareLink, Clinic, Elder, User
 from server.notify import Email
 from server.outgoing import queue_email
-from server.push import notify_elder
+from server.push import notify_elder, push_change
 from server.web.i18n import translate
 from server.web.when import FORMATS, local, zone_name_words
 from server.ws.hub import Hub
 
 
-def announce(db: Session, hub: Hub, elder_ids: Iterable[int], action: str) -> None:
-    """Push ``changed`` about these elders' visits to their pages (after the commit)."""
-    for elder_id in sorted(set(elder_ids)):
+def announce(
+    db: Session, hub: Hub, elder_ids: Iterable[int], action: str, clinic_ids: Iterable[int] = ()
+) -> None:
+    """Push ``changed`` about these elders' visits to their pages (after the commit), and to
+    the pages of the doctors and staff of ``clinic_ids`` (their day lists)."""
+    elders = sorted(set(elder_ids))
+    for elder_id in elders:
         elder = db.get(Elder, elder_id)
         if elder is not None:
             notify_elder(db, hub, elder, Topic.APPOINTMENT, {"action": action})
+    clinics = set(clinic_ids)
+    if clinics and elders:
+        staff = set(
+            db.scalars(
+                select(User.id).where(
+                    User.clinic_id.in_(clinics),
+                    User.role.in_((Role.DOCTOR, Role.CLINIC_STAFF)),
+                    User.is_active.is_(True),
+                )
+            )
+        )
+        for elder_id in elders:
+            hub.push(push_change(hub, Topic.APPOINTMENT, elder_id, {"action": action}, staff))
 
 
 def family_of(db: Session, elder_id: int) -> list[User]:

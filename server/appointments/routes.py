@@ -32,6 +32,7 @@ from server.appointments.clinic_schedule import (
     schedule_for,
 )
 from server.appointments.errors import OutsideWindow
+from server.appointments.mail import queue_change_emails
 from server.appointments.notices import announce
 from server.appointments.schedule import WINDOW_DAYS, clinic_zone, parse_kinds
 from server.appointments.schemas import (
@@ -244,7 +245,7 @@ def create_closure(
     closed = add_closure(db, user, clinic, body, utcnow())
     db.commit()
     deliver(rt, closed.mail_ids)  # a failed send stays queued; the outgoing sweep retries it
-    announce(db, rt.hub, (v.elder_id for v in closed.cancelled), "cancelled")
+    announce(db, rt.hub, (v.elder_id for v in closed.cancelled), "cancelled", [clinic.id])
     return _closure_public(closed.closure, len(closed.cancelled))
 
 
@@ -349,8 +350,10 @@ def create_appointment(
         response.status_code = 200
         return _visit_public(visit)
     audit.record(db, "appointment.booked", elder.id, user=user, target=f"appointment:{visit.id}")
+    mails = queue_change_emails(db, "booked", visit, rt.settings.public_base_url, user.id)
     db.commit()
-    announce(db, rt.hub, [elder.id], "booked")
+    deliver(rt, mails)
+    announce(db, rt.hub, [elder.id], "booked", [visit.clinic_id])
     return _visit_public(visit)
 
 
@@ -416,13 +419,17 @@ def cancel_appointment(
     visit = visit_for(db, user, appointment_id)
     if user.role not in (Role.FAMILY, Role.OPERATOR, Role.ADMIN, *CLINIC_ROLES):
         raise Forbidden("you cannot cancel visits")
+    reason = body.reason if body else ""
     schedule = _schedule_of(db, visit.clinic_id)
-    changed = schedule.cancel(db, user.lang, visit, body.reason if body else "", utcnow())
+    changed = schedule.cancel(db, user.lang, visit, reason, utcnow())
     if changed:
         audit.record(
             db, "appointment.cancelled", visit.elder_id, user=user, target=f"appointment:{visit.id}"
         )
+        base = rt.settings.public_base_url
+        mails = queue_change_emails(db, "cancelled", visit, base, user.id, reason=reason)
         db.commit()
-        announce(db, rt.hub, [visit.elder_id], "cancelled")
+        deliver(rt, mails)
+        announce(db, rt.hub, [visit.elder_id], "cancelled", [visit.clinic_id])
     db.refresh(visit)
     return _visit_public(visit)

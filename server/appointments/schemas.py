@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -192,3 +192,18 @@ class AppointmentPublic(BaseModel):
     created_at: datetime
     cancelled_at: datetime | None
     cancel_reason: str
+
+
+class AppointmentMove(_In):
+    """Move a visit to another slot: booked there, then the old one cancelled, or neither."""
+
+    slot_id: RowId
+    kind: VisitKind | None = None  # default: the old visit's kind
+    idempotency_key: IdempotencyKey
+    hold_id: RowId | None = None
+
+
+class AppointmentMark(_In):
+    """What the clinic marks a visit as."""
+
+    status: Literal[AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW, AppointmentStatus.DONE]

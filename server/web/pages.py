@@ -33,7 +33,7 @@ HOME = {
     Role.OPERATOR: "/operator",
     Role.ADMIN: "/admin",
     # Staff of features still to come: their account page until their pages exist.
-    Role.CLINIC_STAFF: "/account",
+    Role.CLINIC_STAFF: "/clinic",
     Role.MEAL_STAFF: "/account",
     Role.SERVICE_WORKER: "/account",
 }

@@ -13,9 +13,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -23,12 +24,25 @@ from fastapi.routing import APIRoute
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from protocol import CallKind
+from server.appointments.schedule import materialise
 from server.core.db import Database
 from server.links import LinkPurpose, issue_link
 from server.migrate import upgrade
-from server.models import Call, CallStatus, ServicePoint, ServicePointKind, utcnow
+from server.models import (
+    Call,
+    CallStatus,
+    Clinic,
+    Department,
+    OpeningHours,
+    ServicePoint,
+    ServicePointKind,
+    Slot,
+    utcnow,
+)
 from server.models.calls import CallEndReason
 from server.runtime import Runtime
 from tests.server.routes import api_operations
@@ -44,6 +58,7 @@ from tests.support.world import PASSWORD, World, make_device, make_world
 pytestmark = pytest.mark.e2e
 
 SHOTS = Path("/tmp/shots/wt-a11y")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET = "accessibility-test-secret-key-0123456789"
 VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 900)}
 SIZES = {**VIEWPORTS, "small": (320, 640)}
@@ -103,6 +118,15 @@ PAGES = (
     Page("/admin/staff/new", "admin"),
     Page("/admin/staff/{user_id}", "admin", "/admin/staff/{doctor_a}"),
     Page("/admin/audit", "admin"),
+    Page(
+        "/appointments/book",
+        "family_a",
+        "/appointments/book?elder={elder_a}&department=gp&clinic={clinic_a}&day={free_day}",
+    ),
+    Page("/appointments/book/confirm/{hold_id}", "family_a", "/appointments/book/confirm/{hold}"),
+    Page("/appointments/booked/{visit_id}", "family_a", "/appointments/booked/{visit}"),
+    Page("/clinic", "doctor_a", "/clinic?day={visit_day}"),
+    Page("/clinic/hours", "doctor_a"),
     # Not a route of its own: the page every refusal shows.
     Page("(error page)", "family_a", "/family/call/{elder_b}"),
 )
@@ -236,6 +260,7 @@ def seed(site: Site) -> Site:
         db.add(point)
         db.flush()
         point_id = point.id
+        slot_ids = add_clinic_week(db, world)
         db.expunge_all()
     database.dispose()
     server = site.server
@@ -247,6 +272,21 @@ def seed(site: Site) -> Site:
         }
         resp = api.post(f"/api/elders/{world.elder_a.id}/medication-plans", json=plan)
         assert resp.status_code == 201, resp.text
+        visit = api.post(
+            "/api/appointments",
+            json={
+                "slot_id": slot_ids[0],
+                "elder_id": world.elder_a.id,
+                "kind": "video",
+                "idempotency_key": "a11y-1",
+            },
+        )
+        assert visit.status_code == 201, visit.text
+        hold = api.post(
+            "/api/appointments/holds", json={"slot_id": slot_ids[1], "elder_id": world.elder_a.id}
+        )
+        assert hold.status_code == 201, hold.text
+    visit_day = datetime.fromisoformat(visit.json()["starts_at"]).astimezone(SHANGHAI).date()
     resp = httpx.post(
         f"{server.url}/api/box/sensor-events",
         json={"key": "fall-a11y-0001", "kind": "fall"},
@@ -263,8 +303,46 @@ def seed(site: Site) -> Site:
         "point": point_id,
         "reset_token": reset_token,
         "invite_token": invite_token,
+        "hold": hold.json()["id"],
+        "visit": visit.json()["id"],
+        "visit_day": visit_day.isoformat(),
+        "free_day": visit_day.isoformat(),
     }
     return site
+
+
+def add_clinic_week(db: Session, world: World) -> list[int]:
+    """Clinic A's general practice every day, 09:00–11:00 and 14:00–15:00 (clinic or video);
+    the ids of two free slots two days on."""
+    clinic = db.get(Clinic, world.clinic_a.id)
+    assert clinic is not None
+    dept = Department(clinic_id=clinic.id, code="gp", name_zh="全科", name_en="General practice")
+    db.add(dept)
+    db.flush()
+    for weekday in range(7):
+        for start, end in ((9 * 60, 11 * 60), (14 * 60, 15 * 60)):
+            hours = OpeningHours(
+                clinic_id=clinic.id,
+                doctor_id=world.doctor_a.id,
+                department_id=dept.id,
+                weekday=weekday,
+                start_minute=start,
+                end_minute=end,
+                slot_minutes=30,
+                capacity=1,
+                kinds="clinic,video",
+            )
+            db.add(hours)
+            db.flush()
+            materialise(db, hours, clinic, utcnow())
+    return list(
+        db.scalars(
+            select(Slot.id)
+            .where(Slot.starts_at > utcnow() + timedelta(days=2))
+            .order_by(Slot.starts_at)
+            .limit(2)
+        )
+    )
 
 
 def page_routes(rt: Runtime) -> set[str]:

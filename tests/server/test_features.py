@@ -19,6 +19,7 @@ def test_every_feature_handler_is_in_the_runtime_tables(rt: Runtime) -> None:
     family = [s for s in rt.wiring.sections if s.page == "family"]
     assert [s.template for s in family if s.place == "main"] == [
         "reminders/_family.html",
+        "appointments/_family.html",
         "calls/_family.html",
         "sos/_board.html",
     ]
@@ -27,7 +28,10 @@ def test_every_feature_handler_is_in_the_runtime_tables(rt: Runtime) -> None:
         "reminders/_urgent.html",
         "calls/_urgent.html",
     ]
-    assert [s.template for s in family if s.place == "glance"] == ["reminders/_glance.html"]
+    assert [s.template for s in family if s.place == "glance"] == [
+        "reminders/_glance.html",
+        "appointments/_glance.html",
+    ]
 
 
 def test_two_features_handling_one_message_type_refuse_to_start(rt: Runtime) -> None:

@@ -110,7 +110,7 @@ def _send(client: TestClient, slot: IdSlot, value: int, csrf: str, valid_id: int
 ADMIN_PATHS = ("/admin", "/api/admin", "/elders", "/api/elders/import", "/api/elders/export")
 ADMIN_OPS = {("POST", "/api/elders")}
 # The doctor's pages (the clinic's elders and their records): probed as a doctor.
-DOCTOR_PATHS = ("/doctor",)
+DOCTOR_PATHS = ("/doctor", "/clinic")
 
 
 def _identity(client: TestClient, email: str) -> tuple[str, dict[str, str], str]:

@@ -170,6 +170,8 @@ PAGES = {
     "/family": {"family_a", "family_b"},
     "/doctor": {"doctor_a", "doctor_b"},
     "/operator": {"operator_a", "operator_b", "admin"},
+    # booking a clinic visit: the family for their elders, operators for the area's (hotline)
+    "/appointments/book": {"family_a", "family_b", "operator_a", "operator_b"},
     # administration (role tests of every admin page and route: tests/server/test_admin_roles.py)
     "/admin": {"admin"},
     "/admin/areas": {"admin"},
@@ -305,6 +307,8 @@ ANONYMOUS = [
     ("get", "/fhir/Appointment"),
     ("get", "/fhir/Appointment/1"),
     ("put", "/fhir/Appointment/1"),
+    ("post", "/api/appointments/1/move"),
+    ("post", "/api/appointments/1/status"),
 ]
 OPEN = {
     "/healthz",
@@ -386,7 +390,8 @@ def test_staff_of_coming_features_see_no_elder_and_no_administration(
     assert not (alerts.get("alerts") if isinstance(alerts, dict) else alerts), alerts
     form = {"email": email, "password": "correct horse battery"}
     landed = client.post("/login", data=form, follow_redirects=False)
-    assert landed.headers["location"] == "/account"
+    # Clinic staff have their clinic's day list (appointments); the others their account.
+    assert landed.headers["location"] == ("/clinic" if role is Role.CLINIC_STAFF else "/account")
     assert client.get("/account", headers={"accept": "text/html"}).status_code == 200
     for page in ("/family", "/doctor", "/operator", "/admin", "/elders", "/elders/import"):
         resp = client.get(page, headers={"accept": "text/html"}, follow_redirects=False)
