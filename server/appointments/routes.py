@@ -42,6 +42,8 @@ from server.appointments.schemas import (
     HoursPublic,
     HoursUpdate,
     SlotPublic,
+    TravelPublic,
+    TravelUpdate,
     clock,
 )
 from server.appointments.search import SEARCH_DEFAULT, SEARCH_LIMIT, free_slots
@@ -55,6 +57,7 @@ from server.appointments.timetable import (
     remove_closure,
     remove_hours,
 )
+from server.appointments.tv import push_visits
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.ids import RowId
 from server.models import (
@@ -406,3 +409,21 @@ def cancel_appointment(
         announce(db, rt.hub, [visit.elder_id], "cancelled")
     db.refresh(visit)
     return _visit_public(visit)
+
+
+@router.patch(
+    "/elders/{elder_id}/visit-travel",
+    response_model=TravelPublic,
+    responses=answers(400, 401, 403, 404, 422),
+)
+def set_visit_travel(
+    elder_id: RowId, body: TravelUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> TravelPublic:
+    """Set how long the elder needs to reach their clinic (family, the area's operators): the
+    TV says "leave by" that long before a clinic visit."""
+    elder, _booker = booker_for(db, user, elder_id)
+    elder.visit_travel_minutes = body.minutes
+    audit.record(db, "elder.visit_travel_set", elder.id, user=user, detail=str(body.minutes))
+    db.commit()
+    push_visits(db, rt.hub, elder.id)
+    return TravelPublic(elder_id=elder.id, minutes=elder.visit_travel_minutes)

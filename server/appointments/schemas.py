@@ -192,3 +192,17 @@ class AppointmentPublic(BaseModel):
     created_at: datetime
     cancelled_at: datetime | None
     cancel_reason: str
+
+
+class TravelUpdate(_In):
+    """The minutes the elder needs to reach their clinic (None: not set; the TV then reminds
+    one hour before a visit)."""
+
+    minutes: Annotated[int, Field(ge=0, le=240)] | None
+
+
+class TravelPublic(BaseModel):
+    """The elder's travel time to their clinic."""
+
+    elder_id: int
+    minutes: int | None
