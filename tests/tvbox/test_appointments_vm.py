@@ -186,7 +186,8 @@ def test_the_tile_opens_the_visits_each_read_aloud(
     ]
     said = speaker.last
     assert (
-        "1: tomorrow, Tuesday 8 December at 10:00 in the morning, General practice at Riverside Clinic, with Dr. Wang."
+        "1: tomorrow, Tuesday 8 December at 10:00 in the morning, "
+        "General practice at Riverside Clinic, with Dr. Wang."
         in said
     )
     assert "2: Thursday 10 December at 10:00 in the morning, video visit with Dr. Wang" in said
