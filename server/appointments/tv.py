@@ -66,8 +66,12 @@ def box_visits(db: Session, elder_id: int, now: datetime | None = None) -> Appoi
     )
 
 
-def visits_on_connect(db: Session, elder_id: int) -> Appointments:
-    """A box that connects gets the elder's visits (its state on connect)."""
+def visits_on_connect(db: Session, elder_id: int) -> Appointments | None:
+    """A box that connects gets the elder's visits (its state on connect); nothing for an
+    elder never booked (the box can then hold no stale visit either)."""
+    ever = db.scalar(select(Appointment.id).where(Appointment.elder_id == elder_id).limit(1))
+    if ever is None:
+        return None
     return box_visits(db, elder_id)
 
 
