@@ -219,7 +219,7 @@ class AppointmentsController(Controller):
                 body = self.message or text(lang, "appt.booking")
                 return PageView(text(lang, "appt.confirm_title"), body, (), "")
             when, what = self._held_words()
-            body = self.message or text(lang, "appt.confirm_body", when=when, what=what)
+            body = self.message or text(lang, "appt.confirm_body", when=_capital(when), what=what)
             return PageView(
                 text(lang, "appt.confirm_title"), body, (), text(lang, "appt.confirm_hint")
             )
@@ -228,7 +228,7 @@ class AppointmentsController(Controller):
             body = (
                 ""
                 if visit is None
-                else f"{self._when(visit)}\n{what_words(lang, visit, visit.place)}"
+                else f"{_capital(self._when(visit))}\n{what_words(lang, visit, visit.place)}"
             )
             labels = [text(lang, "appt.cancel_keep"), text(lang, "appt.cancel_yes")]
             return PageView(
@@ -700,6 +700,11 @@ class AppointmentsController(Controller):
             return
         if message.id == self.waiting:  # the link went before it left
             self._say_offline(APPOINTMENTS, "appt.no_connection")
+
+
+def _capital(words: str) -> str:
+    """A line starting with a capital on screen ("Tomorrow, …"); Chinese is unchanged."""
+    return words[:1].upper() + words[1:]
 
 
 def build(host: FeatureHost) -> tuple[Controller, ...]:
