@@ -293,6 +293,19 @@ class AppointmentsController(Controller):
             spoken = f"{text(lang, 'appt.offline_note')} {spoken}"
         return spoken
 
+    def snapshot(self) -> dict[str, Any]:
+        """The visits and the screen's words, for `/state` (tests and the local API)."""
+        page = self.page(self.ctx.screen) if self.ctx.screen in self.screens else None
+        return {
+            "visits": [v.id for v in self.visits],
+            "cancelling": sorted(self.cancelling),
+            "travel_minutes": self.travel_minutes,
+            "waiting": self.waiting is not None or self.booking,
+            "title": page.title if page else None,
+            "body": page.body if page else None,
+            "choices": [c.label for c in page.choices] if page else [],
+        }
+
     # -- the list and cancelling ----------------------------------------------------
 
     def open(self) -> None:
