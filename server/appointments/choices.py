@@ -34,11 +34,12 @@ NOON = 12
 
 
 def _distance_km(elder: Elder, clinic: Clinic) -> float | None:
-    if None in (elder.latitude, elder.longitude, clinic.latitude, clinic.longitude):
+    points = (elder.latitude, elder.longitude, clinic.latitude, clinic.longitude)
+    if elder.latitude is None or elder.longitude is None:
         return None
-    lat1, lon1, lat2, lon2 = map(
-        math.radians, (elder.latitude, elder.longitude, clinic.latitude, clinic.longitude)
-    )
+    if clinic.latitude is None or clinic.longitude is None:
+        return None
+    lat1, lon1, lat2, lon2 = (math.radians(p or 0.0) for p in points)
     a = (
         math.sin((lat2 - lat1) / 2) ** 2
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
@@ -47,13 +48,13 @@ def _distance_km(elder: Elder, clinic: Clinic) -> float | None:
 
 
 def _departments(db: Session, elder: Elder) -> list[ApptOption]:
-    usual = dict(
+    usual: dict[str, int] = dict(
         db.execute(
             select(Department.code, func.count(Appointment.id))
             .join(Appointment, Appointment.department_id == Department.id)
             .where(Appointment.elder_id == elder.id)
             .group_by(Department.code)
-        ).all()
+        ).tuples()
     )
     names: dict[str, str] = {}
     for row in db.scalars(

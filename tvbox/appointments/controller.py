@@ -423,7 +423,7 @@ class AppointmentsController(Controller):
             department=self._key(Step.DEPARTMENTS),
             clinic_id=int(self._key(Step.CLINICS) or 0) or None,
             day=self.chosen[Step.DAYS].day if Step.DAYS in self.chosen else None,
-            part=DayPart(self._key(Step.PART)) if Step.PART in self.chosen else None,
+            part=DayPart(self.chosen[Step.PART].key) if Step.PART in self.chosen else None,
         )
         self.waiting = request.id
         self.ctx.show(BOOK, None)
@@ -633,9 +633,12 @@ class AppointmentsController(Controller):
                 return
             delay = min((at - now).total_seconds(), WAKE_AT_MOST)
         try:
-            self._wake = self.ctx.clock.call_later(max(delay, 0.0), self.check_visit_reminders)
+            self._wake = self.ctx.clock.call_later(max(delay, 0.0), self._wake_up)
         except RuntimeError:
             log.debug("no event loop yet: visit reminders wait for the next change")
+
+    def _wake_up(self) -> None:
+        self.check_visit_reminders()
 
     def check_visit_reminders(self) -> bool:
         """Show a visit reminder due now (the clock calls this); True if one appeared."""
@@ -659,7 +662,7 @@ class AppointmentsController(Controller):
         if found and busy:
             # Covering a call, an SOS or a medicine reminder: look again in a minute.
             try:
-                self._wake = self.ctx.clock.call_later(60.0, self.check_visit_reminders)
+                self._wake = self.ctx.clock.call_later(60.0, self._wake_up)
             except RuntimeError:
                 pass
             return shown
