@@ -54,7 +54,9 @@ def _departments(db: Session, elder: Elder) -> list[ApptOption]:
             .join(Appointment, Appointment.department_id == Department.id)
             .where(Appointment.elder_id == elder.id)
             .group_by(Department.code)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     names: dict[str, str] = {}
     for row in db.scalars(
