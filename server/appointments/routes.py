@@ -44,6 +44,7 @@ from server.appointments.schemas import (
     SlotPublic,
     TravelPublic,
     TravelUpdate,
+    VideoCallPublic,
     clock,
 )
 from server.appointments.search import SEARCH_DEFAULT, SEARCH_LIMIT, free_slots
@@ -58,10 +59,12 @@ from server.appointments.timetable import (
     remove_hours,
 )
 from server.appointments.tv import push_visits
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.calls import signaling, store
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.ids import RowId
 from server.models import (
     Appointment,
+    AppointmentStatus,
     Clinic,
     Closure,
     Department,
@@ -427,3 +430,29 @@ def set_visit_travel(
     db.commit()
     push_visits(db, rt.hub, elder.id)
     return TravelPublic(elder_id=elder.id, minutes=elder.visit_travel_minutes)
+
+
+@router.post(
+    "/appointments/{appointment_id}/video-call",
+    response_model=VideoCallPublic,
+    status_code=201,
+    responses=answers(401, 403, 404, 409, 422),
+)
+def ring_video_visit(
+    appointment_id: RowId, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> VideoCallPublic:
+    """The visit's doctor opens a booked video visit: the elder's TV rings and says the doctor
+    is ready; unanswered, the call ends after the ring timeout and the doctor may ring again."""
+    visit = visit_for(db, user, appointment_id)
+    if user.role is not Role.DOCTOR or visit.doctor_id != user.id:
+        raise Forbidden("only the visit's doctor starts a video visit")
+    if visit.kind is not VisitKind.VIDEO:
+        raise Conflict("this is not a video visit")
+    if visit.status is not AppointmentStatus.BOOKED or visit.ends_at <= utcnow():
+        raise Conflict("this visit is not booked any more")
+    sends = store.ring_video_visit(
+        rt.db, rt.hub.device_connected, user.id, visit.elder_id, visit.id
+    )
+    assert sends.call_id is not None
+    rt.hub.push(signaling.ring(rt, sends))
+    return VideoCallPublic(appointment_id=visit.id, call_id=sends.call_id, status="ringing")

@@ -206,3 +206,12 @@ class TravelPublic(BaseModel):
 
     elder_id: int
     minutes: int | None
+
+
+class VideoCallPublic(BaseModel):
+    """The call ringing the elder's TV for a video visit (``GET /api/calls/{call_id}`` then
+    says whether it was answered)."""
+
+    appointment_id: int
+    call_id: int
+    status: str

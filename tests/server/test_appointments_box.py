@@ -25,6 +25,9 @@ from protocol import (
     ApptOptionsRequest,
     ApptRefused,
     BookingStep,
+    CallDecline,
+    CallKind,
+    CallRinging,
     ClientKind,
     DayPart,
     Error,
@@ -38,6 +41,7 @@ from server.models import Appointment, AuditEntry, Elder, Slot
 from server.runtime import Runtime
 from tests.server.test_appointments_api import ROLES, Timetable, book, slots, table
 from tests.server.test_box_socket import pair_box, recv, send
+from tests.support.waiting import wait_until
 from tests.support.world import World
 
 __all__ = ["table"]  # the fixture, shared with the API tests
@@ -284,3 +288,88 @@ def test_plans_are_still_the_first_state_of_an_elder_never_booked(
     with client.websocket_connect("/ws/box") as ws:
         state = connect(ws, token)
     assert isinstance(state[0], MedPlans)
+
+
+VIDEO_CALL = {
+    "family_a": 403,
+    "family_b": 404,
+    "doctor_a": 201,
+    "doctor_b": 404,
+    "operator_a": 403,
+    "operator_b": 404,
+    "admin": 403,
+    "clinic_staff_a": 403,
+}
+
+
+def video_visit(client: TestClient, world: World, table: Timetable, kind: str = "video") -> int:
+    slot = slots(client, table.who("family_a"), department="gp", kind=kind)[0]
+    resp = book(client, table.who("family_a"), slot["id"], world.elder_a.id, kind=kind)
+    assert resp.status_code == 201, resp.text
+    return int(resp.json()["id"])
+
+
+def test_the_doctor_rings_the_tv_for_a_video_visit_and_sees_if_it_is_answered(
+    client: TestClient, world: World, table: Timetable
+) -> None:
+    token, _ = pair_box(client, world)
+    visit_id = video_visit(client, world, table)
+    doctor = table.who("doctor_a")
+    path = f"/api/appointments/{visit_id}/video-call"
+    # The TV is off: the doctor is told so, nothing rings.
+    off = client.post(path, headers=doctor)
+    assert off.status_code == 409 and "not connected" in off.json()["detail"]
+    with client.websocket_connect("/ws/box") as ws:
+        connect(ws, token)
+        resp = client.post(path, headers=doctor)
+        assert resp.status_code == 201, resp.text
+        call_id = resp.json()["call_id"]
+        ringing = next_of(ws, CallRinging)
+        assert ringing.call_id == call_id and ringing.visit_id == visit_id
+        assert ringing.kind is CallKind.CONSULT and ringing.caller_name == world.doctor_a.name
+        seen = client.get(f"/api/calls/{call_id}", headers=doctor).json()
+        assert seen["status"] == "ringing"
+        assert client.post(path, headers=doctor).status_code == 409  # already ringing
+        # The elder does not answer (declines): the doctor sees it, and may ring again.
+        send(ws, CallDecline(call_id=call_id))
+        ended = wait_until(
+            lambda: (
+                (c := client.get(f"/api/calls/{call_id}", headers=doctor).json())["status"]
+                == "ended"
+                and c
+            ),
+            10,
+            "the call ended",
+        )
+        assert ended["end_reason"] == "declined"
+        again = client.post(path, headers=doctor)
+        assert again.status_code == 201 and again.json()["call_id"] != call_id
+        assert next_of(ws, CallRinging).visit_id == visit_id
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_start_a_video_visit(
+    client: TestClient, world: World, table: Timetable, role: str
+) -> None:
+    token, _ = pair_box(client, world)
+    visit_id = video_visit(client, world, table)
+    with client.websocket_connect("/ws/box") as ws:
+        connect(ws, token)
+        resp = client.post(f"/api/appointments/{visit_id}/video-call", headers=table.who(role))
+        assert resp.status_code == VIDEO_CALL[role], resp.text
+
+
+def test_only_a_booked_video_visit_rings(
+    client: TestClient, world: World, table: Timetable
+) -> None:
+    doctor = table.who("doctor_a")
+    at_clinic = video_visit(client, world, table, kind="clinic")
+    resp = client.post(f"/api/appointments/{at_clinic}/video-call", headers=doctor)
+    assert resp.status_code == 409 and resp.json()["detail"]
+    video = video_visit(client, world, table)
+    cancel = client.post(f"/api/appointments/{video}/cancel", headers=table.who("family_a"))
+    assert cancel.status_code == 200
+    resp = client.post(f"/api/appointments/{video}/video-call", headers=doctor)
+    assert resp.status_code == 409 and resp.json()["code"]
+    assert client.post("/api/appointments/999999/video-call", headers=doctor).status_code == 404
+    assert client.post("/api/appointments/0/video-call", headers=doctor).status_code == 422

@@ -295,6 +295,7 @@ ANONYMOUS = [
     ("get", "/api/appointments/1"),
     ("post", "/api/appointments/1/cancel"),
     ("patch", "/api/elders/1/visit-travel"),  # matrix: tests/server/test_appointments_box.py
+    ("post", "/api/appointments/1/video-call"),  # matrix: tests/server/test_appointments_box.py
 ]
 OPEN = {
     "/healthz",

@@ -22,6 +22,8 @@ from protocol import (
     ApptOptionsRequest,
     ApptRefused,
     BookingStep,
+    CallKind,
+    CallRinging,
     ElderInfo,
     ErrorCode,
     HeldSlot,
@@ -187,8 +189,7 @@ def test_the_tile_opens_the_visits_each_read_aloud(
     said = speaker.last
     assert (
         "1: tomorrow, Tuesday 8 December at 10:00 in the morning, "
-        "General practice at Riverside Clinic, with Dr. Wang."
-        in said
+        "General practice at Riverside Clinic, with Dr. Wang." in said
     )
     assert "2: Thursday 10 December at 10:00 in the morning, video visit with Dr. Wang" in said
     box.handle(RemoteAction.BACK)
@@ -504,4 +505,14 @@ def test_the_evening_reminder_keeps_its_wall_clock_across_daylight_saving() -> N
     )
     assert reminders_of(sunday, "America/New_York", None)[0].at == datetime(
         2026, 10, 31, 23, 0, tzinfo=UTC
+    )
+
+
+def test_a_video_visit_rings_as_the_doctor_ready_and_ok_joins(
+    box: AppViewModel, speaker: RecordingSpeaker
+) -> None:
+    push(box, CallRinging(call_id=3, kind=CallKind.CONSULT, caller_name="Dr. Wang", visit_id=4))
+    assert box.screen.value == "call"
+    assert speaker.last.startswith(
+        "Dr. Wang is ready for your video visit Press OK to join. Press Back to decline."
     )
