@@ -9,8 +9,12 @@
 2. Booking race (PostgreSQL): 200 elders try at once to book 20 slots of 3 places each
    (`server.appointments.booking.book`, threads with their own sessions); bookings per second
    over the whole race, and how many slots ended over capacity (must be 0).
+3. TV: the Appointments tile key press → the visit list drawn on screen, in the real Kivy app
+   offscreen at 1080p (`bench/appointments_tv.py`, in its own process), p50/p99 in ms
+   (target p99 < 300 ms).
 
-Usage: ``python bench/appointments.py [--searches 300] [--pg URL]`` (the PostgreSQL URL
+Usage: ``python bench/appointments.py [--searches 300] [--pg URL] [--tv-presses 100]
+[--only tv]`` (the PostgreSQL URL
 defaults to ANXIN_TEST_DATABASE_URL, else the local test database); the last line is one JSON
 object with units in its key names.
 """
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -234,12 +239,31 @@ def race(db_: Database) -> dict[str, Any]:
     }
 
 
+def tv(presses: int) -> dict[str, Any]:
+    """The TV part, in its own process (Kivy owns its window): its one JSON line."""
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1"}
+    env.pop("DISPLAY", None)
+    run = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "appointments_tv.py"), "--presses", str(presses)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=True,
+    )
+    figures: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--searches", type=int, default=300)
     parser.add_argument("--pg", default=os.environ.get("ANXIN_TEST_DATABASE_URL") or PG_DEFAULT)
+    parser.add_argument("--tv-presses", type=int, default=100)
+    parser.add_argument("--only", choices=("tv",), help="run only this part")
     args = parser.parse_args()
     result: dict[str, Any] = {"clinics": CLINICS, "doctors_per_clinic": DOCTORS}
+    result.update(tv(args.tv_presses))
+    print(f"tv: {result}", file=sys.stderr)
+    if args.only == "tv":
+        print(json.dumps(result))
+        return 0 if result["tv_tile_to_list_p99_ms"] < 300 else 1
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("sqlite", "postgresql"):
             with database(kind, args.pg, Path(tmp)) as db_:

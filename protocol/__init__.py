@@ -1,5 +1,23 @@
 """Anxin wire protocol: pydantic messages shared by box, pages and server. No I/O."""
 
+from protocol.appointments import (
+    MAX_CHOICES,
+    Appointments,
+    ApptBook,
+    ApptBooked,
+    ApptCancel,
+    ApptHeld,
+    ApptHold,
+    ApptOption,
+    ApptOptions,
+    ApptOptionsRequest,
+    ApptRefused,
+    BookingStep,
+    DayPart,
+    HeldSlot,
+    VisitInfo,
+    VisitPlace,
+)
 from protocol.call import (
     CallAccept,
     CallAnswer,
@@ -95,6 +113,22 @@ from protocol.sos import (
 )
 
 __all__ = [
+    "MAX_CHOICES",
+    "ApptBook",
+    "ApptBooked",
+    "ApptCancel",
+    "ApptHold",
+    "ApptHeld",
+    "ApptOption",
+    "ApptOptions",
+    "ApptOptionsRequest",
+    "ApptRefused",
+    "Appointments",
+    "BookingStep",
+    "DayPart",
+    "HeldSlot",
+    "VisitInfo",
+    "VisitPlace",
     "MAX_MESSAGE_BYTES",
     "MAX_MESSAGE_DEPTH",
     "COLOUR_DEFAULT",

@@ -142,6 +142,9 @@ class CallRinging(Message):
     caller_name: str
     auto_answer: bool = False
     auto_answer_after_s: float = 5.0
+    # The doctor opens a booked video visit (the TV says "Dr. Wang is ready for your
+    # video visit"); None for every other call.
+    visit_id: RowId | None = None
 
 
 class FamilyCallRequest(Message):

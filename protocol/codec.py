@@ -13,6 +13,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from protocol.appointments import APPOINTMENT_MESSAGES
 from protocol.call import CALL_MESSAGES
 from protocol.enums import ErrorCode
 from protocol.errors import ProtocolError
@@ -59,6 +60,7 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     DoseAnswer,
     DoseAlert,
     *CALL_MESSAGES,
+    *APPOINTMENT_MESSAGES,
 )
 
 AnyMessage = Annotated[Union[MESSAGE_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007

@@ -25,6 +25,7 @@ from protocol import (
     Message,
     SosSource,
 )
+from tvbox.appointments.controller import AppointmentsController
 from tvbox.calls.controller import CallMediaPort, CallViewModel
 from tvbox.context import Clock, SendLive
 from tvbox.events import (
@@ -122,6 +123,7 @@ class AppViewModel:
         self.settings_control = _one(controllers, SettingsController)
         self.notice_control = _one(controllers, NoticeController)
         self.pairing_control = _one(controllers, PairingController)
+        self.appointments_control = _one(controllers, AppointmentsController)
         self.sos = self.sos_control.sos
         self.reminders = self.reminder_control.reminders
         self.home = self.home_control.home
@@ -227,6 +229,7 @@ class AppViewModel:
                 "volume_pct": self.elder.speech_volume_pct if self.elder else None,
             },
             "voice": self.voice.snapshot(),
+            "appointments": self.appointments_control.snapshot(),
         }
 
     def on_message(self, kind: type[Message], handler: Callable[[Any], None]) -> None:

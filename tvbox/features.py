@@ -18,6 +18,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tvbox.appointments.controller import BOOK, CANCEL, CONFIRM, VISIT_REMINDER
+from tvbox.appointments.controller import build as appointments
 from tvbox.calls.controller import build as calls
 from tvbox.context import FeatureHost
 from tvbox.home.controller import build as home
@@ -52,6 +54,18 @@ FEATURES: tuple[Feature, ...] = (
         {
             Screen.REMINDER: "tvbox.reminders.screen:ReminderScreen",
             Screen.MEDICINES: "tvbox.reminders.screen:MedicinesScreen",
+        },
+    ),
+    Feature(
+        "appointments",
+        appointments,
+        "appointments/screen.kv",
+        {
+            Screen.APPOINTMENTS: "tvbox.appointments.screen:VisitsScreen",
+            BOOK: "tvbox.appointments.screen:BookScreen",
+            CONFIRM: "tvbox.appointments.screen:ConfirmScreen",
+            CANCEL: "tvbox.appointments.screen:CancelScreen",
+            VISIT_REMINDER: "tvbox.appointments.screen:VisitReminderScreen",
         },
     ),
     Feature("home", home, "home/screen.kv", {Screen.HOME: "tvbox.home.screen:HomeScreen"}),

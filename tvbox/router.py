@@ -40,6 +40,7 @@ class Screen:
     SOS: ClassVar[Screen]
     REMINDER: ClassVar[Screen]
     MEDICINES: ClassVar[Screen]
+    APPOINTMENTS: ClassVar[Screen]
 
 
 Screen.PAIRING = Screen("pairing")
@@ -50,6 +51,7 @@ Screen.CALL = Screen("call")
 Screen.SOS = Screen("sos")
 Screen.REMINDER = Screen("reminder")
 Screen.MEDICINES = Screen("medicines")
+Screen.APPOINTMENTS = Screen("appointments")
 
 
 class Controller:

@@ -4,10 +4,12 @@ daily roll of the slots' window and the poll of clinics that run their own FHIR 
 
 from __future__ import annotations
 
-from server.appointments import clinic_pages, fhir_routes, pages, routes, visit_routes
+from protocol import ApptBook, ApptCancel, ApptHold, ApptOptionsRequest
+from server.appointments import clinic_pages, fhir_routes, pages, routes, socket, visit_routes
 from server.appointments.demo import seed_appointments
 from server.appointments.fhir_sync import POLL_SECONDS, poll_clinics
 from server.appointments.sweep import ROLL_SECONDS, roll_window
+from server.appointments.tv import visits_on_connect
 from server.features import Feature, Section, every
 
 FEATURE = Feature(
@@ -19,6 +21,13 @@ FEATURE = Feature(
         pages.router,
         clinic_pages.router,
     ),
+    box_handlers={
+        ApptOptionsRequest: socket.options_request,
+        ApptHold: socket.hold,
+        ApptBook: socket.book,
+        ApptCancel: socket.cancel,
+    },
+    on_box_connected=(visits_on_connect,),
     sweeps=(every(ROLL_SECONDS, roll_window), every(POLL_SECONDS, poll_clinics)),
     sections=(
         Section(

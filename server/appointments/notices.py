@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol import Role, Topic
+from server.appointments.tv import push_visits
 from server.models import Appointment, CareLink, Clinic, Elder, User
 from server.notify import Email
 from server.outgoing import queue_email
@@ -26,13 +27,15 @@ from server.ws.hub import Hub
 def announce(
     db: Session, hub: Hub, elder_ids: Iterable[int], action: str, clinic_ids: Iterable[int] = ()
 ) -> None:
-    """Push ``changed`` about these elders' visits to their pages (after the commit), and to
-    the pages of the doctors and staff of ``clinic_ids`` (their day lists)."""
+    """Push ``changed`` about these elders' visits to their pages and their new visit list to
+    their TV boxes (after the commit), whoever made the change, and ``changed`` to the pages
+    of the doctors and staff of ``clinic_ids`` (their day lists)."""
     elders = sorted(set(elder_ids))
     for elder_id in elders:
         elder = db.get(Elder, elder_id)
         if elder is not None:
             notify_elder(db, hub, elder, Topic.APPOINTMENT, {"action": action})
+            push_visits(db, hub, elder_id)
     clinics = set(clinic_ids)
     if clinics and elders:
         staff = set(

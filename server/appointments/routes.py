@@ -49,6 +49,9 @@ from server.appointments.schemas import (
     HoursPublic,
     HoursUpdate,
     SlotPublic,
+    TravelPublic,
+    TravelUpdate,
+    VideoCallPublic,
     clock,
 )
 from server.appointments.search import SEARCH_DEFAULT, SEARCH_LIMIT, free_slots
@@ -62,10 +65,13 @@ from server.appointments.timetable import (
     remove_closure,
     remove_hours,
 )
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.appointments.tv import push_visits
+from server.calls import signaling, store
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.ids import RowId
 from server.models import (
     Appointment,
+    AppointmentStatus,
     Clinic,
     Closure,
     Department,
@@ -433,3 +439,47 @@ def cancel_appointment(
         announce(db, rt.hub, [visit.elder_id], "cancelled", [visit.clinic_id])
     db.refresh(visit)
     return _visit_public(visit)
+
+
+@router.patch(
+    "/elders/{elder_id}/visit-travel",
+    response_model=TravelPublic,
+    responses=answers(400, 401, 403, 404, 422),
+)
+def set_visit_travel(
+    elder_id: RowId, body: TravelUpdate, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> TravelPublic:
+    """Set how long the elder needs to reach their clinic (family, the area's operators): the
+    TV says "leave by" that long before a clinic visit."""
+    elder, _booker = booker_for(db, user, elder_id)
+    elder.visit_travel_minutes = body.minutes
+    audit.record(db, "elder.visit_travel_set", elder.id, user=user, detail=str(body.minutes))
+    db.commit()
+    push_visits(db, rt.hub, elder.id)
+    return TravelPublic(elder_id=elder.id, minutes=elder.visit_travel_minutes)
+
+
+@router.post(
+    "/appointments/{appointment_id}/video-call",
+    response_model=VideoCallPublic,
+    status_code=201,
+    responses=answers(401, 403, 404, 409, 422),
+)
+def ring_video_visit(
+    appointment_id: RowId, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+) -> VideoCallPublic:
+    """The visit's doctor opens a booked video visit: the elder's TV rings and says the doctor
+    is ready; unanswered, the call ends after the ring timeout and the doctor may ring again."""
+    visit = visit_for(db, user, appointment_id)
+    if user.role is not Role.DOCTOR or visit.doctor_id != user.id:
+        raise Forbidden("only the visit's doctor starts a video visit")
+    if visit.kind is not VisitKind.VIDEO:
+        raise Conflict("this is not a video visit")
+    if visit.status is not AppointmentStatus.BOOKED or visit.ends_at <= utcnow():
+        raise Conflict("this visit is not booked any more")
+    sends = store.ring_video_visit(
+        rt.db, rt.hub.device_connected, user.id, visit.elder_id, visit.id
+    )
+    assert sends.call_id is not None
+    rt.hub.push(signaling.ring(rt, sends))
+    return VideoCallPublic(appointment_id=visit.id, call_id=sends.call_id, status="ringing")

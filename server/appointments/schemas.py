@@ -207,3 +207,26 @@ class AppointmentMark(_In):
     """What the clinic marks a visit as."""
 
     status: Literal[AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW, AppointmentStatus.DONE]
+
+
+class TravelUpdate(_In):
+    """The minutes the elder needs to reach their clinic (None: not set; the TV then reminds
+    one hour before a visit)."""
+
+    minutes: Annotated[int, Field(ge=0, le=240)] | None
+
+
+class TravelPublic(BaseModel):
+    """The elder's travel time to their clinic."""
+
+    elder_id: int
+    minutes: int | None
+
+
+class VideoCallPublic(BaseModel):
+    """The call ringing the elder's TV for a video visit (``GET /api/calls/{call_id}`` then
+    says whether it was answered)."""
+
+    appointment_id: int
+    call_id: int
+    status: str

@@ -118,6 +118,14 @@ async def invite(conn: Connection, rt: Runtime, message: CallInvite) -> None:
         rt.hub.track(asyncio.ensure_future(_ring_timeout(rt, sends.call_id)))
 
 
+async def ring(rt: Runtime, sends: Sends) -> None:
+    """Ring what a store operation planned, and end it unanswered after the ring timeout
+    (the caller's page hears ``call_ended``; ``GET /api/calls/{id}`` says so)."""
+    await deliver(rt, sends)
+    if sends.call_id is not None:
+        rt.hub.track(asyncio.ensure_future(_ring_timeout(rt, sends.call_id)))
+
+
 async def _ring_timeout(rt: Runtime, call_id: int) -> None:
     await asyncio.sleep(call_settings().ring_timeout_seconds)
     sends = await run_in_threadpool(

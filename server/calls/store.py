@@ -295,6 +295,43 @@ def invite(
         )
 
 
+def ring_video_visit(
+    db_: Database, online: Callable[[int], bool], doctor_id: int, elder_id: int, visit_id: int
+) -> Sends:
+    """The visit's doctor opens a booked video visit: ring the elder's box (the TV says the
+    doctor is ready for the video visit). The caller checked the visit is theirs."""
+    with db_.session() as db:
+        doctor = db.get(User, doctor_id)
+        elder = db.get(Elder, elder_id)
+        assert doctor is not None and elder is not None
+        devices = db.scalars(
+            select(Device.id).where(Device.elder_id == elder.id, Device.revoked_at.is_(None))
+        ).all()
+        live = [d for d in devices if online(d)]
+        if not live:
+            raise Conflict("the elder's TV is not connected right now")
+        device_id = live[0]
+        if live_call_of_device(db, device_id) is not None:
+            raise Conflict("the elder is already in a call")
+        call = Call(
+            kind=CallKind.CONSULT,
+            status=CallStatus.RINGING,
+            elder_id=elder.id,
+            device_id=device_id,
+            user_id=doctor.id,
+            auto_answer=False,
+        )
+        db.add(call)
+        db.flush()
+        audit.record(db, "call.video_visit", elder.id, user=doctor, detail=f"{call.id}:{visit_id}")
+        ringing = CallRinging(
+            call_id=call.id, kind=CallKind.CONSULT, caller_name=doctor.name, visit_id=visit_id
+        )
+        return Sends(
+            to_devices=[(device_id, ringing)], to_users=[(doctor.id, ringing)], call_id=call.id
+        )
+
+
 def _call_for(db: Session, party: Party, call_id: int) -> Call:
     call = db.get(Call, call_id)
     if call is None:

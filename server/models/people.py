@@ -76,6 +76,9 @@ class Elder(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     lives_alone: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Minutes the elder needs to reach their clinic, set by the family (None: not set): the
+    # TV says "leave by" that long before a clinic visit (migration 0015).
+    visit_travel_minutes: Mapped[int | None] = mapped_column(Integer)
     care_notes: Mapped[str] = mapped_column(Text, default="")
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
     service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))

@@ -54,10 +54,12 @@ SAMPLES = [
 
 
 def test_every_message_type_has_a_sample() -> None:
+    from tests.protocol.test_appointments import SAMPLES as APPOINTMENT_SAMPLES
     from tests.protocol.test_call import SAMPLES as CALL_SAMPLES
     from tests.protocol.test_reminders import SAMPLES as REMINDER_SAMPLES
 
-    assert {type(m) for m in [*SAMPLES, *REMINDER_SAMPLES, *CALL_SAMPLES]} == set(MESSAGE_TYPES)
+    samples = [*SAMPLES, *REMINDER_SAMPLES, *CALL_SAMPLES, *APPOINTMENT_SAMPLES]
+    assert {type(m) for m in samples} == set(MESSAGE_TYPES)
 
 
 @pytest.mark.parametrize("message", SAMPLES, ids=lambda m: m.type)

@@ -15,7 +15,8 @@ def test_every_feature_handler_is_in_the_runtime_tables(rt: Runtime) -> None:
     create_app(runtime=rt)
     assert rt.wiring.box_handlers[SosRaise] is box_sos
     assert DoseAnswer in rt.wiring.box_handlers
-    assert len(rt.wiring.box_connected) == 2  # reminders' plans, then the SOS check-in rule
+    # reminders' plans, then the SOS check-in rule, then the visits (appointments)
+    assert len(rt.wiring.box_connected) == 3
     family = [s for s in rt.wiring.sections if s.page == "family"]
     assert [s.template for s in family if s.place == "main"] == [
         "reminders/_family.html",

@@ -24,7 +24,13 @@ UPWARD = {"routes", "pages", "feature"}
 # Feature → another feature's domain module: the SOS board's Call button opens the calls'
 # page that rings the box with auto-answer.
 # Ending an elder's service revokes their boxes the way the family's "remove" does.
-ALLOWED_ARROWS = {("sos", "server.calls.sos_link"), ("elders", "server.pairing.devices")}
+# A video visit's doctor rings the elder's box through the calls' own store and signaling.
+ALLOWED_ARROWS = {
+    ("sos", "server.calls.sos_link"),
+    ("elders", "server.pairing.devices"),
+    ("appointments", "server.calls.store"),
+    ("appointments", "server.calls.signaling"),
+}
 # Shared → feature: the box socket's hello redeems a pairing secret (one handshake with the
 # socket, which no feature could hook into before the box is known).
 ALLOWED_SHARED = {("server.ws.box", "server.pairing.codes")}

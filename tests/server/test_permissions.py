@@ -309,6 +309,8 @@ ANONYMOUS = [
     ("put", "/fhir/Appointment/1"),
     ("post", "/api/appointments/1/move"),
     ("post", "/api/appointments/1/status"),
+    ("patch", "/api/elders/1/visit-travel"),  # matrix: tests/server/test_appointments_box.py
+    ("post", "/api/appointments/1/video-call"),  # matrix: tests/server/test_appointments_box.py
 ]
 OPEN = {
     "/healthz",

@@ -17,7 +17,17 @@ from tvbox.box import AppViewModel
 from tvbox.features import FEATURES as LISTED
 
 ROOT = Path(tvbox.__file__).parent
-FEATURES = ("calls", "home", "link", "listening", "notice", "reminders", "settings", "sos")
+FEATURES = (
+    "appointments",
+    "calls",
+    "home",
+    "link",
+    "listening",
+    "notice",
+    "reminders",
+    "settings",
+    "sos",
+)
 # Modules that may import Kivy: the window, each feature's screens, the shared widgets.
 KIVY_ALLOWED = {"tvbox.app", "tvbox.ui.widgets"} | {f"tvbox.{f}.screen" for f in FEATURES}
 # Arrows between feature folders that are allowed, and why. A controller is never reached

@@ -84,10 +84,13 @@ def test_ok_on_a_later_feature_says_coming_soon_and_back_returns_home(
 
 
 def test_digits_open_the_numbered_tile(paired_vm: AppViewModel) -> None:
-    paired_vm.handle(A.DIGIT_3)
+    paired_vm.handle(A.DIGIT_4)
     assert paired_vm.screen is Screen.NOTICE
-    assert paired_vm.notice.view(Lang.EN).title == "Appointments"
+    assert paired_vm.notice.view(Lang.EN).title == "Meals"
     paired_vm.handle(A.OK)
+    paired_vm.handle(A.DIGIT_3)
+    assert paired_vm.screen is Screen.APPOINTMENTS
+    paired_vm.handle(A.BACK)
     paired_vm.handle(A.DIGIT_9)  # no tile 9: nothing happens
     assert paired_vm.screen is Screen.HOME
 

@@ -131,6 +131,7 @@ class CallViewModel(Controller):
         self.call_id: int | None = None
         self.kind: CallKind | None = None
         self.peer = ""
+        self.visit_id: int | None = None  # a booked video visit the doctor opened
         self.position: int | None = None
         self.wait_s: int | None = None
         self.auto_answer = False
@@ -215,11 +216,14 @@ class CallViewModel(Controller):
                 self._t("call.hint_confirm"),
             )
         elif p is CallPhase.RINGING:
-            title = self._t("call.ringing_title", name=self.peer)
+            title = self._t(
+                "call.visit_ready_title" if self.visit_id else "call.ringing_title",
+                name=self.peer,
+            )
             body = (
                 self._t("call.auto_answer", seconds=round(self.auto_answer_after_s))
                 if self.auto_answer
-                else self._t("call.ringing_body")
+                else self._t("call.visit_ready_body" if self.visit_id else "call.ringing_body")
             )
             hint = self._t("call.hint_answer")
         elif p is CallPhase.CONNECTING:
@@ -465,6 +469,7 @@ class CallViewModel(Controller):
         self.call_id = message.call_id
         self.kind = message.kind
         self.peer = message.caller_name
+        self.visit_id = message.visit_id
         self.auto_answer = message.auto_answer
         self.auto_answer_after_s = message.auto_answer_after_s
         self.phase = CallPhase.RINGING
@@ -572,6 +577,7 @@ class CallViewModel(Controller):
         self.call_id = None
         self.kind = None
         self.peer = ""
+        self.visit_id = None
         self.position = None
         self.wait_s = None
         self.auto_answer = False

@@ -14,7 +14,7 @@ from alembic import op
 import server.models.base
 
 revision: str = "0016_fhir_clinics"
-down_revision: str | None = "0014_appointments"
+down_revision: str | None = "0015_visit_travel"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Clinic appointments on the TV: visits, booking, cancelling, visit reminders."""
