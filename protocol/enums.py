@@ -63,6 +63,9 @@ class ErrorCode(StrEnum):
     HOLD_EXPIRED = "hold_expired"
     OUTSIDE_WINDOW = "outside_window"
     CLINIC_CLOSED = "clinic_closed"
+    # Meals: orders for that meal closed at its cut-off; its portions are all ordered.
+    TOO_LATE = "too_late"
+    SOLD_OUT = "sold_out"
 
 
 class Topic(StrEnum):
@@ -75,3 +78,4 @@ class Topic(StrEnum):
     MEDICATION = "medication"
     CALL = "call"
     APPOINTMENT = "appointment"
+    MEAL = "meal"
