@@ -3,7 +3,6 @@ and the monthly subsidy claim per meal point and category as CSV (its operators,
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -22,6 +21,7 @@ from server.meals.schemas import (
     CategoryIn,
     CategoryPublic,
     CategoryUpdate,
+    Day,
     Month,
     PointDayPublic,
 )
@@ -114,7 +114,7 @@ def update_category(
 )
 def read_orders_per_point(
     area_id: RowId,
-    day: Annotated[date, Query(description="the day")],
+    day: Annotated[Day, Query(description="the day")],
     user: CurrentUser,
     db: SessionDep,
 ) -> list[PointDayPublic]:

@@ -33,6 +33,7 @@ from server.meals.offers import OrderViews, elder_offer, points_for
 from server.meals.rules import join, point_zone, split
 from server.meals.schemas import (
     CategoryPublic,
+    Day,
     DietIn,
     DietPublic,
     ElderCategoriesIn,
@@ -159,7 +160,7 @@ def read_offer(
     elder_id: RowId,
     user: CurrentUser,
     db: SessionDep,
-    day: Annotated[date | None, Query(description="default tomorrow")] = None,
+    day: Annotated[Day | None, Query(description="default tomorrow")] = None,
     meal: Meal = Meal.LUNCH,
 ) -> OfferPublic:
     """The set meals the elder may order: fitting the diet first, never one with an allergen
@@ -179,7 +180,7 @@ def list_orders(
     elder_id: RowId,
     user: CurrentUser,
     db: SessionDep,
-    start: Annotated[date | None, Query(alias="from", description="default today")] = None,
+    start: Annotated[Day | None, Query(alias="from", description="default today")] = None,
     days: Annotated[int, Query(ge=1, le=ORDER_DAYS)] = 14,
 ) -> list[OrderPublic]:
     """The elder's orders from ``from`` for ``days`` days, cancelled ones too."""

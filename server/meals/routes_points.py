@@ -5,7 +5,7 @@ Staff pages hear of every change (``changed``, topic ``meal``) once it is commit
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -31,6 +31,7 @@ from server.meals.ordering import point_context
 from server.meals.schemas import (
     CopyWeekIn,
     CopyWeekPublic,
+    Day,
     DeliveryList,
     HandoverIn,
     MenuIn,
@@ -78,7 +79,7 @@ def list_menus(
     point_id: RowId,
     user: CurrentUser,
     db: SessionDep,
-    start: Annotated[date | None, Query(alias="from", description="default today")] = None,
+    start: Annotated[Day | None, Query(alias="from", description="default today")] = None,
     days: Annotated[int, Query(ge=1, le=MENU_DAYS)] = 7,
 ) -> list[MenuPublic]:
     """The point's menus from ``from`` for ``days`` days (anyone logged in)."""
@@ -136,7 +137,7 @@ def copy_last_week(
     return CopyWeekPublic(copied=copied, kept=kept)
 
 
-DayQuery = Annotated[date, Query(description="the meal's day")]
+DayQuery = Annotated[Day, Query(description="the meal's day")]
 
 
 @router.get(

@@ -27,7 +27,17 @@ Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", examples=["aged_8
 IdempotencyKey = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Cents = Annotated[int, Field(ge=0, le=1_000_000)]
 Weekdays = Annotated[list[Annotated[int, Field(ge=0, le=6)]], Field(min_length=1, max_length=7)]
-Day = Annotated[date, Field(examples=["2026-12-07"])]
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _day(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError("a day from 2000-01-01 to 2099-12-31")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_day), Field(examples=["2026-12-07"])]
+"""A meal's day: bounded, so the days around it (cut-off, week after) always exist."""
 Month = Annotated[str, Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-12"])]
 
 
