@@ -1,9 +1,9 @@
 """The meal points near an elder: a bounding box in SQL, then the haversine distance.
 
 A point is near enough for delivery within its own delivery radius, and for eating there
-within `WALK_M` (a kilometre's walk). The box is as wide as the largest distance any point
-may serve (`MAX_RADIUS_M`), so the index on (kind, latitude) keeps the query to the points of
-one band of latitude, whatever the number of points in the city.
+within `WALK_M` (a kilometre's walk). The box is as wide as the farthest any point serves
+(its largest delivery radius, at most `MAX_RADIUS_M`), so the index on (kind, latitude)
+keeps the query to the points of one band of latitude, whatever the number of points.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import MealMode, MealPointSettings, ServicePoint, ServicePointKind
@@ -38,20 +38,38 @@ def distance_m(
 class NearPoint:
     """A meal point near the elder, how far, and how the elder may have its meals."""
 
-    point: ServicePoint
-    settings: MealPointSettings
+    point_id: int
+    name: str
+    address: str
     distance_m: int
     modes: tuple[MealMode, ...]
+
+
+def reach_m(db: Session) -> int:
+    """The farthest any meal point serves: a kilometre's walk, or the largest delivery radius."""
+    radius = db.scalar(
+        select(func.max(MealPointSettings.delivery_radius_m)).where(MealPointSettings.delivery)
+    )
+    return min(max(WALK_M, radius or 0), MAX_RADIUS_M)
 
 
 def nearest_points(
     db: Session, latitude: float, longitude: float, limit: int = NEAREST_LIMIT
 ) -> list[NearPoint]:
     """Active meal points serving an elder at (latitude, longitude), nearest first."""
-    dlat = math.degrees(MAX_RADIUS_M / EARTH_M)
+    dlat = math.degrees(reach_m(db) / EARTH_M)
     dlon = dlat / max(math.cos(math.radians(latitude)), 0.01)
     rows = db.execute(
-        select(ServicePoint, MealPointSettings)
+        select(
+            ServicePoint.id,
+            ServicePoint.name,
+            ServicePoint.address,
+            ServicePoint.latitude,
+            ServicePoint.longitude,
+            MealPointSettings.dine_in,
+            MealPointSettings.delivery,
+            MealPointSettings.delivery_radius_m,
+        )
         .join(MealPointSettings, MealPointSettings.service_point_id == ServicePoint.id)
         .where(
             ServicePoint.kind == ServicePointKind.MEAL_POINT,
@@ -61,16 +79,16 @@ def nearest_points(
         )
     ).all()
     found = []
-    for point, settings in rows:
-        far = distance_m(latitude, longitude, point.latitude, point.longitude)
+    for point_id, name, address, lat, lon, dine_in, delivery, radius in rows:
+        far = distance_m(latitude, longitude, lat, lon)
         if far is None:
             continue
         modes = []
-        if settings.dine_in and far <= WALK_M:
+        if dine_in and far <= WALK_M:
             modes.append(MealMode.DINE_IN)
-        if settings.delivery and far <= settings.delivery_radius_m:
+        if delivery and far <= radius:
             modes.append(MealMode.DELIVERY)
         if modes:
-            found.append(NearPoint(point, settings, round(far), tuple(modes)))
-    found.sort(key=lambda n: (n.distance_m, n.point.id))
+            found.append(NearPoint(point_id, name, address, round(far), tuple(modes)))
+    found.sort(key=lambda n: (n.distance_m, n.point_id))
     return found[:limit]

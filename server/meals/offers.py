@@ -22,12 +22,12 @@ from server.models import Dish, Elder, ElderDiet, Meal, MealMenu, MealMode, Meal
 def near_public(near: NearPoint, preferred: int | None) -> NearPointPublic:
     """A meal point near the elder as the API shows it."""
     return NearPointPublic(
-        id=near.point.id,
-        name=near.point.name,
-        address=near.point.address,
+        id=near.point_id,
+        name=near.name,
+        address=near.address,
         distance_m=near.distance_m,
         modes=list(near.modes),
-        preferred=near.point.id == preferred,
+        preferred=near.point_id == preferred,
     )
 
 
