@@ -1,7 +1,7 @@
 """Benchmark meals: ordering a city's lunch, the kitchen's sheets, nearest points, the claim.
 
 1. Ordering (PostgreSQL): 10,000 elders each order the same day's lunch across 100 meal
-   points (`server.meals.ordering.place`, as the API runs it, 16 threads with their own
+   points (`server.meals.ordering.place`, as the API runs it, 12 threads with their own
    sessions); orders per second, and menus ended past their portions (must be 0). One point
    takes 500 of the orders, the 99 others about 96 each.
 2. Kitchen: the production sheet and the delivery list of the 500-order point
@@ -67,7 +67,8 @@ from server.models import (  # noqa: E402
     utcnow,
 )
 
-POINTS, MORE_POINTS, BIG_POINT_ORDERS, THREADS = 100, 900, 500, 16
+# Threads stay below the pool (5 + 10 overflow): none waits for a connection.
+POINTS, MORE_POINTS, BIG_POINT_ORDERS, THREADS = 100, 900, 500, 12
 CENTRE = (39.92, 116.44)
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DISHES = (

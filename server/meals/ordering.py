@@ -246,6 +246,14 @@ def change(
     """Another set meal of the same menu, or another mode, until the cut-off."""
     ctx = point_context(db, order.service_point_id)
     check_open(db, lang, ctx, order.day, order.meal, now)
+    # Under the order's lock (SQLite: the write lock first), so a racing cancel is seen.
+    db.execute(
+        update(MealOrder)
+        .where(MealOrder.id == order.id)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.refresh(order)
     if order.status is not MealOrderStatus.ORDERED:
         raise Conflict(translate(lang, "meals.not_open"))
     elder = db.get(Elder, order.elder_id)
