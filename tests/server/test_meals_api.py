@@ -462,3 +462,61 @@ def test_a_meal_staff_login_sees_no_elder(client: TestClient, kitchen: Kitchen, 
         f"/api/meals/elders/{kitchen.world.elder_a.id}/orders", headers=kitchen.who("staff")
     )
     assert staff.status_code == 404
+
+
+def test_staff_pages_hear_of_orders_and_menus(client: TestClient, kitchen: Kitchen) -> None:
+    with client.websocket_connect("/ws/web") as page:
+        send(page, Hello(client=ClientKind.WEB, token=token_of(client, kitchen.mp.staff.email)))
+        assert isinstance(recv(page), Welcome)
+        assert kitchen.order("family_a", "Mixed vegetables").status_code == 201
+        change = recv(page)
+        # The kitchen re-reads its sheet; no elder is named to it.
+        assert isinstance(change, Changed) and change.topic is Topic.MEAL
+        assert change.elder_id is None and change.data == {"action": "ordered"}
+        copied = client.post(
+            f"/api/meals/points/{kitchen.mp.point_id}/menus/copy-week",
+            json={"from_monday": kitchen.day.isoformat()},
+            headers=kitchen.who("staff"),
+        )
+        assert copied.status_code == 200
+        change = recv(page)
+        assert isinstance(change, Changed) and change.data["action"] == "menu"
+
+
+BAD = [
+    ("post", "/api/meals/orders", {"elder_id": "x", "dish_id": 1, "idempotency_key": "k"}),
+    ("post", "/api/meals/orders", {"elder_id": 1, "dish_id": 1, "idempotency_key": "a b"}),
+    (
+        "post",
+        "/api/meals/orders",
+        {"elder_id": 1, "dish_id": 1, "idempotency_key": "k", "mode": "boat"},
+    ),
+    (
+        "post",
+        "/api/meals/orders",
+        {"elder_id": 1, "dish_id": 1, "idempotency_key": "k", "extra": 1},
+    ),
+    ("put", "/api/meals/elders/{elder}/diet", {"allergens": ["gluten"]}),
+    ("put", "/api/meals/elders/{elder}/diet", {"diabetic": "sometimes"}),
+    ("post", "/api/meals/elders/{elder}/standing-orders", {"point_id": 1, "weekdays": []}),
+    ("post", "/api/meals/elders/{elder}/standing-orders", {"point_id": 1, "weekdays": [9]}),
+    ("post", "/api/meals/elders/{elder}/skips", {"day": "1999-12-31"}),
+    ("post", "/api/meals/elders/{elder}/skips", {"day": "tomorrow"}),
+    ("get", "/api/meals/elders/{elder}/offer?day=9999-01-01", None),
+    ("get", "/api/meals/elders/{elder}/orders?days=1000", None),
+    ("get", "/api/meals/elders/{elder}/statement?month=26-12", None),
+    ("get", "/api/meals/points/{point}/production?day=2026-02-30", None),
+    ("get", "/api/meals/points/{point}/production?day=2026-12-07&meal=brunch", None),
+    ("post", "/api/meals/orders/1/handover", {"outcome": "eaten"}),
+    ("patch", "/api/meals/orders/1", {"mode": "boat"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), BAD)
+def test_bad_input_is_refused_as_json(
+    kitchen: Kitchen, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    url = path.format(elder=kitchen.world.elder_a.id, point=kitchen.mp.point_id)
+    resp = kitchen.client.request(method.upper(), url, json=body, headers=kitchen.who("family_a"))
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["code"] == "invalid" and resp.json()["detail"]
