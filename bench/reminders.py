@@ -74,10 +74,15 @@ async def box_latency(doses: int, spacing: float, tmp: Path) -> dict[str, float]
         at = first + timedelta(seconds=i * spacing)
         local = at.astimezone(ZoneInfo(tz))
         plans.append(
-            PlanInfo(id=i + 1, medicine=f"Med{i + 1}", dose="1 tablet",
-                     schedule=Schedule(times=(local.time().replace(tzinfo=None),),
-                                       start_date=local.date()),
-                     updated_at=datetime.now(UTC) - timedelta(seconds=1))
+            PlanInfo(
+                id=i + 1,
+                medicine=f"Med{i + 1}",
+                dose="1 tablet",
+                schedule=Schedule(
+                    times=(local.time().replace(tzinfo=None),), start_date=local.date()
+                ),
+                updated_at=datetime.now(UTC) - timedelta(seconds=1),
+            )
         )
         due_at[f"Med{i + 1}"] = at
     vm.reminders.set_plans(plans, datetime.now(UTC))
@@ -148,22 +153,44 @@ def seed(url: str, elders: int, plans: int) -> None:
     rng = random.Random(7)
     since = datetime.now(UTC) - timedelta(days=2)
     with db.session() as s:
-        s.execute(insert(Elder), [
-            {"id": i + 1, "name": f"E{i}", "timezone": ZONES[i % len(ZONES)], "lang": Lang.ZH,
-             "address": "", "care_notes": "", "lives_alone": False,
-             "created_at": since, "updated_at": since}
-            for i in range(elders)
-        ])
+        s.execute(
+            insert(Elder),
+            [
+                {
+                    "id": i + 1,
+                    "name": f"E{i}",
+                    "timezone": ZONES[i % len(ZONES)],
+                    "lang": Lang.ZH,
+                    "address": "",
+                    "care_notes": "",
+                    "lives_alone": False,
+                    "created_at": since,
+                    "updated_at": since,
+                }
+                for i in range(elders)
+            ],
+        )
         rows = []
         for i in range(plans):
             times = sorted({dtime(rng.randrange(24), rng.randrange(0, 60, 5)) for _ in range(2)})
             sched = Schedule(times=tuple(times), start_date=date(2026, 1, 1))
-            rows.append({
-                "elder_id": i % elders + 1, "medicine": f"M{i}", "strength": "", "dose": "",
-                "instructions": "", "appearance": "", "colour": "#ffffff",
-                "schedule": sched.model_dump_json(), "window_minutes": 30, "status": "active",
-                "active_since": since, "created_at": since, "updated_at": since,
-            })
+            rows.append(
+                {
+                    "elder_id": i % elders + 1,
+                    "medicine": f"M{i}",
+                    "strength": "",
+                    "dose": "",
+                    "instructions": "",
+                    "appearance": "",
+                    "colour": "#ffffff",
+                    "schedule": sched.model_dump_json(),
+                    "window_minutes": 30,
+                    "status": "active",
+                    "active_since": since,
+                    "created_at": since,
+                    "updated_at": since,
+                }
+            )
         s.execute(insert(MedicationPlan), rows)
     db.dispose()
 
@@ -190,10 +217,15 @@ def sweep_timing(url: str, sweeps: int) -> dict[str, float]:
             claim_alerts(s, t)
         times.append((time.perf_counter() - started) * 1000)
     db.dispose()
-    print(f"sweep {url.split(':')[0]}: first sweep {first_ms:.0f} ms ({backlog} missed, "
-          f"{claimed} alerts claimed); steady {statistics.median(times):.0f} ms median")
-    return {"first_ms": round(first_ms, 1), "p50_ms": round(statistics.median(times), 1),
-            "max_ms": round(max(times), 1)}
+    print(
+        f"sweep {url.split(':')[0]}: first sweep {first_ms:.0f} ms ({backlog} missed, "
+        f"{claimed} alerts claimed); steady {statistics.median(times):.0f} ms median"
+    )
+    return {
+        "first_ms": round(first_ms, 1),
+        "p50_ms": round(statistics.median(times), 1),
+        "max_ms": round(max(times), 1),
+    }
 
 
 def server_sweeps(pg: str | None, tmp: Path) -> dict[str, float]:
@@ -233,24 +265,48 @@ def box_rss(tmp: Path, idle: float) -> dict[str, float]:
 
     data = tmp / "rss-box"
     store = BoxStore(data / "box.sqlite3")
-    store.save_pairing(1, "token", ElderInfo(id=1, name="B", lang=Lang.EN,
-                                             timezone="Asia/Shanghai"))
-    ReminderStore(store).replace_plans([
-        PlanInfo(id=i + 1, medicine=f"Med{i}", schedule=Schedule(
-            times=(dtime(8 + i % 12, 0),), start_date=date(2026, 1, 1)),
-            updated_at=datetime.now(UTC))
-        for i in range(50)
-    ])
+    store.save_pairing(
+        1, "token", ElderInfo(id=1, name="B", lang=Lang.EN, timezone="Asia/Shanghai")
+    )
+    ReminderStore(store).replace_plans(
+        [
+            PlanInfo(
+                id=i + 1,
+                medicine=f"Med{i}",
+                schedule=Schedule(times=(dtime(8 + i % 12, 0),), start_date=date(2026, 1, 1)),
+                updated_at=datetime.now(UTC),
+            )
+            for i in range(50)
+        ]
+    )
     store.close()
-    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1",
-           "KIVY_HOME": str(data / "kivy"), "PYTHONPATH": str(REPO),
-           "ANXIN_BOX_SPEECH_OUTPUT": "wav", "ANXIN_BOX_SPEECH_DIR": str(data / "speech"),
-           "ANXIN_BOX_VOICE_MODEL": "off"}  # the target is "without a voice model loaded"
+    env = {
+        **os.environ,
+        "SDL_VIDEODRIVER": "offscreen",
+        "KIVY_NO_ARGS": "1",
+        "KIVY_HOME": str(data / "kivy"),
+        "PYTHONPATH": str(REPO),
+        "ANXIN_BOX_SPEECH_OUTPUT": "wav",
+        "ANXIN_BOX_SPEECH_DIR": str(data / "speech"),
+        "ANXIN_BOX_VOICE_MODEL": "off",
+    }  # the target is "without a voice model loaded"
     env.pop("DISPLAY", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tvbox", "--server", "http://127.0.0.1:9", "--data-dir", str(data),
-         "--lang", "en"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "tvbox",
+            "--server",
+            "http://127.0.0.1:9",
+            "--data-dir",
+            str(data),
+            "--lang",
+            "en",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + idle
@@ -262,13 +318,17 @@ def box_rss(tmp: Path, idle: float) -> dict[str, float]:
         proc.terminate()
         proc.wait(timeout=20)
     last = samples[-1]
-    print(f"box RSS idle with 50 plans: {last['rss']:.0f} MB (max "
-          f"{max(s['rss'] for s in samples):.0f} MB; anon {last['anon']:.0f} MB, file-backed "
-          f"{last['file']:.0f} MB; {last['processes']:.0f} process(es))")
-    return {"box_idle_rss_mb": round(last["rss"], 1),
-            "box_idle_rss_max_mb": round(max(s["rss"] for s in samples), 1),
-            "box_idle_rss_anon_mb": round(last["anon"], 1),
-            "box_idle_rss_file_mb": round(last["file"], 1)}
+    print(
+        f"box RSS idle with 50 plans: {last['rss']:.0f} MB (max "
+        f"{max(s['rss'] for s in samples):.0f} MB; anon {last['anon']:.0f} MB, file-backed "
+        f"{last['file']:.0f} MB; {last['processes']:.0f} process(es))"
+    )
+    return {
+        "box_idle_rss_mb": round(last["rss"], 1),
+        "box_idle_rss_max_mb": round(max(s["rss"] for s in samples), 1),
+        "box_idle_rss_anon_mb": round(last["anon"], 1),
+        "box_idle_rss_file_mb": round(last["file"], 1),
+    }
 
 
 def tree_rss_mb(pid: int) -> dict[str, float]:
@@ -284,8 +344,11 @@ def tree_rss_mb(pid: int) -> dict[str, float]:
                 pending += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError):
             continue  # a child that just exited
-        fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines()
-                  if line.startswith(("VmRSS", "RssAnon", "RssFile", "RssShmem"))}
+        fields = {
+            line.split(":")[0]: line.split()[1]
+            for line in status.splitlines()
+            if line.startswith(("VmRSS", "RssAnon", "RssFile", "RssShmem"))
+        }
         total["rss"] += int(fields.get("VmRSS", 0)) / 1024
         total["anon"] += int(fields.get("RssAnon", 0)) / 1024
         total["file"] += (int(fields.get("RssFile", 0)) + int(fields.get("RssShmem", 0))) / 1024

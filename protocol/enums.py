@@ -65,6 +65,9 @@ class ErrorCode(StrEnum):
     CLINIC_CLOSED = "clinic_closed"
     # A clinic that runs its own system did not answer, or answered what cannot be used.
     CLINIC_UNAVAILABLE = "clinic_unavailable"
+    # Meals: orders for that meal closed at its cut-off; its portions are all ordered.
+    TOO_LATE = "too_late"
+    SOLD_OUT = "sold_out"
 
 
 class Topic(StrEnum):
@@ -77,3 +80,4 @@ class Topic(StrEnum):
     MEDICATION = "medication"
     CALL = "call"
     APPOINTMENT = "appointment"
+    MEAL = "meal"

@@ -33,6 +33,7 @@ from server.errors import AppError, InvalidInput, RateLimited
 from server.features import Feature, Wiring, every
 from server.health.feature import FEATURE as health
 from server.invitations.feature import FEATURE as invitations
+from server.meals.feature import FEATURE as meals
 from server.pairing.feature import FEATURE as pairing
 from server.reminders.feature import FEATURE as reminders
 from server.runtime import Runtime
@@ -80,6 +81,7 @@ FEATURES: tuple[Feature, ...] = (
     sos,
     calls,
     appointments,
+    meals,
     admin,
     OUTGOING,
     SHELL,

@@ -501,21 +501,25 @@ async def cancel(request: Request, user: CurrentUser, db: SessionDep, rt: Runtim
     return fhir_response(bundle([_booked(db, visit)]))
 
 
-@router.get("/Appointment/{appointment_id}", responses=FHIR_ANSWERS)
-def read(appointment_id: str, user: CurrentUser, db: SessionDep) -> Response:
-    """One Appointment."""
-    visit = visit_for(db, user, _row_id(appointment_id))
+@router.get("/Appointment/{id}", responses=FHIR_ANSWERS)
+def read(id: str, user: CurrentUser, db: SessionDep) -> Response:  # noqa: A002 (FHIR's name)
+    """One Appointment (FHIR ids are strings: one we never gave out is not found)."""
+    visit = visit_for(db, user, _row_id(id))
     return fhir_response(_booked(db, visit))
 
 
-@router.put("/Appointment/{appointment_id}", responses=FHIR_ANSWERS)
+@router.put("/Appointment/{id}", responses=FHIR_ANSWERS)
 async def update(
-    appointment_id: str, request: Request, user: CurrentUser, db: SessionDep, rt: RuntimeDep
+    id: str,  # noqa: A002 (FHIR's name)
+    request: Request,
+    user: CurrentUser,
+    db: SessionDep,
+    rt: RuntimeDep,
 ) -> Response:
     """Change an Appointment: setting its status to cancelled is the change taken."""
     resource = _resource(await _body(request), "Appointment")
     assert isinstance(resource, FhirAppointment)
-    visit_id = _row_id(appointment_id)
+    visit_id = _row_id(id)
     if resource.id is not None and resource.id != str(visit_id):
         raise AppError("the Appointment's id is not the one in the address")
     if resource.status != "cancelled":

@@ -16,6 +16,24 @@ from server.models.audit import AuditEntry, ReceivedMessage
 from server.models.base import Base, UTCDateTime, utcnow
 from server.models.calls import LIVE_STATUSES, Call, CallPreference, CallRing, CallStatus
 from server.models.devices import Device, PairingRequest, SessionKind, UserSession
+from server.models.meals import (
+    Allergen,
+    Dish,
+    DishTag,
+    ElderDiet,
+    ElderSubsidy,
+    Meal,
+    MealMenu,
+    MealMode,
+    MealOrder,
+    MealOrderStatus,
+    MealPointSettings,
+    MealService,
+    OrderedBy,
+    StandingOrder,
+    StandingSkip,
+    SubsidyCategory,
+)
 from server.models.outgoing import Channel, OutgoingMessage
 from server.models.people import (
     CareLink,
@@ -37,6 +55,22 @@ from server.models.sos import (
 )
 
 __all__ = [
+    "Allergen",
+    "Dish",
+    "DishTag",
+    "ElderDiet",
+    "ElderSubsidy",
+    "Meal",
+    "MealMenu",
+    "MealMode",
+    "MealOrder",
+    "MealOrderStatus",
+    "MealPointSettings",
+    "MealService",
+    "OrderedBy",
+    "StandingOrder",
+    "StandingSkip",
+    "SubsidyCategory",
     "Appointment",
     "AppointmentLock",
     "AppointmentStatus",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Float, ForeignKey, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime, str_enum
@@ -67,6 +67,8 @@ class ServicePoint(Base):
     """A place that serves elders: a meal point or a care centre."""
 
     __tablename__ = "service_points"
+    # The nearest meal points of an elder: a bounding box on latitude within a kind.
+    __table_args__ = (Index("ix_service_points_kind_latitude", "kind", "latitude"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ServicePointKind] = mapped_column(str_enum(ServicePointKind))

@@ -36,7 +36,7 @@ from server.ids import MAX_ROW_ID
 from tests.conftest import bearer
 from tests.server.test_box_socket import recv, send
 from tests.support.live_server import LiveServer
-from tests.support.world import PASSWORD, World
+from tests.support.world import PASSWORD, World, make_device
 
 # Past SQLite's int64 (the OverflowError of issue #11), past PostgreSQL's int4 columns, and below 1.
 OUT_OF_RANGE = [2**63, 2**63 - 1, MAX_ROW_ID + 1, 0, -1]
@@ -111,6 +111,8 @@ ADMIN_PATHS = ("/admin", "/api/admin", "/elders", "/api/elders/import", "/api/el
 ADMIN_OPS = {("POST", "/api/elders")}
 # The doctor's pages (the clinic's elders and their records): probed as a doctor.
 DOCTOR_PATHS = ("/doctor", "/clinic")
+# The box's routes (its device token, not a person's): probed as elder A's paired box.
+BOX_PATHS = ("/api/box/",)
 
 
 def _identity(client: TestClient, email: str) -> tuple[str, dict[str, str], str]:
@@ -132,11 +134,17 @@ def test_every_id_taking_route_refuses_ids_out_of_range(client: TestClient, worl
     family = _identity(client, world.family_a.email)
     doctor = _identity(client, world.doctor_a.email)
     admin = _identity(client, world.admin.email)
+    with client.app.state.rt.db.session() as db:  # type: ignore[attr-defined]
+        box_token, _ = make_device(db, db.merge(world.elder_a))
+    box = ("", {"authorization": f"Bearer {box_token}"}, "")
     failures = []
     for slot in slots:
         as_admin = slot.path.startswith(ADMIN_PATHS) or (slot.method, slot.path) in ADMIN_OPS
         as_doctor = slot.path.startswith(DOCTOR_PATHS)
-        session, auth, csrf = admin if as_admin else doctor if as_doctor else family
+        as_box = slot.path.startswith(BOX_PATHS)
+        session, auth, csrf = (
+            box if as_box else admin if as_admin else doctor if as_doctor else family
+        )
         client.cookies.set(SESSION_COOKIE, session)
         client.headers.update(auth)
         for value in OUT_OF_RANGE:

@@ -311,6 +311,43 @@ ANONYMOUS = [
     ("post", "/api/appointments/1/status"),
     ("patch", "/api/elders/1/visit-travel"),  # matrix: tests/server/test_appointments_box.py
     ("post", "/api/appointments/1/video-call"),  # matrix: tests/server/test_appointments_box.py
+    # meals (role matrices: tests/server/test_meals_api.py and test_meals_money.py)
+    ("get", "/api/meals/points/1"),
+    ("put", "/api/meals/points/1/settings"),
+    ("get", "/api/meals/points/1/menus"),
+    ("post", "/api/meals/points/1/menus"),
+    ("post", "/api/meals/points/1/menus/copy-week"),
+    ("get", "/api/meals/points/1/production"),
+    ("get", "/api/meals/points/1/production.csv"),
+    ("get", "/api/meals/points/1/deliveries"),
+    ("get", "/api/meals/points/1/deliveries.csv"),
+    ("post", "/api/meals/orders/1/handover"),
+    ("get", "/api/meals/elders/1/diet"),
+    ("put", "/api/meals/elders/1/diet"),
+    ("put", "/api/meals/elders/1/preferred-point"),
+    ("get", "/api/meals/elders/1/points"),
+    ("get", "/api/meals/elders/1/offer"),
+    ("get", "/api/meals/elders/1/orders"),
+    ("get", "/api/meals/elders/1/statement"),
+    ("post", "/api/meals/orders"),
+    ("get", "/api/meals/orders/1"),
+    ("patch", "/api/meals/orders/1"),
+    ("post", "/api/meals/orders/1/cancel"),
+    ("get", "/api/meals/elders/1/standing-orders"),
+    ("post", "/api/meals/elders/1/standing-orders"),
+    ("delete", "/api/meals/standing-orders/1"),
+    ("post", "/api/meals/elders/1/skips"),
+    ("get", "/api/meals/elders/1/subsidies"),
+    ("put", "/api/meals/elders/1/subsidies"),
+    ("get", "/api/meals/areas/1/subsidy-categories"),
+    ("post", "/api/meals/areas/1/subsidy-categories"),
+    ("patch", "/api/meals/subsidy-categories/1"),
+    ("get", "/api/meals/areas/1/orders-per-point"),
+    ("get", "/api/meals/areas/1/subsidy-claim.csv"),
+    ("get", "/api/box/meals"),
+    ("post", "/api/box/meals/orders"),
+    ("post", "/api/box/meals/orders/1/cancel"),
+    ("post", "/api/box/meals/skips"),
 ]
 OPEN = {
     "/healthz",
@@ -355,6 +392,10 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
         | {p.replace("/1", "/{closure_id}") for p in covered}
         | {p.replace("/1", "/{hold_id}") for p in covered}
         | {p.replace("/1", "/{appointment_id}") for p in covered}
+        | {p.replace("/1", "/{id}") for p in covered}
+        | {p.replace("/1", "/{order_id}") for p in covered}
+        | {p.replace("/1", "/{standing_id}") for p in covered}
+        | {p.replace("/1", "/{category_id}") for p in covered}
     )
     operations = api_operations(client.app)
     assert len(operations) >= 13

@@ -1,0 +1,17 @@
+"""What the meals feature adds to the server: its JSON routes (meal points and kitchens,
+elders and orders, areas' subsidies, the box), the sweep that makes standing orders into
+orders before each cut-off, and its demo data."""
+
+from __future__ import annotations
+
+from server.features import Feature, every
+from server.meals import routes_areas, routes_box, routes_elders, routes_points
+from server.meals.demo import seed_meals
+from server.meals.standing import SWEEP_SECONDS, materialise_standing
+
+FEATURE = Feature(
+    name="meals",
+    routers=(routes_points.router, routes_elders.router, routes_areas.router, routes_box.router),
+    sweeps=(every(SWEEP_SECONDS, materialise_standing),),
+    demo=(seed_meals,),
+)

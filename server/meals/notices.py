@@ -1,0 +1,103 @@
+"""Telling people of meal changes: the pages' ``changed`` push (topic ``meal``), and the hook
+the box side uses to hear of its elder's meals.
+
+Pages: every change of an elder's orders pushes ``changed`` (topic ``meal``, the elder named)
+to everyone who may see the elder, and to the staff of the meal point concerned (no elder
+named: they re-read their sheet); a published menu pushes to the point's staff and to the
+pages of elders who chose that point. Boxes: `push_meals_to_box` sends the same ``changed``
+to the elder's paired boxes, whose meals screen re-reads ``GET /api/box/meals`` (no new
+protocol message: the TV engineer calls this hook and handles the topic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from protocol import Changed, Role, Topic
+from server.models import CareLink, Device, Elder, ElderDiet, User
+from server.permissions import users_who_see_elders
+from server.ws.hub import Hub
+
+
+def family_of(db: Session, elder_id: int) -> list[User]:
+    """The elder's linked, active family members."""
+    return list(
+        db.scalars(
+            select(User)
+            .join(CareLink, CareLink.user_id == User.id)
+            .where(
+                CareLink.elder_id == elder_id,
+                User.role == Role.FAMILY,
+                User.is_active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def point_staff(db: Session, point_id: int) -> set[int]:
+    """Active meal staff of the point."""
+    return set(
+        db.scalars(
+            select(User.id).where(
+                User.role == Role.MEAL_STAFF,
+                User.service_point_id == point_id,
+                User.is_active.is_(True),
+            )
+        )
+    )
+
+
+async def _send(hub: Hub, users: set[int], devices: set[int], message: Changed) -> None:
+    await hub.to_users(users, message)
+    for device_id in devices:
+        await hub.to_device(device_id, message)
+
+
+def announce_orders(
+    db: Session, hub: Hub, elder_ids: Iterable[int], point_ids: Iterable[int], action: str
+) -> None:
+    """Push ``changed`` about these elders' orders to their pages, their boxes and the
+    points' staff (after the commit; from any thread, never waits)."""
+    data: dict[str, Any] = {"action": action}
+    audiences = users_who_see_elders(db, elder_ids)
+    for elder_id, users in sorted(audiences.items()):
+        message = Changed(topic=Topic.MEAL, elder_id=elder_id, data=data)
+        hub.push(_send(hub, users, _boxes(db, elder_id), message))
+    staff: set[int] = set()
+    for point_id in set(point_ids):
+        staff |= point_staff(db, point_id)
+    if staff:
+        hub.push(_send(hub, staff, set(), Changed(topic=Topic.MEAL, data=data)))
+
+
+def announce_menu(db: Session, hub: Hub, point_id: int, action: str) -> None:
+    """Push ``changed`` about a point's menus to its staff and to the pages and boxes of the
+    elders who chose that point."""
+    data: dict[str, Any] = {"action": action, "service_point_id": point_id}
+    staff = point_staff(db, point_id)
+    if staff:
+        hub.push(_send(hub, staff, set(), Changed(topic=Topic.MEAL, data=data)))
+    elders = db.scalars(select(ElderDiet.elder_id).where(ElderDiet.preferred_point_id == point_id))
+    for elder_id, users in sorted(users_who_see_elders(db, elders).items()):
+        message = Changed(topic=Topic.MEAL, elder_id=elder_id, data=data)
+        hub.push(_send(hub, users, _boxes(db, elder_id), message))
+
+
+def _boxes(db: Session, elder_id: int) -> set[int]:
+    return set(
+        db.scalars(
+            select(Device.id).where(Device.elder_id == elder_id, Device.revoked_at.is_(None))
+        )
+    )
+
+
+def push_meals_to_box(db: Session, hub: Hub, elder: Elder, action: str = "changed") -> None:
+    """The box hook: tell the elder's paired boxes their meals changed (they re-read
+    ``GET /api/box/meals``)."""
+    message = Changed(topic=Topic.MEAL, elder_id=elder.id, data={"action": action})
+    hub.push(_send(hub, set(), _boxes(db, elder.id), message))
