@@ -234,6 +234,7 @@ def book(
         sender=booker.sender,
         idempotency_key=key,
         created_at=now,
+        updated_at=now,
         cancel_reason="",
     )
     db.add(visit)
@@ -263,7 +264,7 @@ def cancel(db: Session, appointment_id: int, reason: str, now: datetime) -> bool
     if visit.status is not AppointmentStatus.BOOKED:
         return False
     visit.status = AppointmentStatus.CANCELLED
-    visit.cancelled_at = now
+    visit.cancelled_at = visit.updated_at = now
     visit.cancel_reason = reason[:500]
     db.execute(
         update(Slot)

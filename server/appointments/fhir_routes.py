@@ -45,7 +45,7 @@ from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.parameters import Parameters
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from protocol import Role
 from server import audit
@@ -383,7 +383,7 @@ def _booked(db: SessionDep, visit: Appointment) -> FhirAppointment:
         key=None,
         appointment_id=str(visit.id),
         reason=visit.cancel_reason,
-        last_updated=visit.cancelled_at or visit.created_at,
+        last_updated=visit.updated_at,
     )
 
 
@@ -550,9 +550,7 @@ def search_appointments(request: Request, user: CurrentUser, db: SessionDep) -> 
         if not since.startswith("gt"):
             raise AppError("_lastUpdated: use gt<instant>")
         after = _date_param(since[2:], "_lastUpdated")
-        select_visits = select_visits.where(
-            or_(Appointment.created_at > after, Appointment.cancelled_at > after)
-        )
+        select_visits = select_visits.where(Appointment.updated_at > after)
     ident = query.get("identifier")
     if ident:
         system, _, value = ident.partition("|")
@@ -561,5 +559,7 @@ def search_appointments(request: Request, user: CurrentUser, db: SessionDep) -> 
         select_visits = select_visits.where(
             Appointment.sender == f"user:{user.id}", Appointment.idempotency_key == value[:64]
         )
-    rows = db.scalars(select_visits.order_by(Appointment.created_at, Appointment.id).limit(500))
+    # A poll reads changes oldest first and keeps the last one's time as its mark.
+    first = Appointment.updated_at if since else Appointment.created_at
+    rows = db.scalars(select_visits.order_by(first, Appointment.id).limit(500))
     return fhir_response(bundle([_booked(db, v) for v in rows]))

@@ -157,6 +157,7 @@ def _apply(
         visit.status = status
         moved = True
     if moved:
+        visit.updated_at = now
         db.flush()
         mails.extend(_mail(db, clinic, visit, "clinic_moved"))
     return moved

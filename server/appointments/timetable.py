@@ -228,7 +228,7 @@ def add_closure(
     )
     for visit in visits:
         visit.status = AppointmentStatus.CANCELLED
-        visit.cancelled_at = now
+        visit.cancelled_at = visit.updated_at = now
         visit.cancel_reason = body.reason or "clinic closed"
         db.execute(
             update(Slot)

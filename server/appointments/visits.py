@@ -82,6 +82,7 @@ def mark(
     if status is not AppointmentStatus.DONE and visit.starts_at > now + MARK_AHEAD:
         raise Conflict(translate(lang, "appointments.too_early"))
     visit.status = status
+    visit.updated_at = now
     db.flush()
     return True
 

@@ -155,6 +155,8 @@ class Appointment(Base):
         Index("ix_appointments_elder_starts", "elder_id", "starts_at"),
         Index("ix_appointments_slot", "slot_id"),
         Index("ix_appointments_clinic_starts", "clinic_id", "starts_at"),
+        # The FHIR ``_lastUpdated`` search and the clinics' polls read changes by this.
+        Index("ix_appointments_updated", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +179,9 @@ class Appointment(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every change (mark, move, cancel, a clinic's own change) sets it; the ORM's onupdate
+    # stamps any change a caller forgot, so a FHIR poll never misses one.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     remote_id: Mapped[str | None] = mapped_column(String(64))
 

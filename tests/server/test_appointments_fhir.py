@@ -413,10 +413,11 @@ def remote_server(tmp_path: Path) -> Iterator[tuple[LiveServer, World]]:
             server.stop()
 
 
-@pytest.mark.e2e
-def test_our_client_books_at_our_own_fhir_server(
-    client: TestClient, rt: Runtime, world: World, remote_server: tuple[LiveServer, World]
-) -> None:
+def point_clinic_b_at(
+    rt: Runtime, world: World, remote_server: tuple[LiveServer, World]
+) -> tuple[str, LiveServer, World]:
+    """Clinic B's schedule is the remote server's clinic A (open daily 09:00-10:00); the
+    operator's token that our client books with there."""
     server, remote = remote_server
     admin = server.login(remote.admin.email, "correct horse battery")
     gp = admin.post(
@@ -452,6 +453,14 @@ def test_our_client_books_at_our_own_fhir_server(
         doctor = db.get(User, world.doctor_b.id)
         assert doctor is not None
         doctor.fhir_practitioner = f"Practitioner/{remote.doctor_a.id}"
+    return token, server, remote
+
+
+@pytest.mark.e2e
+def test_our_client_books_at_our_own_fhir_server(
+    client: TestClient, rt: Runtime, world: World, remote_server: tuple[LiveServer, World]
+) -> None:
+    token, server, remote = point_clinic_b_at(rt, world, remote_server)
     family = bearer(client, world.family_b.email)
     slots = search(client, family, world.clinic_b.id)
     assert slots.status_code == 200, slots.text
@@ -472,6 +481,47 @@ def test_our_client_books_at_our_own_fhir_server(
         headers={"authorization": f"Bearer {token}"},
     )
     assert FhirAppointment.model_validate(there.json()).status == "cancelled"
+
+
+@pytest.mark.e2e
+def test_a_clinic_mark_shows_in_a_last_updated_search_and_reaches_us_by_the_poll(
+    client: TestClient, rt: Runtime, world: World, remote_server: tuple[LiveServer, World]
+) -> None:
+    token, server, remote = point_clinic_b_at(rt, world, remote_server)
+    family = bearer(client, world.family_b.email)
+    slots = search(client, family, world.clinic_b.id).json()
+    made = book(client, family, slots[0]["id"], world.elder_b.id, uuid.uuid4().hex)
+    assert made.status_code == 201, made.text
+    before_mark = datetime.now(UTC)
+    with rt.db.session() as db:
+        clinic = db.get(Clinic, world.clinic_b.id)
+        assert clinic is not None
+        clinic.fhir_polled_at = before_mark  # the booking itself is old news to the poll
+    doctor = server.login(remote.doctor_a.email, "correct horse battery")
+    (theirs,) = doctor.get("/api/appointments", params={"clinic_id": remote.clinic_a.id}).json()
+    marked = doctor.post(f"/api/appointments/{theirs['id']}/status", json={"status": "done"})
+    assert marked.status_code == 200, marked.text
+    after_mark = datetime.now(UTC) + timedelta(seconds=1)
+    auth = {"authorization": f"Bearer {token}"}
+
+    def changed(since: datetime) -> list[Any]:
+        found = httpx.get(
+            f"{server.url}/fhir/Appointment",
+            params={"_lastUpdated": f"gt{since.isoformat()}"},
+            headers=auth,
+        )
+        assert found.status_code == 200, found.text
+        return [e.resource for e in Bundle.model_validate(found.json()).entry or ()]
+
+    (entry,) = changed(before_mark)
+    assert entry.status == "fulfilled" and entry.meta.lastUpdated >= before_mark
+    assert changed(after_mark) == []
+    # Our own client's poll reads the mark and our visit is done too.
+    poll_clinics(rt)
+    with rt.db.session() as db:
+        visit = db.get(Appointment, made.json()["id"])
+        assert visit is not None and visit.status.value == "done"
+        assert visit.updated_at > before_mark
 
 
 @pytest.mark.parametrize(
