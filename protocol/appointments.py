@@ -103,6 +103,8 @@ class ApptOption(WireModel):
     doctor_name: str = Field(default="", max_length=120)
     distance_km: float | None = Field(default=None, ge=0)
     places: list[VisitPlace] = Field(default_factory=list, max_length=3)
+    # A day: the halves with a free time, so the TV never offers a morning with none.
+    parts: list[DayPart] = Field(default_factory=list, max_length=2)
 
 
 class ApptOptions(Message):

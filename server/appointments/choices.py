@@ -101,12 +101,18 @@ def _days(
 ) -> list[ApptOption]:
     refresh_remote_clinics(db, elder.lang, _window(now), clinic_id)  # a clinic's own server
     slots = free_slots(db, elder.lang, _window(now), department, clinic_id, limit=SEARCH_LIMIT)
-    days: list[date] = []
+    days: dict[date, list[DayPart]] = {}
     for slot in slots:
         day = date.fromisoformat(slot.local_start[:10])
-        if day not in days:
-            days.append(day)
-    return [ApptOption(key=d.isoformat(), day=d) for d in days[:MAX_CHOICES]]
+        part = DayPart.MORNING if int(slot.local_start[11:13]) < NOON else DayPart.AFTERNOON
+        parts = days.setdefault(day, [])
+        if part not in parts:
+            parts.append(part)
+    chosen = list(days.items())[:MAX_CHOICES]
+    return [
+        ApptOption(key=d.isoformat(), day=d, parts=[x for x in DayPart if x in p])
+        for d, p in chosen
+    ]
 
 
 def _times(

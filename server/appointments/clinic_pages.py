@@ -3,6 +3,9 @@
 - ``/clinic`` — one day's visits per doctor (in the clinic's zone), with arrived / no-show /
   done, "Start video visit" on video visits, and the no-show counts of the last 90 days; it
   refreshes by itself when a visit is booked, moved or cancelled (topic ``appointment``).
+- ``/clinic/video/{id}`` — the doctor's side of a video visit: it rings the elder's TV once
+  its call socket is up (so the TV's answer is never missed), runs the call like a consult,
+  and says so when the elder does not answer, with "Ring again".
 - ``/clinic/hours`` — each doctor's weekly opening hours (add, change, remove a row) and the
   closures (add one with a reason: the visits inside are cancelled and the families told).
 
@@ -100,6 +103,32 @@ def doctor_section(db: Session, rt: Any, user: User, elders: list[Elder]) -> dic
         ).all()
     )
     return {"today_visits": count}
+
+
+@router.get("/clinic/video/{appointment_id}")
+def video_visit(
+    appointment_id: RowId, request: Request, user: ClinicUser, db: SessionDep
+) -> Response:
+    """The visit's doctor starts a booked video visit from the day list (the page rings)."""
+    visit = visit_for(db, user, appointment_id)
+    if user.role is not Role.DOCTOR or visit.doctor_id != user.id:
+        raise Forbidden("only the visit's doctor starts a video visit")
+    if visit.kind is not VisitKind.VIDEO:
+        raise AppError("this is not a video visit")
+    elder = db.get(Elder, visit.elder_id)
+    clinic = _clinic(db, user)
+    return render(
+        request,
+        "appointments/video_visit.html",
+        user,
+        page_kind="doctor",
+        visit=visit,
+        elder=elder,
+        zone=clinic_zone(clinic).key,
+        # A reload (``rung=1``) must not ring the TV again by itself: "Ring again" does.
+        ring_now=request.query_params.get("rung") != "1"
+        and visit.status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED),
+    )
 
 
 @router.get("/clinic")

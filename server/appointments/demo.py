@@ -106,9 +106,12 @@ def seed_appointments(db: Session, now: datetime | None = None) -> None:
     _book_today(db, clinic, now, today_visits)
 
 
-# A demo session today starts this long after now at the earliest (rounded up to the quarter),
-# so it never overlaps a session of the week that is still running.
-TODAY_LEAD = timedelta(minutes=40)
+# Today's demo visits start this long after now at the earliest: past the TV's one-hour
+# reminder, so the elder's TV opens on its home screen, not on a visit reminder.
+VISIT_LEAD = timedelta(minutes=75)
+# A demo session today starts this long after now (rounded up to the quarter): after
+# VISIT_LEAD, and never overlapping a session of the week that is still running.
+TODAY_LEAD = timedelta(minutes=90)
 
 
 def _today_session(
@@ -143,7 +146,7 @@ def _book_today(
         select(Slot)
         .where(
             Slot.clinic_id == clinic.id,
-            Slot.starts_at > now,
+            Slot.starts_at >= now + VISIT_LEAD,
             Slot.starts_at < midnight,
             Slot.booked < Slot.capacity,
             Slot.closed.is_(False),

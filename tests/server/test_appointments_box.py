@@ -105,6 +105,8 @@ def test_the_box_books_step_by_step_and_every_change_reaches_it(
         days = next_of(ws, ApptOptions)
         assert 1 <= len(days.options) <= 6 and days.timezone == "Asia/Shanghai"
         day = days.options[-1].day
+        # Each day says which halves have a free time: the TV offers only those.
+        assert all(o.parts for o in days.options) and DayPart.MORNING in days.options[-1].parts
         send(
             ws,
             ApptOptionsRequest(

@@ -24,6 +24,7 @@ from protocol import (
     BookingStep,
     CallKind,
     CallRinging,
+    DayPart,
     ElderInfo,
     ErrorCode,
     HeldSlot,
@@ -516,3 +517,25 @@ def test_a_video_visit_rings_as_the_doctor_ready_and_ok_joins(
     assert speaker.last.startswith(
         "Dr. Wang is ready for your video visit Press OK to join. Press Back to decline."
     )
+
+
+async def test_a_day_with_only_afternoon_times_offers_only_the_afternoon(
+    box: AppViewModel, wire: Wire
+) -> None:
+    push(box, Appointments(elder_id=1))
+    control(box).start_booking()
+    for step, option in (
+        (BookingStep.DEPARTMENTS, ApptOption(key="gp", label="GP")),
+        (BookingStep.CLINICS, ApptOption(key="3", label="Riverside")),
+        (BookingStep.DAYS, ApptOption(key="d", day=date(2026, 12, 6), parts=[DayPart.AFTERNOON])),
+    ):
+        await flushed()
+        push(box, ApptOptions(ref=wire.sent[-1].id, step=step, options=[option]))
+        box.handle(RemoteAction.OK)
+    page = control(box).page(BOOK)
+    assert page.title == "Morning or afternoon?"
+    assert [c.label for c in page.choices] == ["Afternoon"]
+    box.handle(RemoteAction.OK)
+    await flushed()
+    asked = wire.sent[-1]
+    assert isinstance(asked, ApptOptionsRequest) and asked.part is DayPart.AFTERNOON

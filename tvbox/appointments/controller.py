@@ -406,9 +406,13 @@ class AppointmentsController(Controller):
         for later in STEPS[STEPS.index(step) :]:
             self.chosen.pop(later, None)
         if step is Step.PART:
+            # Only the halves of the chosen day with a free time (both from an older server).
+            day = self.chosen.get(Step.DAYS)
+            parts = set(day.parts) if day is not None and day.parts else set(DayPart)
             self.options = [
                 ApptOption(key=p.value, label=text(self.ctx.lang, f"appt.part.{p.value}"))
                 for p in DayPart
+                if p in parts
             ]
             self.waiting = None
             self.ctx.show(BOOK)

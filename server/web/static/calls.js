@@ -1,4 +1,6 @@
-// Video calls in the browser: the doctor's live consult queue and the family's call page.
+// Video calls in the browser: the doctor's live consult queue, the doctor's side of a booked
+// video visit (the page rings the elder's TV itself once its socket is up, so the TV's answer
+// reaches this page), and the family's call page.
 // Own WebSocket to /ws/web (protocol messages). The page is always the offerer; SDP is sent
 // only after ICE gathering completes (aiortc on the box does not trickle). iceServers come
 // from the server's call_start. Counters for tests and the benchmark live on window.anxinCall.
@@ -12,8 +14,10 @@
   var state = window.anxinCall = {
     state: "idle", callId: null, elderId: null, framesDecoded: 0, framesSent: 0,
     joinClickedAt: null, firstFrameAt: null, joinToFirstFrameMs: null, ended: null,
-    errors: [], queue: [], socketReady: false, notesSaved: 0, history: [], lostWhy: null
+    errors: [], queue: [], socketReady: false, notesSaved: 0, history: [], lostWhy: null,
+    visitRings: 0
   };
+  var visitId = root.dataset.visitId ? Number(root.dataset.visitId) : null;
   var DISCONNECT_GRACE_MS = 10000, ANSWER_TIMEOUT_MS = 20000;
   var socket = null, pc = null, localStream = null, statsTimer = null, lostTimer = null, answerTimer = null;
   var pendingJoin = null, seq = 0;
@@ -303,6 +307,7 @@
     teardown();
     state.ended = reason; state.state = "ended"; state.callId = null;
     status(reason === "hung_up" && state.hungUpHere ? text.textEndHungUpHere
+           : visitId && reason === "unanswered" ? text.textVisitUnanswered
            : words("textEnd", reason, text.textEnded));
     state.hungUpHere = false;
     offerStart();
@@ -314,6 +319,31 @@
     state.hungUpHere = true;
     send({ type: "call_hang_up", call_id: state.callId });
     finish("hung_up");
+  }
+
+  // A booked video visit: ask the server to ring the elder's TV for this visit.
+  function ringVisit() {
+    showError("");
+    var start = $("start-call");
+    if (start) start.hidden = true;
+    state.ended = null; state.framesDecoded = 0; state.firstFrameAt = null;
+    state.joinClickedAt = performance.now(); state.state = "inviting"; state.visitRings += 1;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    fetch("/api/appointments/" + visitId + "/video-call", {
+      method: "POST", credentials: "same-origin", body: "{}",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.content : "" }
+    })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (answer) {
+        if (!answer.ok) throw new Error(answer.body.message || text.textVisitFailed);
+        if (state.state !== "inviting") return;  // the socket's call_ringing came first
+        state.callId = answer.body.call_id; state.state = "ringing";
+        $("call-panel").hidden = false; status(text.textRinging);
+      })
+      .catch(function (err) {
+        state.state = "idle"; state.errors.push(String(err));
+        showError(err.message || text.textVisitFailed); offerStart();
+      });
   }
 
   function invite() {
@@ -353,6 +383,13 @@
       }
       // Opened by Answer on the elder's incoming call: take it on this socket.
       if (root.dataset.answer && !state.answerSent) { state.answerSent = true; answer(); }
+      // The doctor's side of a video visit: ring the TV once this socket hears the answer. A
+      // reload must not ring again by itself ("Ring again" does).
+      if (visitId && root.dataset.ringNow && !state.visitRang) {
+        state.visitRang = true;
+        history.replaceState(null, "", location.pathname + "?rung=1");
+        ringVisit();
+      }
     } else if (msg.type === "consult_queue") {
       state.queue = msg.entries; renderQueue();
     } else if (msg.type === "error") {
@@ -373,7 +410,7 @@
       }
     } else if (msg.type === "call_start") {
       var mine = (pendingJoin && pendingJoin.callId === msg.call_id) ||
-        (page === "family" && state.callId === msg.call_id);
+        ((page === "family" || visitId) && state.callId === msg.call_id);
       if (mine && msg.role === "offerer" && !pc) { pendingJoin = null; startCall(msg); }
     } else if (msg.type === "call_answer") {
       if (pc && msg.call_id === state.callId) {
@@ -404,7 +441,7 @@
   var save = $("save-notes");
   if (save) save.addEventListener("click", saveNotes);
   var start = $("start-call");
-  if (start) start.addEventListener("click", invite);
+  if (start) start.addEventListener("click", visitId ? ringVisit : invite);
   window.addEventListener("beforeunload", function () {
     if (state.callId != null) hangUp();
     if (localStream) localStream.getTracks().forEach(function (t) { t.stop(); });
