@@ -5,7 +5,15 @@ daily roll of the slots' window and the poll of clinics that run their own FHIR 
 from __future__ import annotations
 
 from protocol import ApptBook, ApptCancel, ApptHold, ApptOptionsRequest
-from server.appointments import clinic_pages, fhir_routes, pages, routes, socket, visit_routes
+from server.appointments import (
+    clinic_pages,
+    fhir_routes,
+    pages,
+    routes,
+    socket,
+    travel_pages,
+    visit_routes,
+)
 from server.appointments.demo import seed_appointments
 from server.appointments.fhir_sync import POLL_SECONDS, poll_clinics
 from server.appointments.sweep import ROLL_SECONDS, roll_window
@@ -20,6 +28,7 @@ FEATURE = Feature(
         fhir_routes.router,
         pages.router,
         clinic_pages.router,
+        travel_pages.router,
     ),
     box_handlers={
         ApptOptionsRequest: socket.options_request,

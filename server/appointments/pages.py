@@ -131,7 +131,11 @@ def family_section(
         "visit_blocks": [
             {"elder": e, "visits": visit_rows(db, user.lang, upcoming(db, e.id, now))}
             for e in elders
-        ]
+        ],
+        # The travel-time form's error (`server.appointments.travel_pages`), beside its field.
+        "travel_error": None,
+        "travel_elder_id": None,
+        "travel_value": "",
     }
 
 

@@ -5,12 +5,13 @@ family's travel-time setting."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.testclient import WebSocketTestSession
 
 from protocol import (
@@ -42,7 +43,7 @@ from server.runtime import Runtime
 from tests.server.test_appointments_api import ROLES, Timetable, book, slots, table
 from tests.server.test_box_socket import pair_box, recv, send
 from tests.support.waiting import wait_until
-from tests.support.world import World
+from tests.support.world import PASSWORD, World
 
 __all__ = ["table"]  # the fixture, shared with the API tests
 
@@ -375,3 +376,71 @@ def test_only_a_booked_video_visit_rings(
     assert resp.status_code == 409 and resp.json()["code"]
     assert client.post("/api/appointments/999999/video-call", headers=doctor).status_code == 404
     assert client.post("/api/appointments/0/video-call", headers=doctor).status_code == 422
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert found, "not logged in"
+    return found[1]
+
+
+def test_the_family_sets_the_travel_time_on_the_family_page(
+    client: TestClient, rt: Runtime, world: World
+) -> None:
+    token, _ = pair_box(client, world)
+    elder_id = world.elder_a.id
+    resp = client.post("/login", data={"email": world.family_a.email, "password": PASSWORD})
+    assert resp.status_code in (200, 303)
+    home = client.get("/family?lang=en", headers={"accept": "text/html"}).text
+    assert f'id="travel-{elder_id}"' in home
+    assert "How many minutes does" in home
+    form = {"csrf": _csrf(home), "elder_id": str(elder_id)}
+    # Wrong values: the family page again, the error beside the field, what was typed kept.
+    for typed in ("soon", "-5", "241", "1e3"):
+        bad = client.post(
+            "/family/visit-travel?lang=en", data={**form, "minutes": typed}, follow_redirects=False
+        )
+        assert bad.status_code == 422, typed
+        assert f'id="travel-error-{elder_id}"' in bad.text and "0 to 240" in bad.text
+        assert f'value="{typed}"' in bad.text and 'aria-invalid="true"' in bad.text
+        assert 'id="panel-appointments" open' in bad.text
+    zh = client.post(
+        "/family/visit-travel?lang=zh", data={**form, "minutes": "很久"}, follow_redirects=False
+    )
+    assert zh.status_code == 422 and "请填 0 到 240 之间的整数分钟" in zh.text
+    # Another family's elder: refused, nothing changed.
+    other = client.post(
+        "/family/visit-travel",
+        data={**form, "elder_id": str(world.elder_b.id), "minutes": "20"},
+        follow_redirects=False,
+    )
+    assert other.status_code == 404
+    with client.websocket_connect("/ws/box") as ws:
+        connect(ws, token)
+        saved = client.post(
+            "/family/visit-travel", data={**form, "minutes": " 35 "}, follow_redirects=False
+        )
+        assert saved.status_code == 303
+        assert saved.headers["location"].endswith(f"#appointments-{elder_id}")
+        # The TV hears it at once: its "leave by" reminders are 35 minutes before.
+        assert next_of(ws, Appointments).travel_minutes == 35
+        again = client.get("/family?lang=en", headers={"accept": "text/html"}).text
+        assert re.search(rf'id="travel-{elder_id}"[^>]*value="35"', again)
+        cleared = client.post(
+            "/family/visit-travel", data={**form, "minutes": ""}, follow_redirects=False
+        )
+        assert cleared.status_code == 303
+        assert next_of(ws, Appointments).travel_minutes is None
+    with rt.db.session() as db:
+        elder = db.get(Elder, elder_id)
+        assert elder is not None and elder.visit_travel_minutes is None
+        assert (
+            db.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.action == "elder.visit_travel_set", AuditEntry.elder_id == elder_id
+                )
+            )
+            == 2
+        )

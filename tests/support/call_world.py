@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from selenium.webdriver.common.by import By
+from sqlalchemy.orm import Session
 from websockets.sync.client import ClientConnection, connect
 
 from protocol import Role
@@ -45,11 +46,17 @@ class CallWorld:
     doctor2_email: str
 
 
-def start_world(db_url: str, data_dir: Path, **env: str) -> CallWorld:
-    """Seed the demo world (and a second doctor), then start the server on it."""
+def start_world(
+    db_url: str,
+    data_dir: Path,
+    seeds: Iterable[Callable[[Session], None]] = (),
+    **env: str,
+) -> CallWorld:
+    """Seed the demo world (and a second doctor; ``seeds``: features' demo additions), then
+    start the server on it."""
     database = Database(db_url)
     with database.session() as db:
-        seed_demo(db)
+        seed_demo(db, seeds)
         db.flush()
         elder = db.query(Elder).filter(Elder.name == "王秀英").one()
         doctor = db.query(User).filter(User.email == DOCTOR.email).one()

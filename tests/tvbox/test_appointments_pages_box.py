@@ -17,7 +17,7 @@ from server.appointments.demo import DEPARTMENTS
 from server.demo import DEMO_LOGINS
 from tests.server.test_pages import log_in, submit, text
 from tests.support.box import BoxProcess, paired_box
-from tests.support.browser import chromium, click, save
+from tests.support.browser import chromium, click, reveal, save
 from tests.support.live_server import SHOTS, DemoServer
 from tests.support.waiting import wait_until
 from tvbox.ui.keys import KEYCODE_FOR, RemoteAction
@@ -79,6 +79,7 @@ def test_family_page_and_hotline_bookings_reach_the_tv_and_the_tv_reaches_the_da
     with chromium() as daughter:
         log_in(daughter, server, FAMILY.email, FAMILY.password)  # type: ignore[arg-type]
         daughter.get(f"{server.url}/family?lang=en")
+        reveal(daughter, f"book-{elder['id']}")  # inside the closed visits panel
         click(daughter, f"#book-{elder['id']}")
         said = len(box.state()["spoken"])
         book_on_page(daughter, elder["id"], clinic_id, gp[-1])
