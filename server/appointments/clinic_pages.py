@@ -41,7 +41,7 @@ from server.appointments.timetable import (
 )
 from server.appointments.visit_routes import mark_visit
 from server.appointments.visits import NO_SHOW_DAYS, no_show_counts
-from server.errors import AppError, Forbidden, InvalidInput
+from server.errors import AppError, Conflict, Forbidden, InvalidInput
 from server.ids import RowId
 from server.models import (
     Appointment,
@@ -114,7 +114,7 @@ def video_visit(
     if user.role is not Role.DOCTOR or visit.doctor_id != user.id:
         raise Forbidden("only the visit's doctor starts a video visit")
     if visit.kind is not VisitKind.VIDEO:
-        raise AppError("this is not a video visit")
+        raise Conflict("this is not a video visit")
     elder = db.get(Elder, visit.elder_id)
     clinic = _clinic(db, user)
     return render(

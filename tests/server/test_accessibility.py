@@ -127,6 +127,8 @@ PAGES = (
     Page("/appointments/booked/{visit_id}", "family_a", "/appointments/booked/{visit}"),
     Page("/clinic", "doctor_a", "/clinic?day={visit_day}"),
     Page("/clinic/hours", "doctor_a"),
+    # ?rung=1: the page as after its ring (no TV here), with "Ring again".
+    Page("/clinic/video/{appointment_id}", "doctor_a", "/clinic/video/{visit}?rung=1"),
     # Not a route of its own: the page every refusal shows.
     Page("(error page)", "family_a", "/family/call/{elder_b}"),
 )

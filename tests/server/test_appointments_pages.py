@@ -492,3 +492,45 @@ def test_clinic_staff_edit_hours_with_inline_errors_and_close_telling_families(
         headers=HTML,
     )
     assert wrong.status_code == 422 and 'id="closure-err"' in wrong.text
+
+
+def test_the_video_visit_page_is_the_visits_doctors_alone(
+    client: TestClient, rt: Runtime, world: World, gp: int
+) -> None:
+    visit, slot = _book_soonest(client, rt, world, "video")
+    day = slot.starts_at.astimezone(SHANGHAI).date().isoformat()
+    login(client, world.doctor_a)
+    # The day list's button takes the doctor to the visit's call page, which rings the TV.
+    assert f'href="/clinic/video/{visit["id"]}"' in page(client, f"/clinic?day={day}")
+    html = page(client, f"/clinic/video/{visit['id']}")
+    assert 'data-ring-now="1"' in html and f"Video visit with {world.elder_a.name}" in html
+    assert f"Ringing {world.elder_a.name}" in html and "did not answer. You can ring again" in html
+    # After its ring (a reload) the page does not ring by itself: "Ring again" does.
+    again = page(client, f"/clinic/video/{visit['id']}?rung=1")
+    assert "data-ring-now" not in again and 'id="start-call"' in again
+    zh = client.get(f"/clinic/video/{visit['id']}?lang=zh", headers=HTML).text
+    assert f"与{world.elder_a.name}的视频问诊" in zh and "再呼叫一次" in zh
+    with rt.db.session() as db:
+        staff = make_user(db, Role.CLINIC_STAFF, clinic_id=world.clinic_a.id)
+        db.commit()
+        db.expunge(staff)
+    login(client, staff)
+    assert f'id="video-{visit["id"]}"' not in page(client, f"/clinic?day={day}")
+    assert client.get(f"/clinic/video/{visit['id']}", headers=HTML).status_code == 403
+    for role, code in (
+        ("doctor_b", 404),
+        ("family_a", 403),
+        ("operator_a", 403),
+        ("admin", 403),
+    ):
+        login(client, world.user(role))
+        resp = client.get(f"/clinic/video/{visit['id']}", headers=HTML)
+        assert resp.status_code == code, role
+    client.cookies.clear()
+    anonymous = client.get(f"/clinic/video/{visit['id']}", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    login(client, world.doctor_a)
+    for bad, code in (("0", 422), ("999999", 404), ("x", 422), ("99999999999999999999", 422)):
+        assert client.get(f"/clinic/video/{bad}", headers=HTML).status_code == code, bad
+    at_clinic, _slot = _book_soonest(client, rt, world, "clinic")
+    assert client.get(f"/clinic/video/{at_clinic['id']}", headers=HTML).status_code == 409

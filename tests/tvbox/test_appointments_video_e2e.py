@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 
 from server.appointments.demo import seed_appointments
 from tests.support.box import BoxProcess
-from tests.support.browser import chromium, save
+from tests.support.browser import chromium, click, save
 from tests.support.call_world import (
     DOCTOR,
     FAMILY,
@@ -87,9 +87,12 @@ def test_the_doctor_rings_from_the_day_list_no_answer_then_ok_joins(
         doctor.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
         wait_until(lambda: "/login" not in doctor.current_url, 15, "log-in")
         doctor.get(f"{server.url}/clinic?day={visit['day']}")
-        start = doctor.find_element(By.ID, f"video-{visit['id']}")
-        assert start.text == "Start video visit"
-        start.click()
+        # The list is live (it may redraw): find the button afresh for each look.
+        label = wait_until(
+            lambda: doctor.find_element(By.ID, f"video-{visit['id']}").text, 15, "the button"
+        )
+        assert label == "Start video visit"
+        click(doctor, f"#video-{visit['id']}")
         wait_until(
             lambda: f"/clinic/video/{visit['id']}" in doctor.current_url, 15, "the call page"
         )
