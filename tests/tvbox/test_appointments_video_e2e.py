@@ -121,6 +121,7 @@ def test_the_doctor_rings_from_the_day_list_no_answer_then_ok_joins(
         assert page_words(doctor) == "王秀英 did not answer. You can ring again."
         again = doctor.find_element(By.ID, "start-call")
         assert again.is_displayed() and again.text == "Ring again"
+        assert not doctor.find_element(By.CSS_SELECTOR, ".call-videos").is_displayed()
         box.wait_state("the TV home after the unanswered ring", screen="home")
         save(doctor, SHOTS, "video-visit-unanswered")
 

@@ -185,7 +185,13 @@
     return cameraPromise;
   }
 
+  function videos(shown) {
+    var box = document.querySelector(".call-videos");
+    if (box) box.hidden = !shown;
+  }
+
   function startCall(msg) {
+    videos(true);
     state.callId = msg.call_id; state.elderId = msg.elder_id;
     state.state = "connecting"; status(text.textConnecting);
     $("call-panel").hidden = false;
@@ -328,6 +334,7 @@
     if (start) start.hidden = true;
     state.ended = null; state.framesDecoded = 0; state.firstFrameAt = null;
     state.joinClickedAt = performance.now(); state.state = "inviting"; state.visitRings += 1;
+    videos(false);  // no black picture while the TV rings: only once the call starts
     var meta = document.querySelector('meta[name="csrf-token"]');
     fetch("/api/appointments/" + visitId + "/video-call", {
       method: "POST", credentials: "same-origin", body: "{}",
