@@ -146,6 +146,22 @@ def test_family_books_on_a_phone_and_the_doctors_day_list_shows_it_live(
         reveal(daughter, f"visit-{visit.id}")
         assert daughter.find_element(By.ID, f"move-{visit.id}").is_displayed()
         shoot(daughter, "family-visits")
+        # The travel time to the clinic: a wrong value is refused beside the field.
+        daughter.set_window_size(*PHONE)
+        field = f"travel-{world.elder_a.id}"
+        daughter.find_element(By.ID, field).send_keys("1h")
+        submit(daughter, f"travel-save-{world.elder_a.id}")
+        error = daughter.find_element(By.ID, f"travel-error-{world.elder_a.id}")
+        assert error.is_displayed() and "0 to 240" in error.text
+        assert daughter.find_element(By.ID, field).get_attribute("value") == "1h"
+        shoot(daughter, "family-travel-error")
+        daughter.set_window_size(*PHONE)
+        daughter.find_element(By.ID, field).clear()
+        daughter.find_element(By.ID, field).send_keys("45")
+        submit(daughter, f"travel-save-{world.elder_a.id}")
+        reveal(daughter, field)
+        assert daughter.find_element(By.ID, field).get_attribute("value") == "45"
+        assert not daughter.find_elements(By.ID, f"travel-error-{world.elder_a.id}")
 
 
 def test_clinic_staff_close_a_day_and_the_family_is_emailed(clinic: Clinic) -> None:
