@@ -408,6 +408,8 @@ def test_the_family_sets_the_travel_time_on_the_family_page(
         "/family/visit-travel?lang=zh", data={**form, "minutes": "很久"}, follow_redirects=False
     )
     assert zh.status_code == 422 and "请填 0 到 240 之间的整数分钟" in zh.text
+    forged = client.post("/family/visit-travel", data={"elder_id": str(elder_id), "minutes": "20"})
+    assert forged.status_code == 403  # no CSRF token: another site's form
     # Another family's elder: refused, nothing changed.
     other = client.post(
         "/family/visit-travel",
