@@ -212,7 +212,7 @@ class MealsController(Controller):
         lang = self.ctx.lang
         if screen is MEALS:
             rows = self.rows()
-            body = self.message or "\n".join(self._notes(rows))
+            body = self.message or "\n".join(self._notes(rows, on_screen=True))
             labels = [self._label(r) for r in rows]
             return PageView(
                 text(lang, "meals.title"),
@@ -238,11 +238,14 @@ class MealsController(Controller):
             text(lang, "meals.hint_menu"),
         )
 
-    def _notes(self, rows: list[Row]) -> list[str]:
+    def _notes(self, rows: list[Row], on_screen: bool = False) -> list[str]:
         """The Meals screen's lines above its choices: offline, the menu's point, or why
-        there is nothing to order."""
+        there is nothing to order (``on_screen``: one short line when choices fill it)."""
         lang = self.ctx.lang
-        notes = [] if self._online() else [text(lang, "meals.offline_note")]
+        offline = not self._online()
+        if offline and on_screen and len(rows) > 2:
+            return [text(lang, "meals.offline_short")]
+        notes = [text(lang, "meals.offline_note")] if offline else []
         if any(r.kind == "dish" for r in rows):
             notes.append(self._menu_intro())
         elif not any(self._is_tomorrow(r) for r in rows):
