@@ -123,8 +123,12 @@ def box_meals(db: Session, elder: Elder) -> Meals:
 
 
 def meals_on_connect(db: Session, elder_id: int) -> Meals | None:
-    """A box that connects gets the elder's meals (its state on connect)."""
+    """A box that connects gets the elder's meals (its state on connect); nothing for an
+    elder no meal point serves and who never ordered (the box then shows "no meal point")."""
     elder = db.get(Elder, elder_id)
     if elder is None or not elder.is_active:
         return None
-    return box_meals(db, elder)
+    meals = box_meals(db, elder)
+    if not meals.orders and (meals.offer is None or not meals.offer.point_name):
+        return None
+    return meals
