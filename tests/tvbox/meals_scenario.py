@@ -147,6 +147,7 @@ async def scenario(app: Any, shots: Path, prefix: str, lang: Lang, report: dict[
     await shot("meals-change", "meal_menu")
     await press(RemoteAction.BACK)
     await press(RemoteAction.BACK)
+    answer(meals(lang, now))  # the menu again: six choices and the words above them
     await press(RemoteAction.DIGIT_1)  # today's lunch: past its cut-off
     await shot("meals-too-late", "meals")
     await press(RemoteAction.BACK)
