@@ -11,7 +11,9 @@ pages and boxes and the point's staff (`server.meals.notices.announce_orders`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol import Ack, MealCancel, MealChange, MealOrder, MealRefused, MealSkip
@@ -21,7 +23,17 @@ from server.meals import ordering
 from server.meals.errors import TooLate
 from server.meals.notices import announce_orders
 from server.meals.standing import skip_day
-from server.models import Device, Elder, Meal, MealMode, MealOrderStatus, OrderedBy, utcnow
+from server.models import (
+    Device,
+    Elder,
+    Meal,
+    MealMode,
+    MealOrderStatus,
+    OrderedBy,
+    StandingOrder,
+    StandingSkip,
+    utcnow,
+)
 from server.models import MealOrder as OrderRow
 from server.runtime import Runtime
 from server.ws.connection import Connection
@@ -115,6 +127,8 @@ async def cancel(conn: Connection, rt: Runtime, message: MealCancel) -> None:
 
     def work(db: Session, device: Device, elder: Elder) -> Done:
         row = _own_order(db, elder, message.order_id)
+        if row.live != 1:
+            return None  # cancelled already (a resend after the cut-off too)
         if not ordering.cancel(db, elder.lang, row.id, utcnow()):
             return None  # cancelled already (a resend, or elsewhere)
         audit.record(
@@ -125,11 +139,35 @@ async def cancel(conn: Connection, rt: Runtime, message: MealCancel) -> None:
     await _handle(conn, rt, message.key, work)
 
 
+def _skipped(db: Session, elder_id: int, day: date, meal: Meal) -> bool:
+    """Whether every active standing order of the elder's for that meal skips ``day``."""
+    rows = list(
+        db.scalars(
+            select(StandingOrder.id).where(
+                StandingOrder.elder_id == elder_id,
+                StandingOrder.meal == meal,
+                StandingOrder.is_active.is_(True),
+            )
+        )
+    )
+    if not rows:
+        return False
+    skipped = db.scalars(
+        select(StandingSkip.standing_order_id).where(
+            StandingSkip.standing_order_id.in_(rows), StandingSkip.day == day
+        )
+    )
+    return set(skipped) == set(rows)
+
+
 async def skip(conn: Connection, rt: Runtime, message: MealSkip) -> None:
     """Skip one day of the elder's standing order (cancelling its order if made)."""
 
     def work(db: Session, device: Device, elder: Elder) -> Done:
-        skip_day(db, elder.lang, elder, message.day, Meal(message.meal), utcnow())
+        meal = Meal(message.meal)
+        if _skipped(db, elder.id, message.day, meal):
+            return None  # skipped already (a resend after the cut-off too)
+        skip_day(db, elder.lang, elder, message.day, meal, utcnow())
         audit.record(
             db, "meal_standing.skipped", elder.id, device=device, detail=message.day.isoformat()
         )

@@ -216,3 +216,52 @@ def test_an_order_after_the_cut_off_or_sold_out_is_refused_with_words_then_acked
         assert [m for m in answers(ws, cancel.key) if isinstance(m, MealRefused)]
     assert live_orders(rt, world.elder_a.id) == 0
     assert live_orders(rt, world.elder_b.id) == 1
+
+
+def test_a_standing_orders_day_is_skipped_once_and_resends_after_the_cut_off_change_nothing(
+    client: TestClient, rt: Runtime, world: World
+) -> None:
+    mp = open_point(rt, world)
+    staff = bearer(client, mp.staff.email)
+    menu = publish(client, mp, staff)
+    family = bearer(client, world.family_a.email)
+    standing = client.post(
+        f"/api/meals/elders/{world.elder_a.id}/standing-orders",
+        json={"point_id": mp.point_id, "weekdays": [0, 1, 2, 3, 4, 5, 6], "mode": "delivery"},
+        headers=family,
+    )
+    assert standing.status_code == 201, standing.text
+    token, _ = pair_box(client, world)
+    with client.websocket_connect("/ws/box") as ws:
+        meals = [m for m in connect(ws, token) if isinstance(m, Meals)][0]
+        assert meals.offer is not None and meals.offer.standing
+        skip = MealSkip(key=key(), day=tomorrow())
+        send(ws, skip)
+        seen = answers(ws, skip.key)
+        assert not seen[-1].duplicate and not [m for m in seen if isinstance(m, MealRefused)]
+        after = [m for m in seen if isinstance(m, Meals)][-1]
+        assert after.offer is not None and not after.offer.standing  # the menu is offered
+        # A one-off order instead, then cancelled.
+        order = MealOrder(key=key(), dish_id=menu["dishes"][0]["id"])
+        send(ws, order)
+        order_id = [m for m in answers(ws, order.key) if isinstance(m, Meals)][-1].orders[0].id
+        cancel = MealCancel(key=key(), order_id=order_id)
+        send(ws, cancel)
+        assert not answers(ws, cancel.key)[-1].duplicate
+        # The cut-off passes; the outbox resends both (their acks were lost): nothing is
+        # refused, nothing changes.
+        with rt.db.session() as db:
+            point = db.get(ServicePoint, mp.point_id)
+            assert point is not None
+            save_settings(db, point, settings(2, "00:00"))
+            db.commit()
+        for again in (cancel, skip):
+            send(ws, again)
+            seen = answers(ws, again.key)
+            assert seen[-1].duplicate and not [m for m in seen if isinstance(m, MealRefused)]
+        # A new skip after the cut-off is refused plainly.
+        late = MealSkip(key=key(), day=tomorrow() + timedelta(days=1))
+        send(ws, late)
+        refused = [m for m in answers(ws, late.key) if isinstance(m, MealRefused)]
+        assert refused and refused[0].code is ErrorCode.TOO_LATE
+    assert live_orders(rt, world.elder_a.id) == 0
