@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from protocol import (
+    CallKind,
+    CallRinging,
     ErrorCode,
     Lang,
     MealCancel,
@@ -304,3 +306,46 @@ def test_the_menu_is_read_in_chinese(
     assert labels(box)[0] == "今天午餐：Low-salt fish set"
     assert "2：Low-salt fish set，您付8元。" in speaker.last
     assert "今天午餐：Low-salt fish set，11:30到12:30之间送到家。您付8元。" in speaker.last
+
+
+def test_a_refusal_during_a_call_waits_for_the_tile(
+    box: AppViewModel, speaker: RecordingSpeaker, store: BoxStore
+) -> None:
+    push(box, Meals(elder_id=1, offer=offer()))
+    box.activate(Tile.MEALS)
+    box.handle(RemoteAction.DIGIT_2)
+    key = queued(store)[-1].key  # type: ignore[attr-defined]
+    push(box, CallRinging(call_id=3, kind=CallKind.FAMILY, caller_name="Li Na"))
+    assert box.screen.value == "call"
+    push(box, MealRefused(key=key, code=ErrorCode.TOO_LATE, message="Orders are closed."))
+    assert box.screen.value == "call"  # a call is never covered
+    assert "Orders are closed." not in speaker.last
+    # Kept across a restart, shown and said when the Meals tile is opened next.
+    again = make_box(store, speaker, FakeClock())
+    again.activate(Tile.MEALS)
+    assert control(again).page(MEALS).body == "Your meal order was not taken: Orders are closed."
+    assert speaker.last == "Your meal order was not taken: Orders are closed."
+    again.handle(RemoteAction.BACK)
+    again.activate(Tile.MEALS)
+    assert "Orders are closed." not in control(again).page(MEALS).body  # said once
+
+
+def test_back_from_an_order_changes_nothing(
+    box: AppViewModel, speaker: RecordingSpeaker, store: BoxStore
+) -> None:
+    push(box, Meals(elder_id=1, offer=offer(), orders=[order()]))
+    box.activate(Tile.MEALS)
+    box.handle(RemoteAction.OK)
+    box.handle(RemoteAction.DIGIT_2)
+    assert box.screen is MEAL_MENU
+    for _ in range(3):
+        box.handle(RemoteAction.BACK)
+    assert box.screen.value == "home"
+    assert queued(store) == []
+    # An order cancelled elsewhere while its choices are shown: back to the list.
+    box.activate(Tile.MEALS)
+    box.handle(RemoteAction.OK)
+    assert box.screen is MEAL_ORDER
+    push(box, Meals(elder_id=1, offer=offer()))
+    assert box.screen is MEALS
+    assert labels(box)[-1] == "No meal"
