@@ -349,3 +349,13 @@ def test_back_from_an_order_changes_nothing(
     push(box, Meals(elder_id=1, offer=offer()))
     assert box.screen is MEALS
     assert labels(box)[-1] == "No meal"
+
+
+def test_todays_meal_closed_yesterday_says_so(box: AppViewModel, speaker: RecordingSpeaker) -> None:
+    push(box, Meals(elder_id=1, offer=offer(), orders=[order(day=date(2026, 12, 7))]))
+    box.activate(Tile.MEALS)
+    box.handle(RemoteAction.DIGIT_1)
+    assert speaker.last == (
+        "It is too late to change this meal: orders closed at 17:00 yesterday. "
+        "Please call Riverside Canteen on 021-5555-0101."
+    )

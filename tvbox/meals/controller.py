@@ -447,9 +447,11 @@ class MealsController(Controller):
         point = offer.point_name if offer else ""
         phone = offer.point_phone if offer else ""
         key = "meals.too_late" if phone else "meals.too_late_no_phone"
-        return text(
-            self.ctx.lang, key, time=local_time(cutoff, self.zone_name), point=point, phone=phone
-        )
+        lang = self.ctx.lang
+        at = local_time(cutoff, self.zone_name)
+        if cutoff.astimezone(zone(self.zone_name)).date() < self.today():
+            at = text(lang, "meals.yesterday_at", time=at)
+        return text(lang, key, time=at, point=point, phone=phone)
 
     def _tell(self, words: str) -> None:
         """Show ``words`` on the Meals screen and say them."""
