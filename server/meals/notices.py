@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from protocol import Changed, Message, Role, Topic
 from server.meals.offers import serving_point
 from server.meals.tv import box_meals
-from server.models import CareLink, Device, Elder, ElderDiet, User
+from server.models import CareLink, Device, Elder, ElderDiet, ServicePoint, User
 from server.permissions import users_who_see_elders
 from server.ws.hub import Hub
 
@@ -106,11 +106,18 @@ def announce_menu(db: Session, hub: Hub, point_id: int, action: str) -> None:
 
 
 def _served_online(db: Session, hub: Hub, point_id: int) -> set[int]:
-    """Elders with a box online now whose meals come from the point (their nearest, when the
-    family fixed none): their TV shows the new menu at once."""
+    """Elders of the point's area with a box online now whose meals come from the point (their
+    nearest, when the family fixed none): their TV shows the new menu at once."""
+    point = db.get(ServicePoint, point_id)
+    if point is None:
+        return set()
     rows = db.execute(
-        select(Device.id, Device.elder_id).where(
-            Device.elder_id.is_not(None), Device.revoked_at.is_(None)
+        select(Device.id, Device.elder_id)
+        .join(Elder, Elder.id == Device.elder_id)
+        .where(
+            Device.revoked_at.is_(None),
+            Elder.is_active.is_(True),
+            Elder.service_area_id == point.service_area_id,
         )
     ).all()
     served: set[int] = set()
@@ -118,8 +125,8 @@ def _served_online(db: Session, hub: Hub, point_id: int) -> set[int]:
         if elder_id is None or elder_id in served or not hub.device_connected(device_id):
             continue
         elder = db.get(Elder, elder_id)
-        point = serving_point(db, elder) if elder is not None else None
-        if point is not None and point.id == point_id:
+        serving = serving_point(db, elder) if elder is not None else None
+        if serving is not None and serving.id == point_id:
             served.add(elder_id)
     return served
 
