@@ -56,6 +56,18 @@ from protocol.codec import (
 )
 from protocol.enums import ClientKind, ErrorCode, Lang, RevokeReason, Role, Topic
 from protocol.errors import ProtocolError
+from protocol.meals import (
+    MAX_SET_MEALS,
+    MealCancel,
+    MealChange,
+    MealDishInfo,
+    MealOfferInfo,
+    MealOrder,
+    MealOrderInfo,
+    MealRefused,
+    Meals,
+    MealSkip,
+)
 from protocol.messages import (
     SPEECH_RATE_WPM_DEFAULT,
     SPEECH_RATE_WPM_RANGE,
@@ -113,6 +125,16 @@ from protocol.sos import (
 )
 
 __all__ = [
+    "MAX_SET_MEALS",
+    "MealCancel",
+    "MealChange",
+    "MealDishInfo",
+    "MealOfferInfo",
+    "MealOrder",
+    "MealOrderInfo",
+    "MealRefused",
+    "Meals",
+    "MealSkip",
     "MAX_CHOICES",
     "ApptBook",
     "ApptBooked",

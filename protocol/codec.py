@@ -17,6 +17,7 @@ from protocol.appointments import APPOINTMENT_MESSAGES
 from protocol.call import CALL_MESSAGES
 from protocol.enums import ErrorCode
 from protocol.errors import ProtocolError
+from protocol.meals import MEAL_MESSAGES
 from protocol.messages import (
     Ack,
     BoxSettings,
@@ -61,6 +62,7 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     DoseAlert,
     *CALL_MESSAGES,
     *APPOINTMENT_MESSAGES,
+    *MEAL_MESSAGES,
 )
 
 AnyMessage = Annotated[Union[MESSAGE_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007

@@ -44,6 +44,7 @@ from tvbox.home.controller import HomeController
 from tvbox.home.view import Tile
 from tvbox.link.controller import PairingController
 from tvbox.listening.controller import VoiceViewModel
+from tvbox.meals.controller import MealsController
 from tvbox.notice.controller import NoticeController
 from tvbox.notice.view import NoticeKind
 from tvbox.outbox import Outbox
@@ -124,6 +125,7 @@ class AppViewModel:
         self.notice_control = _one(controllers, NoticeController)
         self.pairing_control = _one(controllers, PairingController)
         self.appointments_control = _one(controllers, AppointmentsController)
+        self.meals_control = _one(controllers, MealsController)
         self.sos = self.sos_control.sos
         self.reminders = self.reminder_control.reminders
         self.home = self.home_control.home
@@ -230,6 +232,7 @@ class AppViewModel:
             },
             "voice": self.voice.snapshot(),
             "appointments": self.appointments_control.snapshot(),
+            "meals": self.meals_control.snapshot(),
         }
 
     def on_message(self, kind: type[Message], handler: Callable[[Any], None]) -> None:

@@ -24,6 +24,8 @@ from tvbox.calls.controller import build as calls
 from tvbox.context import FeatureHost
 from tvbox.home.controller import build as home
 from tvbox.link.controller import build as link
+from tvbox.meals.controller import MEAL_MENU, MEAL_ORDER
+from tvbox.meals.controller import build as meals
 from tvbox.notice.controller import build as notice
 from tvbox.reminders.controller import build as reminders
 from tvbox.router import Controller, Screen
@@ -66,6 +68,16 @@ FEATURES: tuple[Feature, ...] = (
             CONFIRM: "tvbox.appointments.screen:ConfirmScreen",
             CANCEL: "tvbox.appointments.screen:CancelScreen",
             VISIT_REMINDER: "tvbox.appointments.screen:VisitReminderScreen",
+        },
+    ),
+    Feature(
+        "meals",
+        meals,
+        "meals/screen.kv",
+        {
+            Screen.MEALS: "tvbox.meals.screen:MealsScreen",
+            MEAL_ORDER: "tvbox.meals.screen:MealOrderScreen",
+            MEAL_MENU: "tvbox.meals.screen:MealMenuScreen",
         },
     ),
     Feature("home", home, "home/screen.kv", {Screen.HOME: "tvbox.home.screen:HomeScreen"}),

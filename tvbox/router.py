@@ -41,6 +41,7 @@ class Screen:
     REMINDER: ClassVar[Screen]
     MEDICINES: ClassVar[Screen]
     APPOINTMENTS: ClassVar[Screen]
+    MEALS: ClassVar[Screen]
 
 
 Screen.PAIRING = Screen("pairing")
@@ -52,6 +53,7 @@ Screen.SOS = Screen("sos")
 Screen.REMINDER = Screen("reminder")
 Screen.MEDICINES = Screen("medicines")
 Screen.APPOINTMENTS = Screen("appointments")
+Screen.MEALS = Screen("meals")
 
 
 class Controller:

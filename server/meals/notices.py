@@ -5,8 +5,8 @@ Pages: every change of an elder's orders pushes ``changed`` (topic ``meal``, the
 to everyone who may see the elder, and to the staff of the meal point concerned (no elder
 named: they re-read their sheet); a published menu pushes to the point's staff and to the
 pages of elders who chose that point. Boxes: `push_meals_to_box` sends the same ``changed``
-to the elder's paired boxes, whose meals screen re-reads ``GET /api/box/meals`` (no new
-protocol message: the TV engineer calls this hook and handles the topic).
+to the elder's paired boxes as their whole meals list (`protocol.Meals`, built by
+`server.meals.tv.box_meals`): the paired box speaks only over its socket.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocol import Changed, Role, Topic
-from server.models import CareLink, Device, Elder, ElderDiet, User
+from protocol import Changed, Message, Role, Topic
+from server.meals.offers import serving_point
+from server.meals.tv import box_meals
+from server.models import CareLink, Device, Elder, ElderDiet, ServicePoint, User
 from server.permissions import users_who_see_elders
 from server.ws.hub import Hub
 
@@ -52,10 +54,20 @@ def point_staff(db: Session, point_id: int) -> set[int]:
     )
 
 
-async def _send(hub: Hub, users: set[int], devices: set[int], message: Changed) -> None:
-    await hub.to_users(users, message)
+async def _send(hub: Hub, users: set[int], devices: set[int], message: Message) -> None:
+    if users:
+        await hub.to_users(users, message)
     for device_id in devices:
         await hub.to_device(device_id, message)
+
+
+def _to_boxes(db: Session, hub: Hub, elder_id: int) -> None:
+    """Send the elder's meals list, whole, to each of their paired boxes."""
+    devices = _boxes(db, elder_id)
+    elder = db.get(Elder, elder_id)
+    if not devices or elder is None or not elder.is_active:
+        return
+    hub.push(_send(hub, set(), devices, box_meals(db, elder)))
 
 
 def announce_orders(
@@ -67,7 +79,8 @@ def announce_orders(
     audiences = users_who_see_elders(db, elder_ids)
     for elder_id, users in sorted(audiences.items()):
         message = Changed(topic=Topic.MEAL, elder_id=elder_id, data=data)
-        hub.push(_send(hub, users, _boxes(db, elder_id), message))
+        hub.push(_send(hub, users, set(), message))
+        _to_boxes(db, hub, elder_id)
     staff: set[int] = set()
     for point_id in set(point_ids):
         staff |= point_staff(db, point_id)
@@ -82,10 +95,40 @@ def announce_menu(db: Session, hub: Hub, point_id: int, action: str) -> None:
     staff = point_staff(db, point_id)
     if staff:
         hub.push(_send(hub, staff, set(), Changed(topic=Topic.MEAL, data=data)))
-    elders = db.scalars(select(ElderDiet.elder_id).where(ElderDiet.preferred_point_id == point_id))
+    elders = list(
+        db.scalars(select(ElderDiet.elder_id).where(ElderDiet.preferred_point_id == point_id))
+    )
     for elder_id, users in sorted(users_who_see_elders(db, elders).items()):
         message = Changed(topic=Topic.MEAL, elder_id=elder_id, data=data)
-        hub.push(_send(hub, users, _boxes(db, elder_id), message))
+        hub.push(_send(hub, users, set(), message))
+    for elder_id in sorted(set(elders) | _served_online(db, hub, point_id)):
+        _to_boxes(db, hub, elder_id)
+
+
+def _served_online(db: Session, hub: Hub, point_id: int) -> set[int]:
+    """Elders of the point's area with a box online now whose meals come from the point (their
+    nearest, when the family fixed none): their TV shows the new menu at once."""
+    point = db.get(ServicePoint, point_id)
+    if point is None:
+        return set()
+    rows = db.execute(
+        select(Device.id, Device.elder_id)
+        .join(Elder, Elder.id == Device.elder_id)
+        .where(
+            Device.revoked_at.is_(None),
+            Elder.is_active.is_(True),
+            Elder.service_area_id == point.service_area_id,
+        )
+    ).all()
+    served: set[int] = set()
+    for device_id, elder_id in rows:
+        if elder_id is None or elder_id in served or not hub.device_connected(device_id):
+            continue
+        elder = db.get(Elder, elder_id)
+        serving = serving_point(db, elder) if elder is not None else None
+        if serving is not None and serving.id == point_id:
+            served.add(elder_id)
+    return served
 
 
 def _boxes(db: Session, elder_id: int) -> set[int]:
@@ -97,7 +140,6 @@ def _boxes(db: Session, elder_id: int) -> set[int]:
 
 
 def push_meals_to_box(db: Session, hub: Hub, elder: Elder, action: str = "changed") -> None:
-    """The box hook: tell the elder's paired boxes their meals changed (they re-read
-    ``GET /api/box/meals``)."""
-    message = Changed(topic=Topic.MEAL, elder_id=elder.id, data={"action": action})
-    hub.push(_send(hub, set(), _boxes(db, elder.id), message))
+    """The box hook: send the elder's paired boxes their meals list afresh (``action`` is
+    kept for callers; the list says everything)."""
+    _to_boxes(db, hub, elder.id)

@@ -56,9 +56,10 @@ SAMPLES = [
 def test_every_message_type_has_a_sample() -> None:
     from tests.protocol.test_appointments import SAMPLES as APPOINTMENT_SAMPLES
     from tests.protocol.test_call import SAMPLES as CALL_SAMPLES
+    from tests.protocol.test_meals import SAMPLES as MEAL_SAMPLES
     from tests.protocol.test_reminders import SAMPLES as REMINDER_SAMPLES
 
-    samples = [*SAMPLES, *REMINDER_SAMPLES, *CALL_SAMPLES, *APPOINTMENT_SAMPLES]
+    samples = [*SAMPLES, *REMINDER_SAMPLES, *CALL_SAMPLES, *APPOINTMENT_SAMPLES, *MEAL_SAMPLES]
     assert {type(m) for m in samples} == set(MESSAGE_TYPES)
 
 

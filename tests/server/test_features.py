@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from protocol import DoseAnswer, SosRaise
+from protocol import DoseAnswer, MealOrder, MealSkip, SosRaise
 from server.app import FEATURES, create_app
 from server.features import Feature, Wiring
 from server.runtime import Runtime
@@ -15,8 +15,9 @@ def test_every_feature_handler_is_in_the_runtime_tables(rt: Runtime) -> None:
     create_app(runtime=rt)
     assert rt.wiring.box_handlers[SosRaise] is box_sos
     assert DoseAnswer in rt.wiring.box_handlers
-    # reminders' plans, then the SOS check-in rule, then the visits (appointments)
-    assert len(rt.wiring.box_connected) == 3
+    # reminders' plans, then the SOS check-in rule, the visits (appointments), the meals
+    assert len(rt.wiring.box_connected) == 4
+    assert MealOrder in rt.wiring.box_handlers and MealSkip in rt.wiring.box_handlers
     family = [s for s in rt.wiring.sections if s.page == "family"]
     assert [s.template for s in family if s.place == "main"] == [
         "reminders/_family.html",

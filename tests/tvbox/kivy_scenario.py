@@ -81,7 +81,7 @@ async def scenario(app: Any, shots: Path, prefix: str, report: dict[str, Any]) -
     press(RemoteAction.DOWN)
     await frames()
     check("down arrow moves focus", focused_tiles() == ["家人"], focused_tiles())
-    press(RemoteAction.LEFT)  # Meals: still a "coming soon" tile (Family opens calls now)
+    press(RemoteAction.LEFT)  # Meals
     await frames()
 
     key(27)  # Escape = the remote's Back
@@ -91,10 +91,10 @@ async def scenario(app: Any, shots: Path, prefix: str, report: dict[str, Any]) -
 
     press(RemoteAction.OK)
     await frames()
-    notice = app.screens["notice"]
-    check("OK opens the tile's screen", app.manager.current == "notice", app.manager.current)
-    check("placeholder says coming soon", "即将推出" in notice.body, notice.body)
-    await shot("coming-soon-zh")
+    meals = app.screens["meals"]
+    check("OK opens the tile's screen", app.manager.current == "meals", app.manager.current)
+    check("no meal point yet is said plainly", "助餐点" in meals.body, meals.body)
+    await shot("meals-none-zh")
     key(27)
     await frames()
     check(

@@ -45,19 +45,24 @@ def test_an_idle_paired_box_has_not_loaded_heavy_modules(tmp_path: Path) -> None
     store = BoxStore(data / "box.sqlite3")
     elder = ElderInfo(id=1, name="B", lang=Lang.EN, timezone="Asia/Shanghai")
     store.save_pairing(1, "token", elder)
-    ReminderStore(store).replace_plans([
-        PlanInfo(
-            id=i + 1,
-            medicine=f"Med{i}",
-            schedule=Schedule(times=(time(8 + i % 12, 0),), start_date=date(2026, 1, 1)),
-            updated_at=datetime.now(UTC),
-        )
-        for i in range(50)
-    ])
+    ReminderStore(store).replace_plans(
+        [
+            PlanInfo(
+                id=i + 1,
+                medicine=f"Med{i}",
+                schedule=Schedule(times=(time(8 + i % 12, 0),), start_date=date(2026, 1, 1)),
+                updated_at=datetime.now(UTC),
+            )
+            for i in range(50)
+        ]
+    )
     store.close()
     modules_out = tmp_path / "modules.txt"
     box = BoxProcess(
-        data, "http://127.0.0.1:9", "en", launcher=("-c", LAUNCHER),
+        data,
+        "http://127.0.0.1:9",
+        "en",
+        launcher=("-c", LAUNCHER),
         TEST_MODULES_OUT=str(modules_out),
     )
     try:

@@ -21,6 +21,7 @@ FEATURES = (
     "appointments",
     "calls",
     "home",
+    "meals",
     "link",
     "listening",
     "notice",

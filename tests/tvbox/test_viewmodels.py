@@ -70,24 +70,33 @@ def test_arrows_announce_the_focused_tile(
     assert speaker.said[-1] == ("Medicines", "en", Priority.LOW)
 
 
-def test_ok_on_a_later_feature_says_coming_soon_and_back_returns_home(
+def test_ok_on_meals_opens_it_and_back_returns_home(
     paired_vm: AppViewModel, speaker: RecordingSpeaker
 ) -> None:
     paired_vm.handle(A.DOWN)  # Meals
     paired_vm.handle(A.OK)
-    assert paired_vm.screen is Screen.NOTICE
-    assert paired_vm.notice.kind is NoticeKind.COMING_SOON
-    assert "Meals" in speaker.last and "Coming soon" in speaker.last
+    assert paired_vm.screen is Screen.MEALS
+    assert "No meal point serves your home yet." in speaker.last
     paired_vm.handle(A.BACK)
     assert paired_vm.screen is Screen.HOME
     assert paired_vm.focus_name() == "meals"  # focus is kept where the elder left it
 
 
+def test_a_feature_not_built_yet_says_coming_soon(
+    paired_vm: AppViewModel, speaker: RecordingSpeaker
+) -> None:
+    paired_vm.coming_soon("tile.meals")
+    assert paired_vm.screen is Screen.NOTICE
+    assert paired_vm.notice.kind is NoticeKind.COMING_SOON
+    assert "Coming soon" in speaker.last
+    paired_vm.handle(A.BACK)
+    assert paired_vm.screen is Screen.HOME
+
+
 def test_digits_open_the_numbered_tile(paired_vm: AppViewModel) -> None:
     paired_vm.handle(A.DIGIT_4)
-    assert paired_vm.screen is Screen.NOTICE
-    assert paired_vm.notice.view(Lang.EN).title == "Meals"
-    paired_vm.handle(A.OK)
+    assert paired_vm.screen is Screen.MEALS
+    paired_vm.handle(A.BACK)
     paired_vm.handle(A.DIGIT_3)
     assert paired_vm.screen is Screen.APPOINTMENTS
     paired_vm.handle(A.BACK)

@@ -79,5 +79,6 @@ def build(host: FeatureHost) -> tuple[Controller, ...]:
         Tile.FAMILY: host.call_family,
         Tile.MEDICINES: lambda: host.show(Screen.MEDICINES),
         Tile.APPOINTMENTS: lambda: host.show(Screen.APPOINTMENTS, reset=True),
+        Tile.MEALS: lambda: host.show(Screen.MEALS, reset=True),
     }
     return (HomeController(host, HomeViewModel(), tiles, lambda t: host.coming_soon(t.label_key)),)

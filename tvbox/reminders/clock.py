@@ -60,10 +60,16 @@ class ReminderClock:
         )
         self.scheduler.start()
         self.scheduler.add_job(
-            self._tick, "interval", seconds=TICK_SECONDS, id="tick", jobstore="memory",
+            self._tick,
+            "interval",
+            seconds=TICK_SECONDS,
+            id="tick",
+            jobstore="memory",
             # The safety net runs however late a busy loop gets to it (APScheduler's
             # default would skip a run more than 1 s late).
-            coalesce=True, max_instances=1, misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
         )
         self.resync()
         self.control.watch_plans(self.resync)
@@ -94,8 +100,13 @@ class ReminderClock:
         for job_id, at in wanted.items():
             if job_id not in have:
                 self.scheduler.add_job(
-                    "tvbox.reminders.clock:wake", "date", run_date=at, id=job_id,
-                    misfire_grace_time=grace, coalesce=True, replace_existing=True,
+                    "tvbox.reminders.clock:wake",
+                    "date",
+                    run_date=at,
+                    id=job_id,
+                    misfire_grace_time=grace,
+                    coalesce=True,
+                    replace_existing=True,
                 )
 
     def wake(self) -> None:

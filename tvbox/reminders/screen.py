@@ -54,12 +54,19 @@ class MedicinesScreen(Screen):
         self.hint = text(lang, "medicines.hint")
         rows = vm.reminders.today(lang, vm.clock.now())
         self.rows = [
-            {"time": r.time, "medicine": r.medicine, "colour": r.colour, "state": r.label,
-             "done": r.state in ("taken", "skipped")}
+            {
+                "time": r.time,
+                "medicine": r.medicine,
+                "colour": r.colour,
+                "state": r.label,
+                "done": r.state in ("taken", "skipped"),
+            }
             for r in rows[:6]
         ]
-        self.summary = vm.next_medicine_summary() if rows or vm.reminders.plans else text(
-            lang, "medicines.empty"
+        self.summary = (
+            vm.next_medicine_summary()
+            if rows or vm.reminders.plans
+            else text(lang, "medicines.empty")
         )
         _fill(self.ids.rows, "DoseLine", self.rows)
 

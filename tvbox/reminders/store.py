@@ -114,7 +114,11 @@ class ReminderStore:
             "answered_at = COALESCE(excluded.answered_at, dose_log.answered_at), "
             "snoozes = dose_log.snoozes + excluded.snoozes, snooze_until = excluded.snooze_until",
             (
-                dose_key, plan_id, local.isoformat(), at.isoformat(), state,
+                dose_key,
+                plan_id,
+                local.isoformat(),
+                at.isoformat(),
+                state,
                 None if shown_at is None else shown_at.isoformat(),
                 None if answered_at is None else answered_at.isoformat(),
                 1 if snoozed else 0,

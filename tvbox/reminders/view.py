@@ -208,8 +208,12 @@ class ReminderViewModel:
 
     def move(self, action: RemoteAction) -> bool:
         """Move between Taken / Snooze / Skip with the arrows."""
-        step = {RemoteAction.LEFT: -1, RemoteAction.UP: -1, RemoteAction.RIGHT: 1,
-                RemoteAction.DOWN: 1}.get(action)
+        step = {
+            RemoteAction.LEFT: -1,
+            RemoteAction.UP: -1,
+            RemoteAction.RIGHT: 1,
+            RemoteAction.DOWN: 1,
+        }.get(action)
         if step is None:
             return False
         target = self.focus + step
@@ -250,15 +254,29 @@ class ReminderViewModel:
         if outcome is DoseOutcome.SNOOZED:
             entry = self.store.entry(slot.key)
             key += f"#{(entry.snoozes if entry else 0) + 1}"
-            self.store.record(slot.key, slot.plan_id, slot.local, slot.at, SNOOZED,
-                              snooze_until=now + SNOOZE, snoozed=True)
+            self.store.record(
+                slot.key,
+                slot.plan_id,
+                slot.local,
+                slot.at,
+                SNOOZED,
+                snooze_until=now + SNOOZE,
+                snoozed=True,
+            )
         else:
-            self.store.record(slot.key, slot.plan_id, slot.local, slot.at, outcome.value,
-                              answered_at=now)
+            self.store.record(
+                slot.key, slot.plan_id, slot.local, slot.at, outcome.value, answered_at=now
+            )
         if self.outbox.get(key) is None:  # a restart mid-answer must not queue it twice
             self.outbox.add(
-                DoseAnswer(key=key, plan_id=slot.plan_id, scheduled_local=slot.local,
-                           scheduled_at=slot.at, outcome=outcome, occurred_at=now)
+                DoseAnswer(
+                    key=key,
+                    plan_id=slot.plan_id,
+                    scheduled_local=slot.local,
+                    scheduled_at=slot.at,
+                    outcome=outcome,
+                    occurred_at=now,
+                )
             )
             if self.on_outbox_added is not None:
                 self.on_outbox_added()
@@ -271,8 +289,9 @@ class ReminderViewModel:
             MedicineLine(
                 medicine=" ".join(p for p in (d.plan.medicine, d.plan.strength) if p),
                 colour=d.plan.colour,
-                detail=" · ".join(p for p in (d.plan.dose, d.plan.appearance,
-                                              d.plan.instructions) if p),
+                detail=" · ".join(
+                    p for p in (d.plan.dose, d.plan.appearance, d.plan.instructions) if p
+                ),
             )
             for d in self.showing
         )
@@ -282,15 +301,22 @@ class ReminderViewModel:
             for i, c in enumerate(Choice)
         )
         return ReminderView(
-            title=text(lang, "reminder.title", time=when), lines=lines, choices=choices,
+            title=text(lang, "reminder.title", time=when),
+            lines=lines,
+            choices=choices,
             hint=text(lang, "reminder.hint"),
         )
 
     def prompt(self, lang: Lang) -> str:
         """What is said when the reminder appears (and every 5 minutes)."""
         parts = [
-            text(lang, "reminder.spoken_item", medicine=d.plan.medicine,
-                 dose=d.plan.dose or "", instructions=d.plan.instructions or "")
+            text(
+                lang,
+                "reminder.spoken_item",
+                medicine=d.plan.medicine,
+                dose=d.plan.dose or "",
+                instructions=d.plan.instructions or "",
+            )
             for d in self.showing
         ]
         return text(lang, "reminder.spoken", items=" ".join(parts))
@@ -323,8 +349,15 @@ class ReminderViewModel:
             else:
                 state = "due" if at <= now else "upcoming"
             plan = self.plans[plan_id]
-            rows.append(TodayRow(local.strftime("%H:%M"), plan.medicine, plan.colour,
-                                 state, text(lang, f"medicines.state.{state}")))
+            rows.append(
+                TodayRow(
+                    local.strftime("%H:%M"),
+                    plan.medicine,
+                    plan.colour,
+                    state,
+                    text(lang, f"medicines.state.{state}"),
+                )
+            )
         return rows
 
     def next_dose(self, now: datetime) -> DueDose | None:
@@ -343,8 +376,13 @@ class ReminderViewModel:
             local = nxt.slot.local
             today = now.astimezone(zone(self.timezone)).date()
             key = "medicines.next_today" if local.date() == today else "medicines.next_later"
-            upcoming = text(lang, key, time=local.strftime("%H:%M"), medicine=nxt.plan.medicine,
-                            date=local.strftime("%m-%d"))
+            upcoming = text(
+                lang,
+                key,
+                time=local.strftime("%H:%M"),
+                medicine=nxt.plan.medicine,
+                date=local.strftime("%m-%d"),
+            )
         if not rows:
             return text(lang, "medicines.none_today", next=upcoming)
         return text(lang, "medicines.spoken", taken=taken, total=len(rows), next=upcoming)

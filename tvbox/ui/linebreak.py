@@ -5,7 +5,8 @@ whatever character overflows, and a full stop or a closing quote can land alone 
 start of the next line ("……可以取消\n。"). `wrap_cjk` breaks such paragraphs itself,
 between characters, by the rules of Chinese typesetting (kinsoku): no line starts with
 closing punctuation, none ends with opening punctuation, and a run of digits or Latin
-letters ("7", "OK") is not split. No Kivy here: the screen passes a text measure in.
+letters ("7", "OK") or a phone number ("010-6501-8899") is not split. No Kivy here: the
+screen passes a text measure in.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def _joined(left: str, right: str) -> bool:
         right in NO_LINE_START
         or left in NO_LINE_END
         or (left.isascii() and left.isalnum() and right.isascii() and right.isalnum())
+        or (left == "-" and right.isdigit())  # a phone number ("010-6501-8899") is one word
+        or (left.isdigit() and right == "-")
     )
 
 

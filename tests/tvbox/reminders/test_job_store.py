@@ -39,8 +39,11 @@ def test_jobs_persist_in_order_and_errors_are_apschedulers(tmp_path: Path) -> No
         scheduler.start(paused=True)
         for i, hours in enumerate((3, 1, 2)):
             scheduler.add_job(
-                f"{__name__}:fired", "date", run_date=soon + timedelta(hours=hours),
-                args=[f"dose{i}"], id=f"dose{i}",
+                f"{__name__}:fired",
+                "date",
+                run_date=soon + timedelta(hours=hours),
+                args=[f"dose{i}"],
+                id=f"dose{i}",
             )
         with pytest.raises(ConflictingIdError):
             scheduler.add_job(f"{__name__}:fired", "date", run_date=soon, args=["x"], id="dose0")
@@ -73,7 +76,9 @@ def test_a_due_job_fires_from_the_file(tmp_path: Path) -> None:
         scheduler.start()
         try:
             scheduler.add_job(
-                f"{__name__}:fired", "date", args=["now"],
+                f"{__name__}:fired",
+                "date",
+                args=["now"],
                 run_date=datetime.now(UTC) + timedelta(seconds=0.2),
             )
             await async_wait_until(lambda: FIRED, 10, "the job to fire")

@@ -217,8 +217,16 @@ def _local(hour: int, minute: int = 0) -> datetime:
 # Each change happens at 10:00 local, after the 08:00 dose was taken; what the server sends.
 PLAN_CHANGES = {
     "paused then resumed": [
-        [plan(1, "Amlodipine", time(8, 0), time(20, 0), status=PlanStatus.PAUSED,
-              updated_at=_local(10))],
+        [
+            plan(
+                1,
+                "Amlodipine",
+                time(8, 0),
+                time(20, 0),
+                status=PlanStatus.PAUSED,
+                updated_at=_local(10),
+            )
+        ],
         [plan(1, "Amlodipine", time(8, 0), time(20, 0), updated_at=_local(11))],
     ],
     "times and dose edited": [
@@ -269,8 +277,17 @@ def test_a_paused_plan_does_not_ring_but_lists_what_was_answered(
     clock.at_local("Asia/Shanghai", 2026, 11, 22, 8, 0)
     vm.check_reminders()
     vm.handle(RemoteAction.OK)
-    push(vm, plan(1, "Amlodipine", time(8, 0), time(20, 0), status=PlanStatus.PAUSED,
-                  updated_at=_local(10)))
+    push(
+        vm,
+        plan(
+            1,
+            "Amlodipine",
+            time(8, 0),
+            time(20, 0),
+            status=PlanStatus.PAUSED,
+            updated_at=_local(10),
+        ),
+    )
     clock.at_local("Asia/Shanghai", 2026, 11, 22, 20, 0)
     assert not vm.check_reminders()
     assert vm.reminders.wakeups(clock.now, timedelta(hours=36)) == []

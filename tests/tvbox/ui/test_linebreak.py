@@ -31,3 +31,8 @@ def test_text_that_fits_or_has_no_chinese_is_left_to_kivy() -> None:
     assert wrap_cjk(english, 10, width) == english
     assert wrap_cjk("第一行\n第二行很长很长", 4, width) == "第一行\n第二行很\n长很长"
     assert has_cjk("取消。") and not has_cjk("Cancel.")
+
+
+def test_a_phone_number_is_never_split() -> None:
+    wrapped = wrap_cjk("请打电话：010-6501-8899。", 16, width)
+    assert wrapped == "请打电话：\n010-6501-8899。"
