@@ -3,8 +3,9 @@ the box side uses to hear of its elder's meals.
 
 Pages: every change of an elder's orders pushes ``changed`` (topic ``meal``, the elder named)
 to everyone who may see the elder, and to the staff of the meal point concerned (no elder
-named: they re-read their sheet); a published menu pushes to the point's staff and to the
-pages of elders who chose that point. Boxes: `push_meals_to_box` sends the same ``changed``
+named: they re-read their sheet); a published menu pushes to the point's staff, to the
+pages of elders who chose that point, and once to each family of the point's area whose elder
+has not chosen one (the nearest serves them). Boxes: `push_meals_to_box` sends the same ``changed``
 to the elder's paired boxes, whose meals screen re-reads ``GET /api/box/meals`` (no new
 protocol message: the TV engineer calls this hook and handles the topic).
 """
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol import Changed, Role, Topic
-from server.models import CareLink, Device, Elder, ElderDiet, User
+from server.models import CareLink, Device, Elder, ElderDiet, ServicePoint, User
 from server.permissions import users_who_see_elders
 from server.ws.hub import Hub
 
@@ -86,6 +87,25 @@ def announce_menu(db: Session, hub: Hub, point_id: int, action: str) -> None:
     for elder_id, users in sorted(users_who_see_elders(db, elders).items()):
         message = Changed(topic=Topic.MEAL, elder_id=elder_id, data=data)
         hub.push(_send(hub, users, _boxes(db, elder_id), message))
+    # Families of the area's elders who have not fixed a point (the nearest serves them): one
+    # push each, naming no elder, so their open family pages re-read the offer.
+    area_id = db.scalar(select(ServicePoint.service_area_id).where(ServicePoint.id == point_id))
+    if area_id is not None:
+        families = set(
+            db.scalars(
+                select(CareLink.user_id)
+                .join(Elder, Elder.id == CareLink.elder_id)
+                .outerjoin(ElderDiet, ElderDiet.elder_id == Elder.id)
+                .where(
+                    Elder.service_area_id == area_id,
+                    Elder.is_active.is_(True),
+                    ElderDiet.preferred_point_id.is_(None),
+                )
+                .distinct()
+            )
+        )
+        if families:
+            hub.push(_send(hub, families, set(), Changed(topic=Topic.MEAL, data=data)))
 
 
 def _boxes(db: Session, elder_id: int) -> set[int]:

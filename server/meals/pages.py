@@ -59,7 +59,7 @@ router = APIRouter(include_in_schema=False)
 TEMPLATE = "meals/_family.html"
 DIET_FLAGS = ("diabetic", "low_salt", "soft", "vegetarian")
 TAGS = ("low_salt", "low_sugar", "soft", "vegetarian")
-CHART_W, CHART_H, CHART_PAD = 640, 220, 28  # the statement chart's drawing box, in px
+CHART_W, CHART_H, CHART_PAD = 420, 200, 24  # the statement chart's drawing box, in px
 
 
 def yuan(cents: int | None) -> str:
