@@ -77,7 +77,7 @@ class MealBlock:
     today: date
     tomorrow: date
     orders: list[OrderPublic]
-    offer: OfferPublic
+    offers: list[OfferPublic]
     diet: ElderDiet | None
     allergens: list[str]
     points: list[Any]
@@ -109,7 +109,13 @@ def _block(db: Session, elder: Elder, lang: Lang) -> MealBlock:
         today=today,
         tomorrow=today + timedelta(days=1),
         orders=[views.one(o) for o in rows],
-        offer=elder_offer(db, elder, today + timedelta(days=1), Meal.LUNCH, lang),
+        offers=[
+            offer
+            for offer in (
+                elder_offer(db, elder, today + timedelta(days=1), meal, lang) for meal in Meal
+            )
+            if offer.dishes or offer.meal is Meal.LUNCH  # dinner only where it is served
+        ],
         diet=diet,
         allergens=split(diet.allergens) if diet else [],
         points=points_for(db, elder),

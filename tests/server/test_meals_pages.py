@@ -275,3 +275,27 @@ def test_meal_staff_land_on_their_page(meals: Meals) -> None:
     landed = meals.client.post("/login", data=form, follow_redirects=False)
     assert landed.headers["location"] == "/meals/kitchen"
     _ = date.today()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_meals_pages_show_words_not_codes(meals: Meals, lang: str) -> None:
+    with meals.rt.db.session() as db:
+        db.add(ElderDiet(elder_id=meals.world.elder_a.id, soft=True, allergens="tree_nut"))
+        db.commit()
+    meals.order("Tomato and egg", mode="delivery")
+    client = meals.client
+    codes = re.compile(r"\b(low_salt|low_sugar|tree_nut|dine_in|not_home|picked_up)\b")
+    seen = {}
+    for user, path in (
+        (meals.world.family_a, "/family?meals=1"),
+        (meals.mp.staff, "/meals/kitchen"),
+        (meals.world.operator_a, "/meals/area"),
+        (meals.world.family_a, f"/meals/elders/{meals.world.elder_a.id}/statement"),
+    ):
+        login(client, user)
+        html = client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}", headers=HTML).text
+        text = re.sub(
+            r"<[^>]*>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.S)
+        )
+        seen[path] = codes.findall(text)
+    assert all(not found for found in seen.values()), seen
