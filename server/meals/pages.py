@@ -39,6 +39,7 @@ from server.meals.rules import ALLERGENS, join, split
 from server.meals.schemas import OfferPublic, OrderPublic, StandingIn, StatementPublic
 from server.meals.standing import add_standing, standing_public
 from server.models import (
+    Dish,
     Elder,
     ElderDiet,
     Meal,
@@ -82,6 +83,8 @@ class MealBlock:
     allergens: list[str]
     points: list[Any]
     standing: list[Any]
+    has_diet: bool
+    dish_names: dict[int, tuple[str, str]]  # (Chinese, English) of the ordered set meals
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
@@ -98,6 +101,8 @@ def _block(db: Session, elder: Elder, lang: Lang) -> MealBlock:
         .order_by(MealOrder.day, MealOrder.meal.desc(), MealOrder.id)
     )
     views = OrderViews(db, lang)
+    orders = [views.one(o) for o in rows]
+    dishes = db.scalars(select(Dish).where(Dish.id.in_({o.dish_id for o in orders} or {0})))
     diet = db.get(ElderDiet, elder.id)
     standing = db.scalars(
         select(StandingOrder)
@@ -108,7 +113,7 @@ def _block(db: Session, elder: Elder, lang: Lang) -> MealBlock:
         elder=elder,
         today=today,
         tomorrow=today + timedelta(days=1),
-        orders=[views.one(o) for o in rows],
+        orders=orders,
         offers=[
             offer
             for offer in (
@@ -120,6 +125,8 @@ def _block(db: Session, elder: Elder, lang: Lang) -> MealBlock:
         allergens=split(diet.allergens) if diet else [],
         points=points_for(db, elder),
         standing=[standing_public(db, s, today) for s in standing],
+        has_diet=any(bool(diet and getattr(diet, f)) for f in DIET_FLAGS),
+        dish_names={d.id: (d.name_zh, d.name_en) for d in dishes},
     )
 
 

@@ -174,6 +174,12 @@ def test_menu_order_sheet_and_not_at_home_reach_each_page_live(site: Site) -> No
         assert price == 1550 and price - subsidy == pay
         assert daughter.find_elements(By.CSS_SELECTOR, "svg.bars g.bar")
         shoot(daughter, "statement")
+        daughter.get(f"{server.url}/family?meals=1&lang=zh")
+        assert "不在家" in text_of(daughter, "meals-live")
+        shoot(daughter, "family-zh")
+        staff.get(f"{server.url}/meals/kitchen?lang=zh")
+        assert "备餐单" in text_of(staff, "production")
+        shoot(staff, "kitchen-zh")
 
         operator = staff
         log_in(operator, server, world.operator_a.email)
