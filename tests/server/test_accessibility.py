@@ -558,6 +558,12 @@ def test_homes_work_with_the_keyboard_alone(
     site.resize("desktop")
     site.as_role(role)
     site.driver.get(f"{site.server.url}{path}?lang=en")
+    # The page's catch-up refresh (on the socket's welcome) redraws its live regions: Tab after
+    # it, or the focus is lost with the region it was in.
+    wait_until(
+        lambda: site.driver.execute_script("return document.body.dataset.liveUpdates") != "0",
+        what=f"{path} caught up",
+    )
     reached = tab_through(site)
     assert reached and reached[0]["href"].endswith("#main"), f"no skip link first: {reached[:3]}"
     for action in actions:
