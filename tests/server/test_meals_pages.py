@@ -299,3 +299,49 @@ def test_the_meals_pages_show_words_not_codes(meals: Meals, lang: str) -> None:
         )
         seen[path] = codes.findall(text)
     assert all(not found for found in seen.values()), seen
+
+
+def test_the_family_sets_standing_orders_and_the_meal_point(meals: Meals) -> None:
+    client, elder = meals.client, meals.world.elder_a
+    html = page(login(client, meals.world.family_a), "/family")
+    token = csrf(html)
+    url = f"/meals/elders/{elder.id}/standing"
+    resp = client.post(url, data={"csrf": token, "meal": "lunch"}, headers=HTML)
+    assert resp.status_code == 422 and "Tick at least one day" in resp.text
+    form = {"csrf": token, "meal": "lunch", "weekday": ["0", "2"], "tag": "low_salt"}
+    resp = client.post(url, data=form | {"mode": "delivery"}, follow_redirects=False)
+    assert resp.status_code == 303
+    html = page(client, "/family")
+    row = re.search(r'id="standing-row-(\d+)">(.*?)</li>', html, re.S)
+    assert row and "Monday" in row[2] and "Wednesday" in row[2] and "low salt" in row[2]
+    resp = client.post(
+        f"/meals/standing/{row[1]}/end", data={"csrf": token}, follow_redirects=False
+    )
+    assert resp.status_code == 303
+    assert f'id="standing-row-{row[1]}"' not in page(client, "/family")
+
+    point = {"csrf": token, "point": str(meals.other.point_id)}  # not among the nearest
+    resp = client.post(f"/meals/elders/{elder.id}/point", data=point, headers=HTML)
+    assert resp.status_code == 422 and "Choose one of the meal points" in resp.text
+    point["point"] = str(meals.mp.point_id)
+    resp = client.post(f"/meals/elders/{elder.id}/point", data=point, follow_redirects=False)
+    assert resp.status_code == 303
+    with meals.rt.db.session() as db:
+        diet = db.get(ElderDiet, elder.id)
+        assert diet is not None and diet.preferred_point_id == meals.mp.point_id
+
+
+def test_staff_copy_last_weeks_menus(meals: Meals) -> None:
+    client = meals.client
+    week_on = meals.tomorrow + timedelta(days=7)
+    html = page(login(client, meals.mp.staff), f"/meals/kitchen?day={week_on}")
+    assert 'id="menu-state"' not in html
+    resp = client.post(
+        "/meals/kitchen/copy-week",
+        data={"csrf": csrf(html), "day": week_on.isoformat(), "meal": "lunch"},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303
+    html = page(client, resp.headers["location"])
+    assert 'id="copy-done"' in html and 'id="menu-state"' in html
+    assert 'value="Steamed fish"' in html
