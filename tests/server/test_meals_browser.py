@@ -112,6 +112,7 @@ def test_menu_order_sheet_and_not_at_home_reach_each_page_live(site: Site) -> No
         daughter.get(f"{server.url}/family?meals=1&lang=en")
         wait_until(lambda: live(daughter), what="the family page live")
         assert f'id="no-offer-{elder.id}"' in region(daughter, "meals-live")
+        click(daughter, f"#diet-{elder.id} > summary")  # open while the page redraws
 
         staff.set_window_size(*DESKTOP)
         log_in(staff, server, site.staff.email)
@@ -132,6 +133,7 @@ def test_menu_order_sheet_and_not_at_home_reach_each_page_live(site: Site) -> No
         # the daughter's page shows the offer without a reload
         wait_until(lambda: "Steamed fish" in region(daughter, "meals-live"), what="the offer live")
         assert "Contains: fish" in text_of(daughter, "meals-live")
+        assert daughter.execute_script(f"return document.getElementById('diet-{elder.id}').open")
         shoot(daughter, "family-offer")
         daughter.set_window_size(*PHONE)
 
@@ -150,6 +152,9 @@ def test_menu_order_sheet_and_not_at_home_reach_each_page_live(site: Site) -> No
         deliveries = text_of(staff, "deliveries")
         assert elder.name in deliveries and "must not eat" not in deliveries
         assert "Route: " in deliveries
+        staff.execute_script("window.print = function () { document.body.dataset.printed = 1; }")
+        click(staff, "#print")
+        assert staff.find_element(By.TAG_NAME, "body").get_attribute("data-printed") == "1"
         shoot(staff, "kitchen", print_too=True)
         staff.set_window_size(*DESKTOP)
 
