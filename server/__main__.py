@@ -19,6 +19,7 @@ from server.app import FEATURES, create_app
 from server.core.config import Settings
 from server.demo import DEMO_LOGINS, seed_demo
 from server.features import demo_seeds
+from server.meals.demo import MEAL_STAFF_LOGIN
 from server.migrate import upgrade
 from server.runtime import Runtime
 from server.scheduler import quiet_scheduler_logs
@@ -51,9 +52,13 @@ def _print_demo(settings: Settings, base: str) -> None:
     print(f"  doctor page:   {base}/doctor")
     print(f"  operator page: {base}/operator")
     print(f"  admin pages:   {base}/admin")
+    print(f"  meal point:    {base}/meals/kitchen")
+    print(f"  area meals:    {base}/meals/area")
     print("  logins:")
     for login in DEMO_LOGINS:
         print(f"    {login.role.value:<12} {login.email:<22} password: {login.password}")
+    email, password, _ = MEAL_STAFF_LOGIN
+    print(f"    {'meal_staff':<12} {email:<22} password: {password}")
     print(f"  a TV box: anxin-tvbox --server {base}\n", flush=True)
 
 

@@ -3,10 +3,11 @@ the box side uses to hear of its elder's meals.
 
 Pages: every change of an elder's orders pushes ``changed`` (topic ``meal``, the elder named)
 to everyone who may see the elder, and to the staff of the meal point concerned (no elder
-named: they re-read their sheet); a published menu pushes to the point's staff and to the
-pages of elders who chose that point. Boxes: `push_meals_to_box` sends the same ``changed``
-to the elder's paired boxes as their whole meals list (`protocol.Meals`, built by
-`server.meals.tv.box_meals`): the paired box speaks only over its socket.
+named: they re-read their sheet); a published menu pushes to the point's staff, to the
+pages of elders who chose that point, and once to each family of the point's area whose elder
+has not chosen one (the nearest serves them). Boxes: `push_meals_to_box` sends the elder's
+paired boxes their whole meals list (`protocol.Meals`, built by `server.meals.tv.box_meals`):
+the paired box speaks only over its socket.
 """
 
 from __future__ import annotations
@@ -103,6 +104,26 @@ def announce_menu(db: Session, hub: Hub, point_id: int, action: str) -> None:
         hub.push(_send(hub, users, set(), message))
     for elder_id in sorted(set(elders) | _served_online(db, hub, point_id)):
         _to_boxes(db, hub, elder_id)
+
+    # Families of the area's elders who have not fixed a point (the nearest serves them): one
+    # push each, naming no elder, so their open family pages re-read the offer.
+    area_id = db.scalar(select(ServicePoint.service_area_id).where(ServicePoint.id == point_id))
+    if area_id is not None:
+        families = set(
+            db.scalars(
+                select(CareLink.user_id)
+                .join(Elder, Elder.id == CareLink.elder_id)
+                .outerjoin(ElderDiet, ElderDiet.elder_id == Elder.id)
+                .where(
+                    Elder.service_area_id == area_id,
+                    Elder.is_active.is_(True),
+                    ElderDiet.preferred_point_id.is_(None),
+                )
+                .distinct()
+            )
+        )
+        if families:
+            hub.push(_send(hub, families, set(), Changed(topic=Topic.MEAL, data=data)))
 
 
 def _served_online(db: Session, hub: Hub, point_id: int) -> set[int]:

@@ -34,7 +34,7 @@ HOME = {
     Role.ADMIN: "/admin",
     # Staff of features still to come: their account page until their pages exist.
     Role.CLINIC_STAFF: "/clinic",
-    Role.MEAL_STAFF: "/account",
+    Role.MEAL_STAFF: "/meals/kitchen",
     Role.SERVICE_WORKER: "/account",
 }
 

@@ -27,24 +27,35 @@ from selenium.webdriver.common.keys import Keys
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocol import CallKind
+from protocol import CallKind, Lang
 from server.appointments.schedule import materialise
 from server.core.db import Database
 from server.links import LinkPurpose, issue_link
+from server.meals.ordering import Orderer
 from server.migrate import upgrade
 from server.models import (
     Call,
     CallStatus,
     Clinic,
     Department,
+    Dish,
+    Elder,
+    ElderDiet,
+    Meal,
+    MealMode,
+    MealOrder,
+    MealOrderStatus,
     OpeningHours,
+    OrderedBy,
     ServicePoint,
     ServicePointKind,
     Slot,
+    SubsidyCategory,
     utcnow,
 )
 from server.models.calls import CallEndReason
 from server.runtime import Runtime
+from tests.server.meals_world import make_meal_point, make_menu
 from tests.server.routes import api_operations
 from tests.server.test_pages import log_in
 from tests.support.axe import assert_accessible
@@ -70,6 +81,7 @@ NOT_PAGES = {
     "/elders/export.csv": "a CSV download",
     "/elders/import/template.csv": "a CSV download",
     "/elders/import/refused/{token}.csv": "a CSV download",
+    "/meals/area/elder": "redirects to the chosen elder's subsidy page",
 }
 
 
@@ -129,6 +141,10 @@ PAGES = (
     Page("/clinic/hours", "doctor_a"),
     # ?rung=1: the page as after its ring (no TV here), with "Ring again".
     Page("/clinic/video/{appointment_id}", "doctor_a", "/clinic/video/{visit}?rung=1"),
+    Page("/meals/kitchen", "meal_staff"),
+    Page("/meals/area", "operator_a"),
+    Page("/meals/area/elders/{elder_id}", "operator_a", "/meals/area/elders/{elder_a}"),
+    Page("/meals/elders/{elder_id}/statement", "family_a", "/meals/elders/{elder_a}/statement"),
     # Not a route of its own: the page every refusal shows.
     Page("(error page)", "family_a", "/family/call/{elder_b}"),
 )
@@ -263,6 +279,7 @@ def seed(site: Site) -> Site:
         db.flush()
         point_id = point.id
         slot_ids = add_clinic_week(db, world)
+        add_meals(db, world)
         db.expunge_all()
     database.dispose()
     server = site.server
@@ -311,6 +328,52 @@ def seed(site: Site) -> Site:
         "free_day": visit_day.isoformat(),
     }
     return site
+
+
+def add_meals(db: Session, world: World) -> None:
+    """Area A's meal point with today's and tomorrow's lunch, elder A's diet, an order each day
+    (tomorrow's delivered home) and a subsidy category; its staff become ``world.meal_staff``."""
+    elder = db.get(Elder, world.elder_a.id)
+    assert elder is not None
+    elder.latitude, elder.longitude = 39.905, 116.4
+    db.add(ElderDiet(elder_id=elder.id, low_salt=True, allergens="peanut"))
+    db.add(
+        SubsidyCategory(
+            service_area_id=world.area_a.id,
+            code="over_80",
+            name_zh="八十岁以上",
+            name_en="Over 80",
+            percent=20,
+            is_active=True,
+        )
+    )
+    mp = make_meal_point(db, world.area_a.id)
+    today = utcnow().astimezone(SHANGHAI).date()
+    family = Orderer(OrderedBy.FAMILY, "user:a11y", Lang.EN, user_id=world.family_a.id)
+    for day, dish, mode in (
+        (today, "Tomato and egg", MealMode.DINE_IN),
+        (today + timedelta(days=1), "Mixed vegetables", MealMode.DELIVERY),
+    ):
+        _, dishes = make_menu(db, mp, day)
+        order = MealOrder(
+            elder_id=elder.id,
+            service_point_id=mp.point_id,
+            menu_id=db.get(Dish, dishes[dish]).menu_id,  # type: ignore[union-attr]
+            dish_id=dishes[dish],
+            day=day,
+            meal=Meal.LUNCH,
+            mode=mode,
+            status=MealOrderStatus.ORDERED,
+            price_cents=1000,
+            subsidy_cents=200,
+            payable_cents=800,
+            ordered_by=family.kind,
+            idempotency_key=f"a11y-{day}",
+            sender=family.sender,
+        )
+        db.add(order)
+    db.flush()
+    setattr(world, "meal_staff", mp.staff)  # noqa: B010 - a role the shared World lacks
 
 
 def add_clinic_week(db: Session, world: World) -> list[int]:
@@ -497,6 +560,12 @@ def test_homes_work_with_the_keyboard_alone(
     site.resize("desktop")
     site.as_role(role)
     site.driver.get(f"{site.server.url}{path}?lang=en")
+    # The page's catch-up refresh (on the socket's welcome) redraws its live regions: Tab after
+    # it, or the focus is lost with the region it was in.
+    wait_until(
+        lambda: site.driver.execute_script("return document.body.dataset.liveUpdates") != "0",
+        what=f"{path} caught up",
+    )
     reached = tab_through(site)
     assert reached and reached[0]["href"].endswith("#main"), f"no skip link first: {reached[:3]}"
     for action in actions:

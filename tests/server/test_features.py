@@ -23,6 +23,7 @@ def test_every_feature_handler_is_in_the_runtime_tables(rt: Runtime) -> None:
         "reminders/_family.html",
         "appointments/_family.html",
         "calls/_family.html",
+        "meals/_family.html",
         "sos/_board.html",
     ]
     assert [s.template for s in family if s.place == "urgent"] == [

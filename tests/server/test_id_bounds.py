@@ -34,6 +34,7 @@ from server.api.deps import SESSION_COOKIE
 from server.core.security import csrf_token
 from server.ids import MAX_ROW_ID
 from tests.conftest import bearer
+from tests.server.meals_world import make_meal_point
 from tests.server.test_box_socket import recv, send
 from tests.support.live_server import LiveServer
 from tests.support.world import PASSWORD, World, make_device
@@ -42,7 +43,11 @@ from tests.support.world import PASSWORD, World, make_device
 OUT_OF_RANGE = [2**63, 2**63 - 1, MAX_ROW_ID + 1, 0, -1]
 # Forms the page handlers read by hand (request.form()), so their fields are not in the route's
 # signature; every other id is found in the signatures.
-HAND_READ_FORMS = {("POST", "/family/medicines"): ["elder_id", "plan_id"]}
+HAND_READ_FORMS = {
+    ("POST", "/family/medicines"): ["elder_id", "plan_id"],
+    ("POST", "/meals/elders/{elder_id}/order"): ["dish"],
+    ("POST", "/meals/elders/{elder_id}/point"): ["point"],
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,9 @@ ADMIN_PATHS = ("/admin", "/api/admin", "/elders", "/api/elders/import", "/api/el
 ADMIN_OPS = {("POST", "/api/elders")}
 # The doctor's pages (the clinic's elders and their records): probed as a doctor.
 DOCTOR_PATHS = ("/doctor", "/clinic")
+# The meal point's page (its meal staff) and the care centre's meals page (operators).
+MEAL_STAFF_PATHS = ("/meals/kitchen",)
+OPERATOR_PATHS = ("/meals/area",)
 # The box's routes (its device token, not a person's): probed as elder A's paired box.
 BOX_PATHS = ("/api/box/",)
 
@@ -136,6 +144,11 @@ def test_every_id_taking_route_refuses_ids_out_of_range(client: TestClient, worl
     admin = _identity(client, world.admin.email)
     with client.app.state.rt.db.session() as db:  # type: ignore[attr-defined]
         box_token, _ = make_device(db, db.merge(world.elder_a))
+        cook = make_meal_point(db, world.area_a.id).staff
+        db.commit()
+        cook_email = cook.email
+    meal_staff = _identity(client, cook_email)
+    operator = _identity(client, world.operator_a.email)
     box = ("", {"authorization": f"Bearer {box_token}"}, "")
     failures = []
     for slot in slots:
@@ -143,7 +156,17 @@ def test_every_id_taking_route_refuses_ids_out_of_range(client: TestClient, worl
         as_doctor = slot.path.startswith(DOCTOR_PATHS)
         as_box = slot.path.startswith(BOX_PATHS)
         session, auth, csrf = (
-            box if as_box else admin if as_admin else doctor if as_doctor else family
+            box
+            if as_box
+            else admin
+            if as_admin
+            else doctor
+            if as_doctor
+            else meal_staff
+            if slot.path.startswith(MEAL_STAFF_PATHS)
+            else operator
+            if slot.path.startswith(OPERATOR_PATHS)
+            else family
         )
         client.cookies.set(SESSION_COOKIE, session)
         client.headers.update(auth)

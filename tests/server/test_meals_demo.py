@@ -56,3 +56,23 @@ def test_the_demo_has_menus_diets_subsidies_and_orders(client: TestClient, rt: R
         headers=staff,
     )
     assert sheet.status_code == 200
+
+
+def test_the_demo_meal_point_login_lands_on_a_filled_page(client: TestClient, rt: Runtime) -> None:
+    with rt.db.session() as db:
+        assert seed_demo(db, demo_seeds(FEATURES))
+    email, password, _ = MEAL_STAFF_LOGIN
+    landed = client.post(
+        "/login", data={"email": email, "password": password}, follow_redirects=False
+    )
+    assert landed.headers["location"] == "/meals/kitchen"
+    html = client.get("/meals/kitchen?lang=en", headers={"accept": "text/html"}).text
+    tomorrow = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+    if tomorrow.weekday() != 6:  # the demo point is closed on Sundays
+        assert "王秀英" in html and 'id="production-table"' in html  # Wang's lunch tomorrow
+        assert "Steamed fish set" in html or "清蒸鱼套餐" in html
+    operator = next(d for d in DEMO_LOGINS if d.email == "operator@demo.anxin")
+    client.cookies.clear()
+    client.post("/login", data={"email": operator.email, "password": operator.password})
+    area = client.get("/meals/area?lang=en", headers={"accept": "text/html"}).text
+    assert 'id="per-point-table"' in area

@@ -172,6 +172,10 @@ PAGES = {
     "/operator": {"operator_a", "operator_b", "admin"},
     # booking a clinic visit: the family for their elders, operators for the area's (hotline)
     "/appointments/book": {"family_a", "family_b", "operator_a", "operator_b"},
+    # community meals: the care centre's page (the area's operators); the meal point's page
+    # is its meal staff's (tests/server/test_meals_pages.py)
+    "/meals/area": {"operator_a", "operator_b"},
+    "/meals/kitchen": set(),
     # administration (role tests of every admin page and route: tests/server/test_admin_roles.py)
     "/admin": {"admin"},
     "/admin/areas": {"admin"},
@@ -433,8 +437,10 @@ def test_staff_of_coming_features_see_no_elder_and_no_administration(
     assert not (alerts.get("alerts") if isinstance(alerts, dict) else alerts), alerts
     form = {"email": email, "password": "correct horse battery"}
     landed = client.post("/login", data=form, follow_redirects=False)
-    # Clinic staff have their clinic's day list (appointments); the others their account.
-    assert landed.headers["location"] == ("/clinic" if role is Role.CLINIC_STAFF else "/account")
+    # Clinic staff have their clinic's day list (appointments), meal staff their meal point's
+    # page (meals); service workers their account.
+    homes = {Role.CLINIC_STAFF: "/clinic", Role.MEAL_STAFF: "/meals/kitchen"}
+    assert landed.headers["location"] == homes.get(role, "/account")
     assert client.get("/account", headers={"accept": "text/html"}).status_code == 200
     for page in ("/family", "/doctor", "/operator", "/admin", "/elders", "/elders/import"):
         resp = client.get(page, headers={"accept": "text/html"}, follow_redirects=False)

@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,12 +30,21 @@ from protocol import (
     SosSource,
 )
 from server.calls.elder_call import end_unanswered
+from server.meals import ordering
+from server.meals.ordering import Orderer
 from server.models import (
+    Allergen,
     Call,
     CallStatus,
     Channel,
     Device,
+    DishTag,
+    Elder,
+    ElderDiet,
+    MealMode,
+    MealOrderStatus,
     MedicationPlan,
+    OrderedBy,
     OutgoingMessage,
     SosAlert,
     SosOutcome,
@@ -47,6 +57,7 @@ from server.sos.alerts import acknowledge, resolve, store_alert
 from server.sos.delivery import claim_escalation, claim_fanout, queue_handled
 from server.sos.messages import SENSOR_KINDS
 from tests.conftest import bearer
+from tests.server.meals_world import make_meal_point, make_menu
 from tests.support.waiting import wait_until
 from tests.support.world import PASSWORD, World, add_escalation_chain, make_device
 
@@ -63,6 +74,10 @@ ENUMS: tuple[type[StrEnum], ...] = (
     Channel,
     Role,
     CallKind,
+    DishTag,
+    Allergen,
+    MealMode,
+    MealOrderStatus,
 )
 ALSO = {"zh", "en", "sms", *(k for k in SENSOR_KINDS if "_" in k)}
 # Codes in disguise: an escalation level or a device by number, raw UTC, a head count in brackets.
@@ -203,12 +218,30 @@ def scene(rt: Runtime, world: World) -> dict[str, int]:
         db.flush()
         ringing_id = ringing.id
     assert end_unanswered(rt.db, ringing_id) is not None
+    with rt.db.session() as db:  # meals: a diet, tomorrow's offer, a delivered order
+        elder = db.get(Elder, world.elder_a.id)
+        assert elder is not None
+        elder.latitude, elder.longitude = 39.905, 116.4
+        db.add(ElderDiet(elder_id=elder.id, low_salt=True, soft=True, allergens="peanut,tree_nut"))
+        point = make_meal_point(db, world.area_a.id)
+        tomorrow = now.astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+        _, dishes = make_menu(db, point, tomorrow)
+        family = Orderer(OrderedBy.FAMILY, "user:words", Lang.EN, user_id=world.family_a.id)
+        ordering.place(db, family, elder, dishes["Tomato and egg"], MealMode.DELIVERY, "w", now)
+        db.commit()
     return {"open": alerts[0], "handled": handled.id}
 
 
 PAGES = {
     Role.FAMILY: ["/family", "/account", "/family/call/{elder}"],
-    Role.OPERATOR: ["/operator", "/elders", "/elders/{elder}/edit", "/elders/new", "/account"],
+    Role.OPERATOR: [
+        "/operator",
+        "/elders",
+        "/elders/{elder}/edit",
+        "/elders/new",
+        "/account",
+        "/meals/area",
+    ],
     Role.DOCTOR: ["/doctor", "/doctor/consults", "/account"],
     Role.ADMIN: ["/admin", "/admin/staff", "/operator", "/elders", "/admin/audit", "/account"],
 }
