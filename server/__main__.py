@@ -17,9 +17,8 @@ from protocol import Lang
 from server.admins import AdminRefused, check_new_admin, create_admin
 from server.app import FEATURES, create_app
 from server.core.config import Settings
-from server.demo import DEMO_LOGINS, seed_demo
+from server.demo import DEMO_LOGINS, MEAL_STAFF_DEMO, seed_demo
 from server.features import demo_seeds
-from server.meals.demo import MEAL_STAFF_LOGIN
 from server.migrate import upgrade
 from server.runtime import Runtime
 from server.scheduler import quiet_scheduler_logs
@@ -57,8 +56,8 @@ def _print_demo(settings: Settings, base: str) -> None:
     print("  logins:")
     for login in DEMO_LOGINS:
         print(f"    {login.role.value:<12} {login.email:<22} password: {login.password}")
-    email, password, _ = MEAL_STAFF_LOGIN
-    print(f"    {'meal_staff':<12} {email:<22} password: {password}")
+    meals = MEAL_STAFF_DEMO
+    print(f"    {meals.role.value:<12} {meals.email:<22} password: {meals.password}")
     print(f"  a TV box: anxin-tvbox --server {base}\n", flush=True)
 
 

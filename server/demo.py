@@ -41,6 +41,8 @@ DEMO_LOGINS = (
     DemoLogin(Role.CLINIC_STAFF, "clinic@demo.anxin", "demo-clinic", "陈静"),
     DemoLogin(Role.ADMIN, "admin@demo.anxin", "demo-admin", "Admin"),
 )
+# Made by the meals feature's demo seed, with its meal point (`server.meals.demo`).
+MEAL_STAFF_DEMO = DemoLogin(Role.MEAL_STAFF, "meals@demo.anxin", "demo-meals", "周敏")
 
 
 def seed_demo(db: Session, seeds: Iterable[Callable[[Session], None]] = ()) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from protocol import Lang, Role
 from server.core.security import hash_password
+from server.demo import MEAL_STAFF_DEMO
 from server.meals.menus import publish, save_settings
 from server.meals.ordering import Orderer, place, point_context, service_of
 from server.meals.rules import cutoff_at, join
@@ -31,7 +32,7 @@ from server.models import (
     utcnow,
 )
 
-MEAL_STAFF_LOGIN = ("meals@demo.anxin", "demo-meals", "周敏")
+MEAL_STAFF_LOGIN = (MEAL_STAFF_DEMO.email, MEAL_STAFF_DEMO.password, MEAL_STAFF_DEMO.name)
 # (zh, en, price in fen, tags, allergens)
 SETS: tuple[tuple[str, str, int, list[str], list[str]], ...] = (
     ("清蒸鱼套餐", "Steamed fish set", 1500, ["low_salt", "low_sugar"], ["fish"]),
