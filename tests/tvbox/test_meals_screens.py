@@ -3,15 +3,11 @@ English: driven by remote keys, screenshotted into artifacts/screenshots, and sp
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.tvbox.test_kivy_app import REPO, SHOTS, png_size
+from tests.tvbox.screen_scenarios import SIZES, run_scenario
 
 SCREENS = (
     "menu",
@@ -26,50 +22,9 @@ SCREENS = (
 )
 
 
-@pytest.mark.parametrize(
-    ("size", "prefix", "lang"),
-    [
-        ("1920x1080", "", "zh"),
-        ("1280x720", "720p-", "zh"),
-        ("1920x1080", "", "en"),
-        ("1280x720", "720p-", "en"),
-    ],
-)
+@pytest.mark.parametrize(("size", "prefix", "lang"), SIZES)
 def test_every_meals_screen(tmp_path: Path, size: str, prefix: str, lang: str) -> None:
-    env = {
-        **os.environ,
-        "SDL_VIDEODRIVER": "offscreen",
-        "KIVY_NO_ARGS": "1",
-        "KIVY_HOME": str(tmp_path / "kivy"),
-        "PYTHONPATH": str(REPO),
-    }
-    env.pop("DISPLAY", None)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.tvbox.meals_scenario",
-            str(tmp_path / "box"),
-            str(SHOTS),
-            size,
-            prefix,
-            lang,
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    lines = [line for line in run.stdout.splitlines() if line.startswith("REPORT ")]
-    assert run.returncode == 0 and lines, run.stderr[-4000:]
-    report = json.loads(lines[-1].removeprefix("REPORT "))
-    assert [c for c in report["checks"] if not c["ok"]] == []
-    names = {Path(p).name for p in report["screenshots"]}
-    assert names == {f"tvbox-{prefix}meals-{s}-{lang}.png" for s in SCREENS}
-    expected = tuple(int(n) for n in size.split("x"))
-    for shot in report["screenshots"]:
-        assert png_size(Path(shot)) == expected
+    report = run_scenario(tmp_path, "meals", SCREENS, size, prefix, lang)
     spoken = " ".join(report["spoken"])
     if lang == "en":
         assert "2: Steamed fish, low salt, you pay 8 yuan." in spoken
