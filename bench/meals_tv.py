@@ -13,23 +13,15 @@ Usage: ``python bench/meals_tv.py [--presses 100]``
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import os
 import sys
-import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-os.environ.setdefault("KIVY_NO_ARGS", "1")
-os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
+from bench.tv_tile import run  # noqa: E402
 from protocol import (  # noqa: E402
     ElderInfo,
     Lang,
@@ -41,12 +33,7 @@ from protocol import (  # noqa: E402
 from tvbox.config import BoxConfig  # noqa: E402
 from tvbox.meals.store import MealStore  # noqa: E402
 from tvbox.store import BoxStore  # noqa: E402
-from tvbox.ui.keys import KEYCODE_FOR, RemoteAction  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+from tvbox.ui.keys import RemoteAction  # noqa: E402
 
 
 def seed(config: BoxConfig) -> None:
@@ -92,64 +79,5 @@ def seed(config: BoxConfig) -> None:
     store.close()
 
 
-async def measure(app: Any, presses: int) -> list[float]:
-    from kivy.core.window import Window
-
-    flipped: asyncio.Queue[float] = asyncio.Queue()
-    Window.bind(on_flip=lambda *_a: flipped.put_nowait(time.perf_counter()))
-
-    async def press_and_wait(action: RemoteAction, screen: str) -> float:
-        while not flipped.empty():
-            flipped.get_nowait()
-        start = time.perf_counter()
-        Window.dispatch("on_key_down", KEYCODE_FOR[action], 0, None, [])
-        while True:
-            at = await asyncio.wait_for(flipped.get(), 10)
-            if app.manager.current == screen:
-                return (at - start) * 1000
-
-    samples = []
-    for _ in range(presses):
-        samples.append(await press_and_wait(RemoteAction.DIGIT_4, "meals"))
-        await press_and_wait(RemoteAction.BACK, "home")
-    return samples
-
-
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presses", type=int, default=100)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        config = BoxConfig(
-            server_url="http://127.0.0.1:9",
-            data_dir=Path(tmp),
-            size="1920x1080",
-            speech_output="off",
-        )
-        seed(config)
-        from tvbox.app import build_app
-
-        app, _link = build_app(config)
-        running = asyncio.create_task(app.async_run(async_lib="asyncio"))
-        try:
-            while app.root is None:
-                await asyncio.sleep(0.05)  # a benchmark waiting for its window, not a test
-            samples = await measure(app, args.presses)
-        finally:
-            app.stop()
-            await asyncio.wait_for(running, 20)
-            app.vm.store.close()
-    print(
-        json.dumps(
-            {
-                "tv_tile_to_list_p50_ms": pct(samples, 0.5),
-                "tv_tile_to_list_p99_ms": pct(samples, 0.99),
-                "tv_tile_to_list_first_ms": round(samples[0], 1),
-                "tv_presses": len(samples),
-            }
-        )
-    )
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(run(__doc__.splitlines()[0], seed, RemoteAction.DIGIT_4, "meals"))
