@@ -127,7 +127,7 @@ def update_diet(
     responses=answers(400, 401, 403, 404, 422),
 )
 def update_preferred_point(
-    elder_id: RowId, body: PreferredPointIn, user: CurrentUser, db: SessionDep
+    elder_id: RowId, body: PreferredPointIn, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> DietPublic:
     """Fix the elder's meal point (family, area operators, admins); null: the nearest."""
     elder = family_for(db, user, elder_id)
@@ -137,7 +137,9 @@ def update_preferred_point(
     diet.preferred_point_id = body.point_id
     diet.updated_by, diet.updated_at = user.id, utcnow()
     audit.record(db, "meal_point.preferred", elder.id, user=user)
-    db.flush()
+    db.commit()
+    # The TV and the open pages offer the chosen point's menu at once.
+    announce_orders(db, rt.hub, [elder.id], [], "preferred_point")
     return _diet_public(elder.id, diet)
 
 

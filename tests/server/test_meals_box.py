@@ -265,3 +265,28 @@ def test_a_standing_orders_day_is_skipped_once_and_resends_after_the_cut_off_cha
         refused = [m for m in answers(ws, late.key) if isinstance(m, MealRefused)]
         assert refused and refused[0].code is ErrorCode.TOO_LATE
     assert live_orders(rt, world.elder_a.id) == 0
+
+
+def test_the_family_fixing_another_meal_point_changes_the_tvs_menu_at_once(
+    client: TestClient, rt: Runtime, world: World
+) -> None:
+    open_point(rt, world)  # the nearest
+    with rt.db.session() as db:
+        farther = make_meal_point(db, world.area_a.id, latitude=39.92, name="Riverside Canteen")
+        point = db.get(ServicePoint, farther.point_id)
+        assert point is not None
+        save_settings(db, point, settings(0, "10:00"))
+        db.commit()
+    token, _ = pair_box(client, world)
+    family = bearer(client, world.family_a.email)
+    with client.websocket_connect("/ws/box") as ws:
+        (first,) = [m for m in connect(ws, token) if isinstance(m, Meals)]
+        assert first.offer is not None and first.offer.point_name == "Happiness Meal Point"
+        chosen = client.put(
+            f"/api/meals/elders/{world.elder_a.id}/preferred-point",
+            json={"point_id": farther.point_id},
+            headers=family,
+        )
+        assert chosen.status_code == 200, chosen.text
+        pushed = next_of(ws, Meals)
+        assert pushed.offer is not None and pushed.offer.point_name == "Riverside Canteen"
