@@ -34,7 +34,11 @@ from server.meals.ordering import Orderer, place  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
 from server.models import CareLink, Elder, MealMode, OrderedBy, utcnow  # noqa: E402
 from server.runtime import Runtime  # noqa: E402
-from tests.server.meals_world import make_meal_point, make_menu  # noqa: E402
+from tests.server.meals_world import (  # noqa: E402
+    ALWAYS_OPEN_TOMORROW,
+    make_meal_point,
+    make_menu,
+)
 from tests.support.world import PASSWORD, make_user, make_world  # noqa: E402
 
 
@@ -66,7 +70,13 @@ def main() -> int:
         tomorrow = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
         with rt.db.session() as db:
             world = make_world(db)
-            mp = make_meal_point(db, world.area_a.id, portions=5000, delivery_radius_m=10_000)
+            mp = make_meal_point(
+                db,
+                world.area_a.id,
+                portions=5000,
+                delivery_radius_m=10_000,
+                lunch_cutoff=ALWAYS_OPEN_TOMORROW,
+            )
             _, dishes = make_menu(db, mp, tomorrow, portions=5000)
             family = make_user(db, Role.FAMILY)
             orderer = Orderer(OrderedBy.FAMILY, f"user:{family.id}", Lang.ZH, user_id=family.id)

@@ -49,8 +49,10 @@ def make_meal_point(
     longitude: float = 116.4,
     delivery_radius_m: int = 3000,
     name: str = "Happiness Meal Point",
+    lunch_cutoff: tuple[int, str] = (1, "17:00"),
 ) -> MealPoint:
-    """A meal point open every day: lunch closes 17:00 the day before, dinner 14:00 the day."""
+    """A meal point open every day: lunch closes 17:00 the day before (or ``lunch_cutoff``:
+    days before, time), dinner 14:00 the day."""
     point = ServicePoint(
         kind=ServicePointKind.MEAL_POINT,
         name=name,
@@ -72,7 +74,12 @@ def make_meal_point(
             delivery=True,
             delivery_radius_m=delivery_radius_m,
             services=[
-                ServiceIn(meal=Meal.LUNCH, portions=portions),
+                ServiceIn(
+                    meal=Meal.LUNCH,
+                    cutoff_days_before=lunch_cutoff[0],
+                    cutoff_time=lunch_cutoff[1],
+                    portions=portions,
+                ),
                 ServiceIn(
                     meal=Meal.DINNER,
                     cutoff_days_before=0,
@@ -85,6 +92,10 @@ def make_meal_point(
         ),
     )
     return MealPoint(point.id, staff)
+
+
+# Tomorrow's lunch stays open whenever a test runs: it closes at 10:00 on the day.
+ALWAYS_OPEN_TOMORROW = (0, "10:00")
 
 
 def make_menu(

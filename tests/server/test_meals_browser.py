@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import Select
 
 from server.core.db import Database
 from server.models import Elder, User
-from tests.server.meals_world import make_meal_point
+from tests.server.meals_world import ALWAYS_OPEN_TOMORROW, make_meal_point
 from tests.server.test_pages import log_in, submit
 from tests.support.browser import chromium, click, reveal, save
 from tests.support.live_server import LiveServer
@@ -46,7 +46,7 @@ def site(db_url: str, seeded: World, tmp_path: Path) -> Iterator[Site]:
         elder = db.get(Elder, seeded.elder_a.id)
         assert elder is not None
         elder.latitude, elder.longitude = 39.905, 116.4
-        staff = make_meal_point(db, seeded.area_a.id).staff
+        staff = make_meal_point(db, seeded.area_a.id, lunch_cutoff=ALWAYS_OPEN_TOMORROW).staff
         db.flush()
         db.expunge(staff)
     database.dispose()

@@ -16,7 +16,12 @@ from sqlalchemy import select
 
 from server.models import Elder, ElderDiet, MealOrder, MealOrderStatus, OutgoingMessage, utcnow
 from server.runtime import Runtime
-from tests.server.meals_world import MealPoint, make_meal_point, make_menu
+from tests.server.meals_world import (
+    ALWAYS_OPEN_TOMORROW,
+    MealPoint,
+    make_meal_point,
+    make_menu,
+)
 from tests.server.test_appointments_pages import HTML, csrf, login, page
 from tests.support.world import World
 
@@ -35,7 +40,9 @@ class Meals:
                 elder = db.get(Elder, elder_id)
                 assert elder is not None
                 elder.latitude, elder.longitude = lat, 116.4
-            self.mp: MealPoint = make_meal_point(db, world.area_a.id)
+            self.mp: MealPoint = make_meal_point(
+                db, world.area_a.id, lunch_cutoff=ALWAYS_OPEN_TOMORROW
+            )
             self.other = make_meal_point(db, world.area_b.id, name="Other point", latitude=39.95)
             self.menu_id, self.dishes = make_menu(db, self.mp, self.tomorrow)
             db.commit()

@@ -57,7 +57,7 @@ from server.sos.alerts import acknowledge, resolve, store_alert
 from server.sos.delivery import claim_escalation, claim_fanout, queue_handled
 from server.sos.messages import SENSOR_KINDS
 from tests.conftest import bearer
-from tests.server.meals_world import make_meal_point, make_menu
+from tests.server.meals_world import ALWAYS_OPEN_TOMORROW, make_meal_point, make_menu
 from tests.support.waiting import wait_until
 from tests.support.world import PASSWORD, World, add_escalation_chain, make_device
 
@@ -223,7 +223,7 @@ def scene(rt: Runtime, world: World) -> dict[str, int]:
         assert elder is not None
         elder.latitude, elder.longitude = 39.905, 116.4
         db.add(ElderDiet(elder_id=elder.id, low_salt=True, soft=True, allergens="peanut,tree_nut"))
-        point = make_meal_point(db, world.area_a.id)
+        point = make_meal_point(db, world.area_a.id, lunch_cutoff=ALWAYS_OPEN_TOMORROW)
         tomorrow = now.astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
         _, dishes = make_menu(db, point, tomorrow)
         family = Orderer(OrderedBy.FAMILY, "user:words", Lang.EN, user_id=world.family_a.id)
