@@ -60,14 +60,18 @@ def read_point(point_id: RowId, user: CurrentUser, db: SessionDep) -> PointPubli
     responses=answers(400, 401, 403, 404, 422),
 )
 def update_point(
-    point_id: RowId, body: PointSettingsIn, user: CurrentUser, db: SessionDep
+    point_id: RowId, body: PointSettingsIn, user: CurrentUser, db: SessionDep, rt: RuntimeDep
 ) -> PointPublic:
     """Set the meals the point serves, cut-offs, portions, modes and delivery radius (its
-    staff, the area's operators, administrators)."""
+    staff, the area's operators, administrators). The TVs and pages it serves hear the new
+    cut-off and serving times at once."""
     point = point_for_kitchen(db, user, point_id, operators=True)
     save_settings(db, point, body)
     audit.record(db, "meal_point.settings", None, user=user, target=f"service_point:{point.id}")
-    return point_public(db, point.id)
+    out = point_public(db, point.id)
+    db.commit()
+    announce_menu(db, rt.hub, point.id, "settings")
+    return out
 
 
 @router.get(

@@ -290,3 +290,29 @@ def test_the_family_fixing_another_meal_point_changes_the_tvs_menu_at_once(
         assert chosen.status_code == 200, chosen.text
         pushed = next_of(ws, Meals)
         assert pushed.offer is not None and pushed.offer.point_name == "Riverside Canteen"
+
+
+def test_a_new_cut_off_reaches_the_tv_at_once(
+    client: TestClient, rt: Runtime, world: World
+) -> None:
+    mp = open_point(rt, world)
+    staff = bearer(client, mp.staff.email)
+    publish(client, mp, staff)
+    token, _ = pair_box(client, world)
+    with client.websocket_connect("/ws/box") as ws:
+        offer = next(m for m in connect(ws, token) if isinstance(m, Meals)).offer
+        assert offer is not None and offer.open and offer.window_start == "11:30"
+        # The meal point closes tomorrow's lunch a day earlier, at 16:00, and serves later.
+        body = settings(1, "16:00").model_dump(mode="json")
+        body["services"][0] |= {"window_start": "12:00", "window_end": "13:00"}
+        done = client.put(f"/api/meals/points/{mp.point_id}/settings", json=body, headers=staff)
+        assert done.status_code == 200, done.text
+        pushed = next_of(ws, Meals).offer
+        assert pushed is not None and pushed.window_start == "12:00"
+        assert pushed.cutoff_at is not None
+        closes = pushed.cutoff_at.astimezone(SHANGHAI)
+        assert (closes.date(), closes.strftime("%H:%M")) == (
+            tomorrow() - timedelta(days=1),
+            "16:00",
+        )
+        assert pushed.open == (utcnow() < pushed.cutoff_at)
