@@ -107,15 +107,18 @@ def _bookable(lang: Lang, slot: Slot, now: datetime) -> None:
         raise ClinicClosed(lang)
 
 
-def _check_overlap(db: Session, lang: Lang, elder: Elder, slot: Slot) -> None:
-    clash = db.scalar(
-        select(Appointment.id).where(
-            Appointment.elder_id == elder.id,
-            Appointment.status.in_(ACTIVE),
-            Appointment.starts_at < slot.ends_at,
-            Appointment.ends_at > slot.starts_at,
-        )
+def _check_overlap(
+    db: Session, lang: Lang, elder: Elder, slot: Slot, besides: int | None = None
+) -> None:
+    query = select(Appointment.id).where(
+        Appointment.elder_id == elder.id,
+        Appointment.status.in_(ACTIVE),
+        Appointment.starts_at < slot.ends_at,
+        Appointment.ends_at > slot.starts_at,
     )
+    if besides is not None:
+        query = query.where(Appointment.id != besides)
+    clash = db.scalar(query)
     if clash is not None:
         raise Overlap(lang, elder.name)
 
@@ -169,6 +172,58 @@ def _retried(
     return first
 
 
+def _check_booking(
+    db: Session,
+    booker: Booker,
+    elder: Elder,
+    slot: Slot,
+    kind: VisitKind,
+    now: datetime,
+    hold_id: int | None,
+    besides: int | None = None,
+) -> None:
+    """Everything a booking checks but the count: the window, closures, the visit kind, the
+    booker's hold and the elder's other visits (other than ``besides``)."""
+    _bookable(booker.lang, slot, now)
+    if kind.value not in parse_kinds(slot.kinds):
+        raise InvalidInput(translate(booker.lang, "appointments.kind_not_offered"))
+    if hold_id is not None:
+        hold = db.get(SlotHold, hold_id)
+        mine = hold is not None and (hold.holder, hold.slot_id, hold.elder_id) == (
+            booker.sender,
+            slot.id,
+            elder.id,
+        )
+        if hold is None or not mine or hold.expires_at <= now:
+            raise HoldExpired(booker.lang)
+    _check_overlap(db, booker.lang, elder, slot, besides)
+
+
+def precheck(
+    db: Session,
+    booker: Booker,
+    elder: Elder,
+    slot_id: int,
+    kind: VisitKind,
+    now: datetime,
+    hold_id: int | None = None,
+    besides: int | None = None,
+) -> Slot:
+    """The checks of `book`, read without a lock or a write (so nothing waits on them): the
+    slot if a booking would go through now. Used before asking a clinic's own server, whose
+    answer may take seconds; `book` checks again under the locks afterwards.
+    ``besides``: a visit being moved, which does not count as a clash."""
+    slot = db.scalar(
+        select(Slot).where(Slot.id == slot_id).execution_options(populate_existing=True)
+    )
+    if slot is None:
+        raise NotFound(f"no slot {slot_id}")
+    _check_booking(db, booker, elder, slot, kind, now, hold_id, besides)
+    if slot.booked + live_holds(db, slot.id, now, besides=hold_id) >= slot.capacity:
+        raise SlotTaken(booker.lang)
+    return slot
+
+
 def book(
     db: Session,
     booker: Booker,
@@ -193,19 +248,7 @@ def book(
     first = _retried(db, booker, key, elder.id, slot_id)  # a racing retry won the lock
     if first is not None:
         return first, False
-    _bookable(booker.lang, slot, now)
-    if kind.value not in parse_kinds(slot.kinds):
-        raise InvalidInput(translate(booker.lang, "appointments.kind_not_offered"))
-    if hold_id is not None:
-        hold = db.get(SlotHold, hold_id)
-        mine = hold is not None and (hold.holder, hold.slot_id, hold.elder_id) == (
-            booker.sender,
-            slot.id,
-            elder.id,
-        )
-        if hold is None or not mine or hold.expires_at <= now:
-            raise HoldExpired(booker.lang)
-    _check_overlap(db, booker.lang, elder, slot)
+    _check_booking(db, booker, elder, slot, kind, now, hold_id)
     others = live_holds(db, slot.id, now, besides=hold_id)
     try:
         raised = db.execute(

@@ -6,10 +6,12 @@ clinic that runs its own system exactly as they book ours:
 
 - `LocalSchedule`: the tables of `server.appointments.booking` and `.search`;
 - `FhirSchedule`: the clinic's free Slots are read from its server and mirrored in ``slots``
-  (``remote_id``); a hold is ours only (FHIR has no hold); a booking takes our locks and
-  checks first, then creates the Appointment at the clinic inside the same transaction, so a
-  clinic that fails leaves nothing booked here, and a retried booking is a conditional create
-  there (never twice); a cancellation is ours, then the clinic's, in one transaction too.
+  (``remote_id``); a hold is ours only (FHIR has no hold). A booking checks here (reading
+  only), creates the Appointment at the clinic, then books here under our locks: nothing of
+  ours is locked while the clinic answers, so a slow clinic never holds up an SOS on SQLite.
+  A clinic that fails leaves nothing booked here; a booking that then loses a race here is
+  cancelled at the clinic again (or by the poll, as an orphan); a retried booking is a
+  conditional create there (never twice). A cancellation is the clinic's first, then ours.
   Changes the clinic makes are read back by the poll sweep (`server.appointments.fhir_sync`).
 """
 
@@ -29,11 +31,17 @@ from protocol import Lang, Role
 from server.appointments import booking
 from server.appointments.booking import Booker
 from server.appointments.errors import ClinicUnavailable, SlotTaken
-from server.appointments.fhir_client import FhirClient, FhirRefused, FhirUnavailable
+from server.appointments.fhir_client import (
+    NOT_COMPLETED,
+    FhirClient,
+    FhirRefused,
+    FhirUnavailable,
+)
 from server.appointments.schemas import SlotPublic
 from server.appointments.search import free_slots
 from server.models import (
     Appointment,
+    AppointmentStatus,
     Clinic,
     Department,
     Elder,
@@ -86,6 +94,40 @@ class ClinicSchedule(Protocol):
         """Book; (the visit, True), or (the first booking, False) for a retried key."""
         ...
 
+    def reserve(
+        self,
+        db: Session,
+        booker: Booker,
+        elder: Elder,
+        slot_id: int,
+        kind: VisitKind,
+        key: str,
+        now: datetime,
+        hold_id: int | None = None,
+        besides: int | None = None,
+    ) -> str | None:
+        """The first half of a booking, with nothing of ours locked: the clinic's own
+        Appointment for it (its id), or None where the schedule is ours."""
+        ...
+
+    def complete(
+        self,
+        db: Session,
+        booker: Booker,
+        elder: Elder,
+        slot_id: int,
+        kind: VisitKind,
+        key: str,
+        now: datetime,
+        hold_id: int | None,
+        made: str | None,
+    ) -> tuple[Appointment, bool]:
+        """The second half: book here under the locks, with what `reserve` made."""
+        ...
+
+    def undo(self, made: str) -> None:
+        """Take back what `reserve` made, when the booking goes no further."""
+
     def cancel(
         self, db: Session, lang: Lang, visit: Appointment, reason: str, now: datetime
     ) -> bool:
@@ -133,6 +175,39 @@ class LocalSchedule:
     ) -> tuple[Appointment, bool]:
         """Book under the locks (see `server.appointments.booking.book`)."""
         return booking.book(db, booker, elder, slot_id, kind, key, now, hold_id)
+
+    def reserve(
+        self,
+        db: Session,
+        booker: Booker,
+        elder: Elder,
+        slot_id: int,
+        kind: VisitKind,
+        key: str,
+        now: datetime,
+        hold_id: int | None = None,
+        besides: int | None = None,
+    ) -> str | None:
+        """Nothing to reserve elsewhere: `complete` books and checks."""
+        return None
+
+    def complete(
+        self,
+        db: Session,
+        booker: Booker,
+        elder: Elder,
+        slot_id: int,
+        kind: VisitKind,
+        key: str,
+        now: datetime,
+        hold_id: int | None,
+        made: str | None,
+    ) -> tuple[Appointment, bool]:
+        """Book under the locks."""
+        return booking.book(db, booker, elder, slot_id, kind, key, now, hold_id)
+
+    def undo(self, made: str) -> None:
+        """Nothing was made elsewhere."""
 
     def cancel(
         self, db: Session, lang: Lang, visit: Appointment, reason: str, now: datetime
@@ -263,12 +338,36 @@ class FhirSchedule(LocalSchedule):
         now: datetime,
         hold_id: int | None = None,
     ) -> tuple[Appointment, bool]:
-        """Our checks and locks first, then the Appointment at the clinic, in one transaction:
-        if the clinic fails, the transaction is rolled back and nothing is booked anywhere."""
-        visit, created = booking.book(db, booker, elder, slot_id, kind, key, now, hold_id)
-        slot = db.get(Slot, visit.slot_id)
-        if not created or slot is None or slot.remote_id is None:
-            return visit, created
+        """Our checks read first, then the Appointment at the clinic, then ours under the
+        locks (see `reserve` and `complete`)."""
+        first = booking._retried(db, booker, key, elder.id, slot_id)
+        if first is not None:
+            return first, False
+        made = self.reserve(db, booker, elder, slot_id, kind, key, now, hold_id)
+        return self.complete(db, booker, elder, slot_id, kind, key, now, hold_id, made)
+
+    def reserve(
+        self,
+        db: Session,
+        booker: Booker,
+        elder: Elder,
+        slot_id: int,
+        kind: VisitKind,
+        key: str,
+        now: datetime,
+        hold_id: int | None = None,
+        besides: int | None = None,
+    ) -> str | None:
+        """Check (reading only) that the booking would go through here, then create the
+        Appointment at the clinic: its id, or None for a slot of our own tables.
+
+        Nothing of ours is locked or written while the clinic answers, so a clinic that takes
+        its time never holds up anyone else (on SQLite, with its one writer, an SOS included).
+        A retried key is a conditional create there: the first Appointment, never a second.
+        """
+        slot = booking.precheck(db, booker, elder, slot_id, kind, now, hold_id, besides)
+        if slot.remote_id is None:
+            return None
         doctor = db.get(User, slot.doctor_id)
         try:
             with self.client() as client:
@@ -287,22 +386,64 @@ class FhirSchedule(LocalSchedule):
             raise self.unavailable(booker.lang, err) from err
         if not made.id:
             raise self.unavailable(booker.lang, FhirUnavailable("the Appointment has no id"))
-        visit.remote_id = made.id
-        db.flush()
-        return visit, True
+        if str(made.status) == "cancelled":  # this key's earlier booking, undone since
+            raise SlotTaken(booker.lang)
+        return made.id
+
+    def complete(
+        self,
+        db: Session,
+        booker: Booker,
+        elder: Elder,
+        slot_id: int,
+        kind: VisitKind,
+        key: str,
+        now: datetime,
+        hold_id: int | None,
+        made: str | None,
+    ) -> tuple[Appointment, bool]:
+        """Book here under the locks, with the clinic's Appointment ``made`` by `reserve`. If
+        ours is refused now (a race lost since the checks), the clinic's is cancelled again;
+        should the clinic not answer that, the poll cancels it as an orphan."""
+        try:
+            visit, created = booking.book(db, booker, elder, slot_id, kind, key, now, hold_id)
+        except Exception:
+            if made is not None:
+                db.rollback()  # let go of our locks before the clinic is called again
+                self.undo(made)
+            raise
+        if created and made is not None:
+            visit.remote_id = made
+            db.flush()
+        return visit, created
+
+    def undo(self, made: str) -> None:
+        """Cancel at the clinic an Appointment that did not become a visit here."""
+        try:
+            with self.client() as client:
+                client.cancel(made, NOT_COMPLETED)
+        except (FhirUnavailable, FhirRefused) as err:
+            log.warning(
+                "clinic %s: Appointment/%s is left for the poll to cancel: %s",
+                self.clinic.id,
+                made,
+                err,
+            )
 
     def cancel(
         self, db: Session, lang: Lang, visit: Appointment, reason: str, now: datetime
     ) -> bool:
-        """Cancel here, then at the clinic, in one transaction (a failure changes neither)."""
-        changed = booking.cancel(db, visit.id, reason, now)
-        if changed and visit.remote_id:
+        """Cancel at the clinic first (no lock of ours held while it answers), then here. A
+        clinic that fails changes neither; should ours then fail, the poll brings the clinic's
+        cancellation here."""
+        db.refresh(visit)
+        if visit.status is AppointmentStatus.BOOKED and visit.remote_id:
             try:
                 with self.client() as client:
                     client.cancel(visit.remote_id, reason)
             except (FhirUnavailable, FhirRefused) as err:
                 raise self.unavailable(lang, err) from err
-        return changed
+        return booking.cancel(db, visit.id, reason, now)
 
 
 def schedule_for(clinic: Clinic) -> ClinicSchedule:

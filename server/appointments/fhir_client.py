@@ -32,6 +32,8 @@ from server.appointments.fhir_resources import (
 )
 
 TIMEOUT_SECONDS = 10.0
+# The cancellation reason of a booking of ours that never became a visit here.
+NOT_COMPLETED = "not completed at Anxin"
 
 
 class FhirUnavailable(Exception):

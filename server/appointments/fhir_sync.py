@@ -24,7 +24,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.appointments import booking
-from server.appointments.fhir_client import FhirClient, FhirRefused, FhirUnavailable
+from server.appointments.fhir_client import (
+    NOT_COMPLETED,
+    FhirClient,
+    FhirRefused,
+    FhirUnavailable,
+)
 from server.appointments.fhir_resources import BOOKING_SYSTEM, FROM_FHIR
 from server.appointments.notices import announce, family_of
 from server.models import Appointment, AppointmentStatus, Clinic, Elder, Slot, User, utcnow
@@ -122,7 +127,7 @@ def _cancel_orphan(
     )
     if known is not None:
         return
-    client.cancel(remote.id, "not completed at Anxin")
+    client.cancel(remote.id, NOT_COMPLETED)
     log.info("clinic %s: cancelled booking %s that never completed here", clinic.id, remote.id)
 
 

@@ -87,7 +87,7 @@ def mark_visit(
     "/appointments/{appointment_id}/move",
     response_model=AppointmentPublic,
     status_code=201,
-    responses=answers(400, 401, 403, 404, 409, 422),
+    responses=answers(400, 401, 403, 404, 409, 422, 503),
 )
 def move_appointment(
     appointment_id: RowId,

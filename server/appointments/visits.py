@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from protocol import Lang
-from server.appointments.booking import Booker, _retried, book
+from server.appointments.booking import Booker, _retried
 from server.appointments.clinic_schedule import schedule_for
-from server.errors import Conflict
+from server.errors import Conflict, NotFound
 from server.models import Appointment, AppointmentStatus, Clinic, Elder, Slot, User, VisitKind
 from server.web.i18n import translate
 
@@ -51,15 +51,25 @@ def move(
         raise Conflict(translate(booker.lang, "appointments.not_booked"))
     if visit.slot_id == slot_id:
         return visit, False
-    # Through each clinic's schedule: a clinic with its own FHIR server is told too.
-    old_clinic = db.get_one(Clinic, visit.clinic_id)
-    reason = translate(booker.lang, "appointments.moved_reason")
-    schedule_for(old_clinic).cancel(db, booker.lang, visit, reason, now)
+    # Through each clinic's schedule: a clinic with its own FHIR server is told too, and
+    # every call to a clinic comes before our own writes (none waits on a clinic).
     slot = db.get(Slot, slot_id)
     new_clinic = db.get(Clinic, slot.clinic_id) if slot is not None else None
     if new_clinic is None:
-        return book(db, booker, elder, slot_id, kind, key, now, hold_id)  # its NotFound
-    return schedule_for(new_clinic).book(db, booker, elder, slot_id, kind, key, now, hold_id)
+        raise NotFound(f"no slot {slot_id}")
+    new = schedule_for(new_clinic)
+    made = new.reserve(db, booker, elder, slot_id, kind, key, now, hold_id, besides=visit.id)
+    reason = translate(booker.lang, "appointments.moved_reason")
+    try:
+        schedule_for(db.get_one(Clinic, visit.clinic_id)).cancel(
+            db, booker.lang, visit, reason, now
+        )
+    except Exception:
+        if made is not None:
+            db.rollback()
+            new.undo(made)
+        raise
+    return new.complete(db, booker, elder, slot_id, kind, key, now, hold_id, made)
 
 
 def mark(

@@ -4,8 +4,10 @@ against a FHIR server on 127.0.0.1; a clinic that is down, slow or answers garba
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,16 +20,32 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from sqlalchemy import func, select
 
-from server.appointments import fhir_client, fhir_sync
+from protocol import Lang, SosRaise, SosSource
+from server.appointments import booking, fhir_client, fhir_sync
+from server.appointments.booking import Booker
 from server.appointments.fhir_sync import poll_clinics
 from server.core.db import Database
 from server.migrate import upgrade
-from server.models import Appointment, Clinic, Department, OutgoingMessage, Slot, User
+from server.models import (
+    Appointment,
+    BookedBy,
+    Clinic,
+    Department,
+    Elder,
+    OutgoingMessage,
+    Slot,
+    User,
+    VisitKind,
+    utcnow,
+)
 from server.runtime import Runtime
+from server.sos.intake import store_sos
 from tests.conftest import bearer
+from tests.server.test_box_socket import pair_box
 from tests.support.databases import fresh_database
 from tests.support.fhir_server import FHIR_JSON, FhirTestServer
 from tests.support.live_server import LiveServer
+from tests.support.waiting import wait_until
 from tests.support.world import World, make_world
 
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(
@@ -53,6 +71,37 @@ def clinic_fhir(rt: Runtime, world: World) -> Iterator[FhirTestServer]:
         doctor.fhir_practitioner = "Practitioner/p1"
     yield server
     server.stop()
+
+
+def make_rival_visit(rt: Runtime, world: World, slot_id: int) -> Callable[[], None]:
+    """What books elder B, here, into a visit of clinic A at the time of ``slot_id``."""
+
+    def rival() -> None:
+        with rt.db.session() as db:
+            mirrored = db.get_one(Slot, slot_id)
+            dept = Department(
+                clinic_id=world.clinic_a.id, code="eye", name_zh="眼科", name_en="Eye"
+            )
+            db.add(dept)
+            db.flush()
+            other = Slot(
+                clinic_id=world.clinic_a.id,
+                doctor_id=world.doctor_a.id,
+                department_id=dept.id,
+                starts_at=mirrored.starts_at,
+                ends_at=mirrored.ends_at,
+                capacity=1,
+                booked=0,
+                kinds="clinic",
+                closed=False,
+            )
+            db.add(other)
+            db.flush()
+            elder = db.get_one(Elder, world.elder_b.id)
+            who = Booker(BookedBy.FAMILY, "user:rival", Lang.EN, user_id=world.family_b.id)
+            booking.book(db, who, elder, other.id, VisitKind.CLINIC, "rival", utcnow())
+
+    return rival
 
 
 def search(client: TestClient, headers: dict[str, str], clinic: int) -> httpx.Response:
@@ -158,6 +207,86 @@ def test_a_booking_that_timed_out_is_retried_without_booking_twice(
     with rt.db.session() as db:
         visit = db.get(Appointment, retried.json()["id"])
         assert visit is not None and visit.remote_id == remote.id
+
+
+def test_an_sos_raised_while_a_slow_clinic_books_is_stored_at_once(
+    client: TestClient,
+    rt: Runtime,
+    world: World,
+    clinic_fhir: FhirTestServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The clinic is called with no lock of ours held: on SQLite (one writer) a clinic that
+    takes its time must not hold up an SOS, and a booking that loses its race here afterwards
+    is cancelled at the clinic again."""
+    family = bearer(client, world.family_b.email)
+    slot = search(client, family, world.clinic_b.id).json()[0]
+    _, device_id = pair_box(client, world)  # elder A's box, in another home
+    monkeypatch.setattr(fhir_client, "TIMEOUT_SECONDS", 5)
+    clinic_fhir.mode = "book_then_hang"
+    answers: list[httpx.Response] = []
+    booking = threading.Thread(
+        target=lambda: answers.append(
+            book(client, family, slot["id"], world.elder_b.id, uuid.uuid4().hex)
+        )
+    )
+    booking.start()
+    try:
+        wait_until(lambda: len(clinic_fhir.received) == 1, timeout=10, what="the clinic called")
+        started = time.monotonic()
+        raised = SosRaise(key=uuid.uuid4().hex, source=SosSource.RED_KEY)
+        alert_id, created = store_sos(rt, device_id, raised)
+        took = time.monotonic() - started
+    finally:
+        clinic_fhir.release()
+        booking.join(15)
+    assert created and alert_id and took < 2.0, took
+    assert answers and answers[0].status_code == 201, answers
+    (remote,) = clinic_fhir.appointments.values()
+    with rt.db.session() as db:
+        visit = db.get(Appointment, answers[0].json()["id"])
+        assert visit is not None and visit.remote_id == remote.id
+
+
+def test_a_booking_that_loses_here_after_the_clinic_said_yes_is_cancelled_there(
+    client: TestClient, rt: Runtime, world: World, clinic_fhir: FhirTestServer
+) -> None:
+    family = bearer(client, world.family_b.email)
+    slot = search(client, family, world.clinic_b.id).json()[0]
+    # While the clinic books, the same elder is booked into an overlapping visit here.
+    rival = make_rival_visit(rt, world, slot["id"])
+    clinic_fhir.before_create = rival
+    made = book(client, family, slot["id"], world.elder_b.id, uuid.uuid4().hex)
+    assert made.status_code == 409 and made.json()["code"] == "overlap", made.text
+    (remote,) = clinic_fhir.appointments.values()
+    assert remote.status == "cancelled"  # the clinic's place is free again
+    assert count(rt, Appointment, Appointment.slot_id == slot["id"]) == 0
+
+
+def test_a_visit_moved_to_an_overlapping_time_at_the_clinics_own_server(
+    client: TestClient, rt: Runtime, world: World, clinic_fhir: FhirTestServer
+) -> None:
+    # Ten minutes later, overlapping the first: the move must not clash with the visit it moves.
+    clinic_fhir.add_slot(next(iter(clinic_fhir.schedules)), TOMORROW + timedelta(minutes=10))
+    family = bearer(client, world.family_b.email)
+    slots = search(client, family, world.clinic_b.id).json()
+    first, later = slots[0], slots[1]
+    assert later["starts_at"][:16] == (TOMORROW + timedelta(minutes=10)).isoformat()[:16]
+    made = book(client, family, first["id"], world.elder_b.id, uuid.uuid4().hex)
+    assert made.status_code == 201, made.text
+    body = {"slot_id": later["id"], "idempotency_key": uuid.uuid4().hex}
+    moved = client.post(f"/api/appointments/{made.json()['id']}/move", json=body, headers=family)
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["starts_at"][:16] == later["starts_at"][:16]
+    by_status = sorted((a.status, a.slot[0].reference) for a in clinic_fhir.appointments.values())
+    assert [status for status, _ in by_status] == ["booked", "cancelled"]
+    with rt.db.session() as db:
+        old = db.get_one(Appointment, made.json()["id"])
+        new = db.get_one(Appointment, moved.json()["id"])
+        assert old.status == "cancelled" and new.status == "booked"
+        assert new.remote_id == next(
+            a.id for a in clinic_fhir.appointments.values() if a.status == "booked"
+        )
 
 
 def test_a_booking_stored_at_the_clinic_but_never_completed_here_is_cancelled_there(

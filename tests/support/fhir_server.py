@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,8 @@ class FhirTestServer:
         self.port = free_port()
         self.mode = "ok"
         self.received: list[dict[str, Any]] = []  # every resource posted or put, as JSON
+        # Run (in the server's thread) when a booking arrives, before the clinic stores it.
+        self.before_create: Callable[[], None] | None = None
         self.slots: dict[str, Slot] = {}
         self.schedules: dict[str, Schedule] = {}
         self.appointments: dict[str, Appointment] = {}
@@ -217,6 +220,8 @@ class FhirTestServer:
             except (ValueError, ValidationError) as err:
                 return _problem(f"invalid Appointment: {str(err)[:200]}")
             self.received.append(data)
+            if self.before_create is not None:
+                self.before_create()
             condition = request.headers.get("if-none-exist", "")
             with self._lock:
                 if condition.startswith("identifier="):
