@@ -21,6 +21,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Protocol
 
+from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.schedule import Schedule as FhirSchedule_
 from fhir.resources.R4B.slot import Slot as FhirSlot
 from sqlalchemy import select, update
@@ -235,11 +236,19 @@ class FhirSchedule(LocalSchedule):
 
     def refresh(self, db: Session, lang: Lang, window: tuple[datetime, datetime]) -> None:
         """Mirror the clinic's free Slots of ``window``; mirrors it no longer offers close."""
+        self.mirror(db, self.fetch(lang, window), window)
+
+    def fetch(self, lang: Lang, window: tuple[datetime, datetime]) -> list[Resource]:
+        """The clinic's free Slots of ``window`` with their Schedules, as its server has them
+        (read before any write of ours, so nothing of ours is locked while it answers)."""
         try:
             with self.client() as client:
-                found = client.free_slots(window)
+                return list(client.free_slots(window))
         except (FhirUnavailable, FhirRefused) as err:
             raise self.unavailable(lang, err) from err
+
+    def mirror(self, db: Session, found: list[Resource], window: tuple[datetime, datetime]) -> None:
+        """Mirror what `fetch` found in ``slots``; mirrors it no longer offers close."""
         schedules = {s.id: s for s in found if isinstance(s, FhirSchedule_)}
         doctors = {
             u.fhir_practitioner: u
@@ -459,9 +468,13 @@ def refresh_remote_clinics(
     query = select(Clinic).where(Clinic.is_active.is_(True), Clinic.fhir_base_url.is_not(None))
     if clinic_id is not None:
         query = query.where(Clinic.id == clinic_id)
-    for clinic in db.scalars(query).all():
+    found = []
+    for clinic in db.scalars(query).all():  # every clinic asked before the first write
+        schedule = FhirSchedule(clinic)
         try:
-            FhirSchedule(clinic).refresh(db, lang, window)
+            found.append((schedule, schedule.fetch(lang, window)))
         except ClinicUnavailable:
             if clinic_id is not None:
                 raise
+    for schedule, resources in found:
+        schedule.mirror(db, resources, window)

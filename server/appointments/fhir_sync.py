@@ -80,7 +80,10 @@ def poll_clinic(db: Session, clinic: Clinic) -> tuple[list[int], list[int]]:
     elders: list[int] = []
     mails: list[int] = []
     newest = since
+    changes: list[tuple[Appointment, FhirAppointment]] = []
     try:
+        # Every call to the clinic comes before our first write: nothing of ours is locked
+        # while it answers.
         with FhirClient(clinic.fhir_base_url, clinic.fhir_auth_header) as client:
             found = client.changed_since(since)
             for remote in found:
@@ -94,13 +97,15 @@ def poll_clinic(db: Session, clinic: Clinic) -> tuple[list[int], list[int]]:
                     )
                 )
                 if visit is not None:
-                    if _apply(db, clinic, visit, remote, mails):
-                        elders.append(visit.elder_id)
+                    changes.append((visit, remote))
                 elif stamp is not None and stamp < now - ORPHAN_GRACE:
                     _cancel_orphan(db, client, clinic, remote)
     except (FhirUnavailable, FhirRefused) as err:
         log.warning("clinic %s: its changes cannot be read now: %s", clinic.id, err)
         return elders, mails
+    for visit, remote in changes:
+        if _apply(db, clinic, visit, remote, mails):
+            elders.append(visit.elder_id)
     clinic.fhir_polled_at = max(since, min(newest, now - ORPHAN_GRACE))
     db.flush()
     return elders, mails
