@@ -1,9 +1,11 @@
 """The family's meal pages: the "Meals" panel of the family home and the monthly statement.
 
-- the panel, per elder: today's and tomorrow's orders (price, subsidy, to pay) with Cancel;
-  tomorrow's lunch offer (tags and allergens in words; a set meal with an allergen of the
-  elder's is never offered) with Order, or Change to this when one is ordered; the elder's
-  diet as checkboxes; the meal point among the nearest; the standing orders (add, remove);
+- the panel, per elder: the orders of today and the week ahead (price, subsidy, to pay) with
+  Cancel; tomorrow's lunch offer (tags and allergens in words; a set meal with an allergen of
+  the elder's is never offered) with Order, or Change to this when one is ordered, and, folded
+  under "Later days", the offers of the `LATER_DAYS` after it that the point has published
+  and still takes orders for; the elder's diet as checkboxes; the meal point among the
+  nearest; the standing orders (add, remove);
 - ``/meals/elders/{id}/statement?month=YYYY-MM`` — the month's meals, subsidies and what is to
   pay, per day, as a server-drawn bar chart with the same numbers in a table.
 
@@ -43,6 +45,7 @@ from server.models import (
     Elder,
     ElderDiet,
     Meal,
+    MealMenu,
     MealMode,
     MealOrder,
     MealOrderStatus,
@@ -61,6 +64,7 @@ TEMPLATE = "meals/_family.html"
 DIET_FLAGS = ("diabetic", "low_salt", "soft", "vegetarian")
 TAGS = ("low_salt", "low_sugar", "soft", "vegetarian")
 CHART_W, CHART_H, CHART_PAD = 420, 200, 24  # the statement chart's drawing box, in px
+LATER_DAYS = 6  # beyond tomorrow, the days the family may order ahead on the panel
 
 
 def yuan(cents: int | None) -> str:
@@ -79,6 +83,7 @@ class MealBlock:
     tomorrow: date
     orders: list[OrderPublic]
     offers: list[OfferPublic]
+    later: list[OfferPublic]  # the published, still open offers after tomorrow
     diet: ElderDiet | None
     allergens: list[str]
     points: list[Any]
@@ -95,7 +100,7 @@ def _block(db: Session, elder: Elder, lang: Lang) -> MealBlock:
         .where(
             MealOrder.elder_id == elder.id,
             MealOrder.day >= today,
-            MealOrder.day <= today + timedelta(days=1),
+            MealOrder.day <= today + timedelta(days=1 + LATER_DAYS),
             MealOrder.status != MealOrderStatus.CANCELLED,
         )
         .order_by(MealOrder.day, MealOrder.meal.desc(), MealOrder.id)
@@ -109,18 +114,20 @@ def _block(db: Session, elder: Elder, lang: Lang) -> MealBlock:
         .where(StandingOrder.elder_id == elder.id, StandingOrder.is_active.is_(True))
         .order_by(StandingOrder.id)
     )
+    offers = [
+        offer
+        for offer in (
+            elder_offer(db, elder, today + timedelta(days=1), meal, lang) for meal in Meal
+        )
+        if offer.dishes or offer.meal is Meal.LUNCH  # dinner only where it is served
+    ]
     return MealBlock(
         elder=elder,
         today=today,
         tomorrow=today + timedelta(days=1),
         orders=orders,
-        offers=[
-            offer
-            for offer in (
-                elder_offer(db, elder, today + timedelta(days=1), meal, lang) for meal in Meal
-            )
-            if offer.dishes or offer.meal is Meal.LUNCH  # dinner only where it is served
-        ],
+        offers=offers,
+        later=_later_offers(db, elder, lang, today, offers),
         diet=diet,
         allergens=split(diet.allergens) if diet else [],
         points=points_for(db, elder),
@@ -128,6 +135,28 @@ def _block(db: Session, elder: Elder, lang: Lang) -> MealBlock:
         has_diet=any(bool(diet and getattr(diet, f)) for f in DIET_FLAGS),
         dish_names={d.id: (d.name_zh, d.name_en) for d in dishes},
     )
+
+
+def _later_offers(
+    db: Session, elder: Elder, lang: Lang, today: date, offers: list[OfferPublic]
+) -> list[OfferPublic]:
+    """The offers of the `LATER_DAYS` after tomorrow that the elder's point has published a
+    menu for and still takes orders for, day by day, lunch before dinner."""
+    point = next((o.point for o in offers if o.point is not None), None)
+    if point is None:
+        return []
+    tomorrow = today + timedelta(days=1)
+    menus = db.execute(
+        select(MealMenu.day, MealMenu.meal)
+        .where(
+            MealMenu.service_point_id == point.id,
+            MealMenu.day > tomorrow,
+            MealMenu.day <= tomorrow + timedelta(days=LATER_DAYS),
+        )
+        .order_by(MealMenu.day, MealMenu.meal.desc())
+    ).all()
+    later = (elder_offer(db, elder, day, meal, lang) for day, meal in menus)
+    return [offer for offer in later if offer.dishes and offer.open]
 
 
 def family_section(db: Session, rt: Any, user: User, elders: list[Elder]) -> dict[str, Any]:

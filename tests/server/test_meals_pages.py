@@ -107,6 +107,37 @@ def test_the_family_orders_changes_and_cancels_on_the_family_page(meals: Meals) 
     assert f'id="no-orders-{elder.id}"' in page(client, "/family")
 
 
+def test_the_family_orders_ahead_for_a_later_day(meals: Meals) -> None:
+    client, elder = meals.client, meals.world.elder_a
+    later = meals.today + timedelta(days=4)
+    past_the_week = meals.today + timedelta(days=9)
+    with meals.rt.db.session() as db:
+        _, dishes = make_menu(db, meals.mp, later)
+        _, too_far = make_menu(db, meals.mp, past_the_week)
+        db.commit()
+    html = page(login(client, meals.world.family_a), "/family?lang=en")
+    folded = html[html.index(f'id="later-{elder.id}"') :]
+    weekday = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    heading = f"{weekday[later.weekday()]} {later.isoformat()} · lunch"
+    assert heading in folded.split("</details>")[0]
+    assert f'id="offer-dish-{dishes["Steamed fish"]}"' in folded
+    assert f'id="offer-dish-{too_far["Steamed fish"]}"' not in html  # beyond the week ahead
+
+    form = {"csrf": csrf(html), "dish": str(dishes["Mixed vegetables"]), "mode": "delivery"}
+    done = client.post(
+        f"/meals/elders/{elder.id}/order", data=form, headers=HTML, follow_redirects=False
+    )
+    assert done.status_code == 303, done.text
+    [order] = meals.orders()
+    assert (order.day, order.dish_id) == (later, dishes["Mixed vegetables"])
+    html = page(client, "/family?lang=en")
+    listed = html[html.index(f'id="order-{order.id}"') :]
+    assert listed.index(f"{weekday[later.weekday()]} {later.isoformat()} · lunch") < 200
+    assert f'id="cancel-meal-{order.id}"' in listed  # still before its cut-off
+    folded = html[html.index(f'id="later-{elder.id}"') :]
+    assert "✓ This is the meal ordered" in folded.split("</details>")[0]
+
+
 def test_an_order_the_family_may_not_make_comes_back_beside_the_form(meals: Meals) -> None:
     client, elder = meals.client, meals.world.elder_a
     html = page(login(client, meals.world.family_a), "/family")
