@@ -169,8 +169,30 @@ def _apply(
     if moved:
         visit.updated_at = now
         db.flush()
-        mails.extend(_mail(db, clinic, visit, "clinic_moved"))
+        clash = _clash(db, visit)
+        what = "clinic_moved" if clash is None else "clinic_moved_clash"
+        mails.extend(_mail(db, clinic, visit, what, clash))
     return moved
+
+
+def _clash(db: Session, visit: Appointment) -> Appointment | None:
+    """Another visit of the elder's at the same time as ``visit``, now that the clinic moved
+    it there: the clinic's change stands (its schedule is its own), and the family is asked
+    to move or cancel one of the two."""
+    if visit.status not in booking.ACTIVE:
+        return None
+    return db.scalar(
+        select(Appointment)
+        .where(
+            Appointment.elder_id == visit.elder_id,
+            Appointment.id != visit.id,
+            Appointment.status.in_(booking.ACTIVE),
+            Appointment.starts_at < visit.ends_at,
+            Appointment.ends_at > visit.starts_at,
+        )
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
 
 
 def translate_reason(db: Session, visit: Appointment) -> str:
@@ -180,11 +202,14 @@ def translate_reason(db: Session, visit: Appointment) -> str:
     return translate(lang, "appointments.clinic_cancelled") if lang else "clinic"
 
 
-def _mail(db: Session, clinic: Clinic, visit: Appointment, what: str) -> list[int]:
+def _mail(
+    db: Session, clinic: Clinic, visit: Appointment, what: str, clash: Appointment | None = None
+) -> list[int]:
     elder = db.get(Elder, visit.elder_id)
     doctor = db.get(User, visit.doctor_id)
     if elder is None:
         return []
+    other_clinic = db.get(Clinic, clash.clinic_id) if clash is not None else None
     ids = []
     for user in family_of(db, elder.id):
         if not user.email:
@@ -198,6 +223,11 @@ def _mail(db: Session, clinic: Clinic, visit: Appointment, what: str) -> list[in
             "doctor": doctor.name if doctor else "",
             "reason": translate(user.lang, "appointments.clinic_cancelled"),
         }
+        if clash is not None:
+            values["other_when"] = local(clash.starts_at, elder.timezone).strftime(
+                FORMATS["datetime"]
+            )
+            values["other_clinic"] = other_clinic.name if other_clinic else ""
         mail = Email(
             to=user.email,
             subject=translate(user.lang, f"appointments.mail.{what}_subject", **values),

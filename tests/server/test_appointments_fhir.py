@@ -73,8 +73,11 @@ def clinic_fhir(rt: Runtime, world: World) -> Iterator[FhirTestServer]:
     server.stop()
 
 
-def make_rival_visit(rt: Runtime, world: World, slot_id: int) -> Callable[[], None]:
-    """What books elder B, here, into a visit of clinic A at the time of ``slot_id``."""
+def make_rival_visit(
+    rt: Runtime, world: World, slot_id: int, later: timedelta = timedelta(0)
+) -> Callable[[], None]:
+    """What books elder B, here, into a visit of clinic A at the time of ``slot_id`` (and
+    ``later``)."""
 
     def rival() -> None:
         with rt.db.session() as db:
@@ -88,8 +91,8 @@ def make_rival_visit(rt: Runtime, world: World, slot_id: int) -> Callable[[], No
                 clinic_id=world.clinic_a.id,
                 doctor_id=world.doctor_a.id,
                 department_id=dept.id,
-                starts_at=mirrored.starts_at,
-                ends_at=mirrored.ends_at,
+                starts_at=mirrored.starts_at + later,
+                ends_at=mirrored.ends_at + later,
                 capacity=1,
                 booked=0,
                 kinds="clinic",
@@ -336,6 +339,29 @@ def test_the_clinics_own_changes_reach_our_visit_and_the_family(
         ).all()
     assert any("visit has changed" in m for m in mails), mails
     assert any("cancelled" in m for m in mails), mails
+
+
+def test_a_clinic_moving_a_visit_onto_another_asks_the_family_to_choose(
+    client: TestClient, rt: Runtime, world: World, clinic_fhir: FhirTestServer
+) -> None:
+    family = bearer(client, world.family_b.email)
+    slot = search(client, family, world.clinic_b.id).json()[0]
+    made = book(client, family, slot["id"], world.elder_b.id, uuid.uuid4().hex).json()
+    (remote,) = clinic_fhir.appointments.values()
+    make_rival_visit(rt, world, slot["id"], timedelta(hours=3))()  # an eye visit at clinic A
+    later = TOMORROW + timedelta(hours=3, minutes=10)  # the clinic moves it onto the eye visit
+    clinic_fhir.clinic_change(remote.id, start=later, end=later + timedelta(minutes=20))
+    assert poll_clinics(rt) == "1 visits changed by their clinics"
+    moved = client.get(f"/api/appointments/{made['id']}", headers=family).json()
+    assert datetime.fromisoformat(moved["starts_at"]) == later  # the clinic's change stands
+    with rt.db.session() as db:
+        mail = db.scalars(
+            select(OutgoingMessage)
+            .where(OutgoingMessage.recipient == world.family_b.email)
+            .order_by(OutgoingMessage.id.desc())
+        ).first()
+    assert mail is not None and "at the same time as another visit" in mail.subject
+    assert "Clinic A" in mail.body and "move or cancel one of the two" in mail.body
 
 
 # -- our own /fhir ---------------------------------------------------------------------------
