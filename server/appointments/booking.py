@@ -64,6 +64,20 @@ class Booker:
     device_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Ask:
+    """One booking asked for: by whom, for which elder, which slot and kind of visit, under
+    which idempotency key, at what time, with which of the booker's holds."""
+
+    booker: Booker
+    elder: Elder
+    slot_id: int
+    kind: VisitKind
+    key: str
+    now: datetime
+    hold_id: int | None = None
+
+
 def lock_elder(db: Session, elder_id: int) -> None:
     """Take the elder's booking lock (see the module's docstring) until the transaction ends."""
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -199,28 +213,19 @@ def _check_booking(
     _check_overlap(db, booker.lang, elder, slot, besides)
 
 
-def precheck(
-    db: Session,
-    booker: Booker,
-    elder: Elder,
-    slot_id: int,
-    kind: VisitKind,
-    now: datetime,
-    hold_id: int | None = None,
-    besides: int | None = None,
-) -> Slot:
+def precheck(db: Session, ask: Ask, besides: int | None = None) -> Slot:
     """The checks of `book`, read without a lock or a write (so nothing waits on them): the
     slot if a booking would go through now. Used before asking a clinic's own server, whose
     answer may take seconds; `book` checks again under the locks afterwards.
     ``besides``: a visit being moved, which does not count as a clash."""
     slot = db.scalar(
-        select(Slot).where(Slot.id == slot_id).execution_options(populate_existing=True)
+        select(Slot).where(Slot.id == ask.slot_id).execution_options(populate_existing=True)
     )
     if slot is None:
-        raise NotFound(f"no slot {slot_id}")
-    _check_booking(db, booker, elder, slot, kind, now, hold_id, besides)
-    if slot.booked + live_holds(db, slot.id, now, besides=hold_id) >= slot.capacity:
-        raise SlotTaken(booker.lang)
+        raise NotFound(f"no slot {ask.slot_id}")
+    _check_booking(db, ask.booker, ask.elder, slot, ask.kind, ask.now, ask.hold_id, besides)
+    if slot.booked + live_holds(db, slot.id, ask.now, besides=ask.hold_id) >= slot.capacity:
+        raise SlotTaken(ask.booker.lang)
     return slot
 
 
@@ -285,6 +290,11 @@ def book(
         db.execute(delete(SlotHold).where(SlotHold.id == hold_id))
     db.flush()
     return visit, True
+
+
+def book_ask(db: Session, ask: Ask) -> tuple[Appointment, bool]:
+    """`book` what ``ask`` asks for."""
+    return book(db, ask.booker, ask.elder, ask.slot_id, ask.kind, ask.key, ask.now, ask.hold_id)
 
 
 def cancel(db: Session, appointment_id: int, reason: str, now: datetime) -> bool:

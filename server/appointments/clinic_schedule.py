@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from protocol import Lang, Role
 from server.appointments import booking
-from server.appointments.booking import Booker
+from server.appointments.booking import Ask, Booker
 from server.appointments.errors import ClinicUnavailable, SlotTaken
 from server.appointments.fhir_client import (
     NOT_COMPLETED,
@@ -81,48 +81,16 @@ class ClinicSchedule(Protocol):
         """Keep a place of the slot for a few minutes."""
         ...
 
-    def book(
-        self,
-        db: Session,
-        booker: Booker,
-        elder: Elder,
-        slot_id: int,
-        kind: VisitKind,
-        key: str,
-        now: datetime,
-        hold_id: int | None = None,
-    ) -> tuple[Appointment, bool]:
+    def book(self, db: Session, ask: Ask) -> tuple[Appointment, bool]:
         """Book; (the visit, True), or (the first booking, False) for a retried key."""
         ...
 
-    def reserve(
-        self,
-        db: Session,
-        booker: Booker,
-        elder: Elder,
-        slot_id: int,
-        kind: VisitKind,
-        key: str,
-        now: datetime,
-        hold_id: int | None = None,
-        besides: int | None = None,
-    ) -> str | None:
+    def reserve(self, db: Session, ask: Ask, besides: int | None = None) -> str | None:
         """The first half of a booking, with nothing of ours locked: the clinic's own
         Appointment for it (its id), or None where the schedule is ours."""
         ...
 
-    def complete(
-        self,
-        db: Session,
-        booker: Booker,
-        elder: Elder,
-        slot_id: int,
-        kind: VisitKind,
-        key: str,
-        now: datetime,
-        hold_id: int | None,
-        made: str | None,
-    ) -> tuple[Appointment, bool]:
+    def complete(self, db: Session, ask: Ask, made: str | None) -> tuple[Appointment, bool]:
         """The second half: book here under the locks, with what `reserve` made."""
         ...
 
@@ -163,49 +131,17 @@ class LocalSchedule:
         """A hold row (see `server.appointments.booking.hold_slot`)."""
         return booking.hold_slot(db, booker, elder, slot_id, now)
 
-    def book(
-        self,
-        db: Session,
-        booker: Booker,
-        elder: Elder,
-        slot_id: int,
-        kind: VisitKind,
-        key: str,
-        now: datetime,
-        hold_id: int | None = None,
-    ) -> tuple[Appointment, bool]:
+    def book(self, db: Session, ask: Ask) -> tuple[Appointment, bool]:
         """Book under the locks (see `server.appointments.booking.book`)."""
-        return booking.book(db, booker, elder, slot_id, kind, key, now, hold_id)
+        return booking.book_ask(db, ask)
 
-    def reserve(
-        self,
-        db: Session,
-        booker: Booker,
-        elder: Elder,
-        slot_id: int,
-        kind: VisitKind,
-        key: str,
-        now: datetime,
-        hold_id: int | None = None,
-        besides: int | None = None,
-    ) -> str | None:
+    def reserve(self, db: Session, ask: Ask, besides: int | None = None) -> str | None:
         """Nothing to reserve elsewhere: `complete` books and checks."""
         return None
 
-    def complete(
-        self,
-        db: Session,
-        booker: Booker,
-        elder: Elder,
-        slot_id: int,
-        kind: VisitKind,
-        key: str,
-        now: datetime,
-        hold_id: int | None,
-        made: str | None,
-    ) -> tuple[Appointment, bool]:
+    def complete(self, db: Session, ask: Ask, made: str | None) -> tuple[Appointment, bool]:
         """Book under the locks."""
-        return booking.book(db, booker, elder, slot_id, kind, key, now, hold_id)
+        return booking.book_ask(db, ask)
 
     def undo(self, made: str) -> None:
         """Nothing was made elsewhere."""
@@ -336,37 +272,15 @@ class FhirSchedule(LocalSchedule):
         self.refresh(db, lang, window)
         return super().search(db, lang, window, department, kind, limit)
 
-    def book(
-        self,
-        db: Session,
-        booker: Booker,
-        elder: Elder,
-        slot_id: int,
-        kind: VisitKind,
-        key: str,
-        now: datetime,
-        hold_id: int | None = None,
-    ) -> tuple[Appointment, bool]:
+    def book(self, db: Session, ask: Ask) -> tuple[Appointment, bool]:
         """Our checks read first, then the Appointment at the clinic, then ours under the
         locks (see `reserve` and `complete`)."""
-        first = booking._retried(db, booker, key, elder.id, slot_id)
+        first = booking._retried(db, ask.booker, ask.key, ask.elder.id, ask.slot_id)
         if first is not None:
             return first, False
-        made = self.reserve(db, booker, elder, slot_id, kind, key, now, hold_id)
-        return self.complete(db, booker, elder, slot_id, kind, key, now, hold_id, made)
+        return self.complete(db, ask, self.reserve(db, ask))
 
-    def reserve(
-        self,
-        db: Session,
-        booker: Booker,
-        elder: Elder,
-        slot_id: int,
-        kind: VisitKind,
-        key: str,
-        now: datetime,
-        hold_id: int | None = None,
-        besides: int | None = None,
-    ) -> str | None:
+    def reserve(self, db: Session, ask: Ask, besides: int | None = None) -> str | None:
         """Check (reading only) that the booking would go through here, then create the
         Appointment at the clinic: its id, or None for a slot of our own tables.
 
@@ -374,7 +288,8 @@ class FhirSchedule(LocalSchedule):
         its time never holds up anyone else (on SQLite, with its one writer, an SOS included).
         A retried key is a conditional create there: the first Appointment, never a second.
         """
-        slot = booking.precheck(db, booker, elder, slot_id, kind, now, hold_id, besides)
+        slot = booking.precheck(db, ask, besides)
+        booker, elder = ask.booker, ask.elder
         if slot.remote_id is None:
             return None
         doctor = db.get(User, slot.doctor_id)
@@ -384,7 +299,7 @@ class FhirSchedule(LocalSchedule):
                     slot_id=slot.remote_id,
                     practitioner=doctor.fhir_practitioner if doctor else None,
                     patient=(elder.id, elder.name),
-                    key=f"{booker.sender}:{key}",
+                    key=f"{booker.sender}:{ask.key}",
                     window=(slot.starts_at, slot.ends_at),
                 )
         except FhirRefused as err:
@@ -399,23 +314,12 @@ class FhirSchedule(LocalSchedule):
             raise SlotTaken(booker.lang)
         return made.id
 
-    def complete(
-        self,
-        db: Session,
-        booker: Booker,
-        elder: Elder,
-        slot_id: int,
-        kind: VisitKind,
-        key: str,
-        now: datetime,
-        hold_id: int | None,
-        made: str | None,
-    ) -> tuple[Appointment, bool]:
+    def complete(self, db: Session, ask: Ask, made: str | None) -> tuple[Appointment, bool]:
         """Book here under the locks, with the clinic's Appointment ``made`` by `reserve`. If
         ours is refused now (a race lost since the checks), the clinic's is cancelled again;
         should the clinic not answer that, the poll cancels it as an orphan."""
         try:
-            visit, created = booking.book(db, booker, elder, slot_id, kind, key, now, hold_id)
+            visit, created = booking.book_ask(db, ask)
         except Exception:
             if made is not None:
                 db.rollback()  # let go of our locks before the clinic is called again

@@ -428,9 +428,8 @@ def _book(
     clinic = db.get(Clinic, clinic_id) if clinic_id else None
     if clinic is None:
         raise NotFound(f"no slot {slot_id}")
-    visit, created = schedule_for(clinic).book(
-        db, booker, elder, slot_id, VisitKind.CLINIC, key, utcnow(), hold_id
-    )
+    ask = booking.Ask(booker, elder, slot_id, VisitKind.CLINIC, key, utcnow(), hold_id)
+    visit, created = schedule_for(clinic).book(db, ask)
     if created:
         audit.record(
             db, "appointment.booked", elder.id, user=user, target=f"appointment:{visit.id}"

@@ -443,7 +443,8 @@ def confirm_form(
             return RedirectResponse(f"/appointments/booked/{visit.id}?moved=1", status_code=303)
         elder, booker = booker_for(db, user, hold.elder_id)
         schedule = schedule_for(db.get_one(Clinic, slot.clinic_id))
-        visit, created = schedule.book(db, booker, elder, slot.id, kind, key, utcnow(), hold.id)
+        ask = booking.Ask(booker, elder, slot.id, kind, key, utcnow(), hold.id)
+        visit, created = schedule.book(db, ask)
     except LOST + (Conflict,) as err:
         return _back_to_day(request, db, user, walk, err)
     if created:

@@ -349,9 +349,10 @@ def create_appointment(
     """
     elder, booker = booker_for(db, user, body.elder_id)
     schedule = _schedule_of(db, db.scalar(select(Slot.clinic_id).where(Slot.id == body.slot_id)))
-    visit, created = schedule.book(
-        db, booker, elder, body.slot_id, body.kind, body.idempotency_key, utcnow(), body.hold_id
+    ask = booking.Ask(
+        booker, elder, body.slot_id, body.kind, body.idempotency_key, utcnow(), body.hold_id
     )
+    visit, created = schedule.book(db, ask)
     if not created:
         response.status_code = 200
         return _visit_public(visit)

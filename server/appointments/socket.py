@@ -109,8 +109,7 @@ async def book(conn: Connection, rt: Runtime, message: ApptBook) -> None:
             clinic = db.get(Clinic, slot.clinic_id) if slot is not None else None
             # A clinic with its own FHIR server is booked there too (LocalSchedule otherwise).
             schedule = schedule_for(clinic) if clinic is not None else LocalSchedule(Clinic(id=0))
-            visit, created = schedule.book(
-                db,
+            ask = booking.Ask(
                 _booker(device, elder),
                 elder,
                 message.slot_id,
@@ -119,6 +118,7 @@ async def book(conn: Connection, rt: Runtime, message: ApptBook) -> None:
                 utcnow(),
                 message.hold_id,
             )
+            visit, created = schedule.book(db, ask)
             if created:
                 audit.record(
                     db,

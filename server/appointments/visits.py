@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from protocol import Lang
-from server.appointments.booking import Booker, _retried
+from server.appointments.booking import Ask, Booker, _retried
 from server.appointments.clinic_schedule import schedule_for
 from server.errors import Conflict, NotFound
 from server.models import Appointment, AppointmentStatus, Clinic, Elder, Slot, User, VisitKind
@@ -58,7 +58,8 @@ def move(
     if new_clinic is None:
         raise NotFound(f"no slot {slot_id}")
     new = schedule_for(new_clinic)
-    made = new.reserve(db, booker, elder, slot_id, kind, key, now, hold_id, besides=visit.id)
+    ask = Ask(booker, elder, slot_id, kind, key, now, hold_id)
+    made = new.reserve(db, ask, besides=visit.id)
     reason = translate(booker.lang, "appointments.moved_reason")
     try:
         schedule_for(db.get_one(Clinic, visit.clinic_id)).cancel(
@@ -69,7 +70,7 @@ def move(
             db.rollback()
             new.undo(made)
         raise
-    return new.complete(db, booker, elder, slot_id, kind, key, now, hold_id, made)
+    return new.complete(db, ask, made)
 
 
 def mark(
