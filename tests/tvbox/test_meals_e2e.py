@@ -92,6 +92,20 @@ def no_menu_tomorrow(db_url: str) -> None:
     engine.dispose()
 
 
+def close_early(db_url: str, point_id: int) -> None:
+    """The point's lunch closing the day before at 00:00 (so tomorrow's has closed)."""
+    engine = create_engine(db_url)
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "UPDATE meal_services SET cutoff_days_before = 1, cutoff_minute = 0"
+                " WHERE service_point_id = :p AND meal = 'lunch'"
+            ),
+            {"p": point_id},
+        )
+    engine.dispose()
+
+
 def prepare(server: DemoServer, db_url: str) -> tuple[str, int]:
     """The staff's token and their point, open with lunch closing tomorrow at 10:00."""
     no_menu_tomorrow(db_url)
@@ -221,10 +235,11 @@ def test_an_offline_order_reaching_the_server_after_the_cut_off_is_refused_and_s
     family, elder = paired_box(box, server)
     offered(box)
     before = box.state()["meals"]["orders"]
-    # The meal point closes orders early (the TV still holds the menu it was sent).
-    api(server, staff, "PUT", f"/api/meals/points/{point_id}/settings", json=settings(1, "00:00"))
     server.stop()
     box.wait_state("offline", link_state="offline")
+    # While the TV is offline the meal point closes orders early (the TV still holds the menu
+    # it was sent; online, it would have been told at once).
+    close_early(db_url, point_id)
     press(box, RemoteAction.DIGIT_4)
     state = press(box, RemoteAction(f"digit_{len(before) + 1}"))
     assert state["outbox_pending"] == 1 and state["meals"]["pending"] == ["order"]

@@ -45,12 +45,13 @@ from protocol import (
 from tvbox.appointments import reminders as visit_reminders
 from tvbox.appointments.reminders import ReminderKind, VisitReminder
 from tvbox.appointments.store import VisitStore
-from tvbox.appointments.view import STEPS, Choice, Focus, PageView, Step, choices
+from tvbox.appointments.view import STEPS, Step
 from tvbox.appointments.words import day_words, row_words, time_words, what_words, when_words, zone
 from tvbox.context import BoxContext, FeatureHost
 from tvbox.events import LinkState, LinkStateChanged
 from tvbox.router import ARROWS, Controller, Screen
 from tvbox.speech import Priority
+from tvbox.ui.choices import Choice, Focus, PageView, choices
 from tvbox.ui.i18n import text
 from tvbox.ui.keys import RemoteAction
 

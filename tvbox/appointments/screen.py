@@ -6,40 +6,21 @@ numbered choices and a hint.
 
 from __future__ import annotations
 
-from typing import Any
-
-from kivy.factory import Factory
-from kivy.properties import BooleanProperty, ListProperty, StringProperty
-from kivy.uix.screenmanager import Screen
-
 from tvbox.appointments.controller import AppointmentsController
 from tvbox.box import AppViewModel
+from tvbox.ui.widgets import ChoicePage
 
 
-class ApptPage(Screen):
-    """One appointment screen; copies its page view in while it is on screen."""
-
-    title = StringProperty("")
-    body = StringProperty("")
-    hint = StringProperty("")
-    alert = BooleanProperty(False)
-    choices = ListProperty([])
+class ApptPage(ChoicePage):
+    """One appointment screen; shows the appointments controller's page view while shown."""
 
     def refresh(self, vm: AppViewModel) -> None:
-        """Copy the controller's page view into the kv properties (only while shown)."""
+        """Copy the controller's page view in (only while shown)."""
         if vm.screen.value != self.name:
             return
         control = vm.router.owner(vm.screen)
         assert isinstance(control, AppointmentsController)
-        page = control.page(vm.screen)
-        self.title = page.title
-        self.body = page.body
-        self.hint = page.hint
-        self.alert = page.alert
-        self.choices = [
-            {"number": str(c.number), "label": c.label, "focused": c.focused} for c in page.choices
-        ]
-        _fill(self.ids.choices, self.choices)
+        self.show(control.page(vm.screen))
 
 
 class VisitsScreen(ApptPage):
@@ -60,15 +41,3 @@ class CancelScreen(ApptPage):
 
 class VisitReminderScreen(ApptPage):
     """A visit reminder over whatever was showing."""
-
-
-def _fill(container: Any, items: list[dict[str, Any]]) -> None:
-    if getattr(container, "_filled_with", None) == items:
-        return  # unchanged: refresh runs on every state change
-    container._filled_with = list(items)
-    container.clear_widgets()
-    for values in items:
-        bar = Factory.ApptChoice()
-        for name, value in values.items():
-            setattr(bar, name, value)
-        container.add_widget(bar)

@@ -37,11 +37,11 @@ from protocol import (
 from tvbox.context import FeatureHost
 from tvbox.events import LinkState, LinkStateChanged
 from tvbox.meals.store import MealStore, Pending
-from tvbox.meals.view import Focus, PageView, choices
 from tvbox.meals.words import day_word, how, local_time, meal_word, price, zone
 from tvbox.outbox import Outbox
 from tvbox.router import ARROWS, Controller, Screen
 from tvbox.speech import Priority
+from tvbox.ui.choices import Focus, PageView, choices
 from tvbox.ui.i18n import text
 from tvbox.ui.keys import RemoteAction
 

@@ -1,4 +1,5 @@
-"""Widgets shared by the screens: big text, the focusable tile, the option bar, the link badge.
+"""Widgets shared by the screens: big text, the focusable tile, the option bar, the link badge,
+and the screen of numbered choices (appointments, meals).
 
 Sizes are design pixels at 1080p multiplied by ``app.scale`` in the kv rules.
 """
@@ -9,10 +10,13 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
+from tvbox.ui.choices import PageView
 from tvbox.ui.linebreak import has_cjk, wrap_cjk
 
 
@@ -69,3 +73,36 @@ class LinkBadge(Widget):
 
     label = StringProperty("")
     state = StringProperty("offline")
+
+
+class ChoicePage(Screen):
+    """A screen of numbered choices: a title, a body, up to six choices and a hint. Each
+    feature's screens say which controller's `PageView` they show (`show`)."""
+
+    title = StringProperty("")
+    body = StringProperty("")
+    hint = StringProperty("")
+    alert = BooleanProperty(False)
+    choices = ListProperty([])
+    # A long body (a menu) gets smaller text beside five or six choices, so all of it fits.
+    body_shrinks = BooleanProperty(False)
+
+    def show(self, page: PageView) -> None:
+        """Copy ``page`` into the kv properties; the choice bars are rebuilt only if changed."""
+        self.title = page.title
+        self.body = page.body
+        self.hint = page.hint
+        self.alert = page.alert
+        self.choices = [
+            {"number": str(c.number), "label": c.label, "focused": c.focused} for c in page.choices
+        ]
+        container = self.ids.choices
+        if getattr(container, "_filled_with", None) == self.choices:
+            return  # unchanged: refresh runs on every state change
+        container._filled_with = list(self.choices)
+        container.clear_widgets()
+        for values in self.choices:
+            bar = Factory.NumberedChoice()
+            for name, value in values.items():
+                setattr(bar, name, value)
+            container.add_widget(bar)

@@ -1,5 +1,5 @@
-"""What the meals screens show: a title, a body, at most six numbered choices and a hint,
-already in words. No Kivy."""
+"""What a screen of numbered choices shows (appointments, meals): a title, a body, at most six
+numbered choices and a hint, already in words, and the focus among the choices. No Kivy."""
 
 from __future__ import annotations
 
@@ -20,12 +20,13 @@ class Choice:
 
 @dataclass(frozen=True)
 class PageView:
-    """Everything one meals screen shows."""
+    """Everything one screen of choices shows; ``alert``: drawn as a reminder over the rest."""
 
     title: str
     body: str
     choices: tuple[Choice, ...]
     hint: str
+    alert: bool = False
 
 
 class Focus:
