@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +14,8 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.core.config import Settings
 from server.core.db import Database
-from server.migrate import upgrade
 from server.runtime import Runtime
-from tests.support.databases import fresh_database
+from tests.support.databases import migrated_database
 from tests.support.error_logs import MARKER, SERVER_LOGS, ErrorRecords, unexpected
 from tests.support.live_server import ROOT, LiveServer
 from tests.support.netns import netns_loopback_guard, netns_runtest_protocol
@@ -53,10 +54,7 @@ def no_error_logged(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def db_url(tmp_path: Path) -> Iterator[str]:
     """An empty, migrated database (SQLite, or PostgreSQL by ANXIN_TEST_DATABASE_URL)."""
-    with fresh_database(tmp_path) as url:
-        database = Database(url)
-        upgrade(database.engine)
-        database.dispose()
+    with migrated_database(tmp_path) as url:
         yield url
 
 
@@ -141,3 +139,37 @@ def ko_grammar() -> PhraseGrammar:
 def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where espeak-ng test speech is kept for the session (cached by text)."""
     return tmp_path_factory.mktemp("speech")
+
+
+# --- tests that drive Chromium: marked `chromium`, found by what they (or their fixtures) call ---
+
+CHROMIUM_CALLS = re.compile(r"\b(chromium|browser_page|family_page)\(")
+CALLED = re.compile(r"\b([A-Za-z_]\w*)\(")
+
+
+def _source(function: object) -> str:
+    try:
+        return inspect.getsource(function)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return ""
+
+
+def _drives_chromium(item: pytest.Item) -> bool:
+    function = getattr(item, "function", None)
+    if function is None:
+        return False
+    sources = [_source(function)]
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info else ()):
+        sources += [_source(d.func) for d in defs]
+    # One step into the test module's own helpers (a scenario function the test calls).
+    module = vars(getattr(item, "module", None) or object())
+    helpers = {name for text in sources for name in CALLED.findall(text)}
+    sources += [_source(module[name]) for name in helpers if inspect.isfunction(module.get(name))]
+    return any(CHROMIUM_CALLS.search(text) for text in sources)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _drives_chromium(item):
+            item.add_marker(pytest.mark.chromium)

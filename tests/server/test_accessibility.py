@@ -32,7 +32,6 @@ from server.appointments.schedule import materialise
 from server.core.db import Database
 from server.links import LinkPurpose, issue_link
 from server.meals.ordering import Orderer
-from server.migrate import upgrade
 from server.models import (
     Call,
     CallStatus,
@@ -60,7 +59,7 @@ from tests.server.routes import api_operations
 from tests.server.test_pages import log_in
 from tests.support.axe import assert_accessible
 from tests.support.browser import chromium
-from tests.support.databases import fresh_database
+from tests.support.databases import migrated_database
 from tests.support.error_logs import SERVER_LOGS
 from tests.support.live_server import LiveServer
 from tests.support.waiting import wait_until
@@ -193,10 +192,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """An empty server and a browser, shared by the module."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_factory.mktemp("a11y")
-    with fresh_database(tmp) as url:
-        database = Database(url)
-        upgrade(database.engine)
-        database.dispose()
+    with migrated_database(tmp) as url:
         server = LiveServer(
             db_url=url,
             data_dir=tmp / "server",

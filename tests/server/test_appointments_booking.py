@@ -18,7 +18,6 @@ from protocol import ErrorCode, Lang, Role
 from server.appointments.booking import Booker, book
 from server.core.db import Database
 from server.errors import AppError
-from server.migrate import upgrade
 from server.models import (
     Appointment,
     AppointmentStatus,
@@ -30,7 +29,7 @@ from server.models import (
     VisitKind,
     utcnow,
 )
-from tests.support.databases import fresh_database
+from tests.support.databases import migrated_database
 from tests.support.world import make_elder, make_user
 
 RACERS = 50
@@ -39,9 +38,8 @@ RACERS = 50
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A migrated database of each kind."""
-    with fresh_database(tmp_path, request.param) as url:
+    with migrated_database(tmp_path, request.param) as url:
         db = Database(url)
-        upgrade(db.engine)
         try:
             yield db
         finally:

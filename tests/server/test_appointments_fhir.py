@@ -25,7 +25,6 @@ from server.appointments import booking, fhir_client, fhir_sync
 from server.appointments.booking import Booker
 from server.appointments.fhir_sync import poll_clinics
 from server.core.db import Database
-from server.migrate import upgrade
 from server.models import (
     Appointment,
     BookedBy,
@@ -42,7 +41,7 @@ from server.runtime import Runtime
 from server.sos.intake import store_sos
 from tests.conftest import bearer
 from tests.server.test_box_socket import pair_box
-from tests.support.databases import fresh_database
+from tests.support.databases import migrated_database
 from tests.support.fhir_server import FHIR_JSON, FhirTestServer
 from tests.support.live_server import LiveServer
 from tests.support.waiting import wait_until
@@ -544,9 +543,8 @@ def test_bad_fhir_input_is_a_4xx_operation_outcome(
 @pytest.fixture
 def remote_server(tmp_path: Path) -> Iterator[tuple[LiveServer, World]]:
     """Another Anxin server (its own database) whose clinic A we book through FHIR."""
-    with fresh_database(tmp_path / "remote") if False else fresh_database(tmp_path) as url:
+    with migrated_database(tmp_path) as url:
         database = Database(url)
-        upgrade(database.engine)
         with database.session() as db:
             world = make_world(db)
         database.dispose()

@@ -18,10 +18,9 @@ from protocol import ErrorCode, Lang
 from server.core.db import Database
 from server.errors import AppError
 from server.meals.ordering import Orderer, place
-from server.migrate import upgrade
 from server.models import Elder, MealMenu, MealMode, MealOrder, OrderedBy, ServiceArea, utcnow
 from tests.server.meals_world import make_meal_point, make_menu
-from tests.support.databases import fresh_database
+from tests.support.databases import migrated_database
 from tests.support.world import make_elder
 
 RACERS = 30
@@ -30,9 +29,8 @@ RACERS = 30
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A migrated database of each kind."""
-    with fresh_database(tmp_path, request.param) as url:
+    with migrated_database(tmp_path, request.param) as url:
         db = Database(url)
-        upgrade(db.engine)
         try:
             yield db
         finally:

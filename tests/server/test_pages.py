@@ -48,6 +48,10 @@ def submit(driver, button_id: str) -> None:  # type: ignore[no-untyped-def]
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, button_id).click()
     WebDriverWait(driver, scaled(15)).until(lambda _: _replaced(old))
+    # The next page may still be arriving: wait until it has been read to its end.
+    WebDriverWait(driver, scaled(15)).until(
+        lambda _: driver.execute_script("return document.readyState") == "complete"
+    )
 
 
 def _replaced(element) -> bool:  # type: ignore[no-untyped-def]
@@ -178,14 +182,19 @@ def test_wrong_code_on_the_form_is_explained(
     wrong = "000000" if box.code != "000000" else "111111"
     browser.find_element(By.ID, "pair-code").send_keys(wrong)
     submit(browser, "pair-submit")
-    error = browser.find_element(By.ID, "pair-error")
-    assert "code" in error.text
+    wait_until(
+        lambda: "code" in browser.find_element(By.ID, "pair-error").text,
+        what="wrong code explained",
+    )
     browser.execute_script("document.getElementById('pair-code').removeAttribute('pattern')")
     field = browser.find_element(By.ID, "pair-code")
     field.clear()
     field.send_keys("12ab")
     submit(browser, "pair-submit")
-    assert "6 位数字" in browser.find_element(By.ID, "pair-error").text
+    wait_until(
+        lambda: "6 位数字" in browser.find_element(By.ID, "pair-error").text,
+        what="digits asked for",
+    )
 
 
 def test_family_page_switches_language(

@@ -48,7 +48,9 @@ NAMES = {
 
 def visits(lang: Lang, now: datetime) -> Appointments:
     departments, clinics, doctor = NAMES[lang]
-    first = (now + timedelta(days=1)).replace(hour=1, minute=0, second=0, microsecond=0)
+    # The day after tomorrow at 9:00 in Shanghai: no reminder of it is due while the scenario runs
+    # (tomorrow's visit would put its evening-before reminder on screen from 19:00 Shanghai time).
+    first = (now + timedelta(days=2)).replace(hour=1, minute=0, second=0, microsecond=0)
     return Appointments(
         elder_id=1,
         travel_minutes=40,

@@ -70,7 +70,8 @@ def meals(lang: Lang, now: datetime, *, ordered: bool = False, standing: bool = 
             payable_cents=600,
             window_start="11:30",
             window_end="12:30",
-            cutoff_at=closes - timedelta(days=1),
+            # Past whatever the hour: today's 10:00 cut-off is still ahead before 10:00 Shanghai.
+            cutoff_at=now - timedelta(hours=1),
         )
     ]
     if ordered:

@@ -52,7 +52,10 @@ def run_scenario(
         timeout=300,
     )
     lines = [line for line in run.stdout.splitlines() if line.startswith("REPORT ")]
-    assert run.returncode == 0 and lines, run.stderr[-4000:]
+    # Kivy takes over stderr and writes it into its log file: show that log when the run fails.
+    logs = sorted((tmp_path / "kivy" / "logs").glob("*.txt"))
+    said = run.stderr + "".join(log.read_text(errors="replace") for log in logs)
+    assert run.returncode == 0 and lines, said[-4000:]
     report: dict[str, Any] = json.loads(lines[-1].removeprefix("REPORT "))
     assert [c for c in report["checks"] if not c["ok"]] == []
     names = {Path(p).name for p in report["screenshots"]}
