@@ -7,6 +7,7 @@ The backend is chosen by ``ANXIN_TEST_DATABASE_URL``: unset means SQLite; a Post
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import sqlite3
@@ -19,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 BASE_URL = os.environ.get("ANXIN_TEST_DATABASE_URL", "")
 # Where tests that must run on both databases whatever the suite's backend find PostgreSQL.
@@ -38,25 +39,13 @@ def fresh_database(directory: Path, kind: str | None = None) -> Iterator[str]:
     if (kind or backend()) == "sqlite":
         yield f"sqlite:///{directory / f'anxin-{uuid.uuid4().hex[:8]}.sqlite3'}"
         return
-    base = BASE_URL if kind is None else POSTGRES_URL
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with _schema(BASE_URL if kind is None else POSTGRES_URL) as (_name, url):
+        yield url
 
 
 # A migrated database, made by copying one that was migrated once per test run: running every
-# migration for each of some 1,500 tests cost about 0.4 s apiece on each backend.
+# migration for each of some 3,000 test runs cost about 0.4 s apiece on each backend.
 # `tests/server/test_migrations.py` still runs the migrations themselves from an empty database.
-_SQLITE_TEMPLATE: list[Path] = []
-_POSTGRES_DUMPS: dict[str, str | None] = {}
 _PLACEHOLDER = "anxin_template_schema"
 
 
@@ -82,17 +71,24 @@ def migrated_database(directory: Path, kind: str | None = None) -> Iterator[str]
             _upgrade(url)
             yield url
         return
+    with _schema(base, dump) as (_name, url):
+        yield url
+
+
+@contextmanager
+def _schema(base: str, build: str | None = None) -> Iterator[tuple[str, str]]:
+    """A new PostgreSQL schema, empty or made by ``build`` (SQL naming it `_PLACEHOLDER`): its
+    name and a URL whose search path is it; dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
+    sql = build.replace(_PLACEHOLDER, schema) if build else f'CREATE SCHEMA "{schema}"'
     with psycopg.connect(_libpq(base), autocommit=True) as conn:
-        conn.execute(dump.replace(_PLACEHOLDER, schema).encode())
+        conn.execute(sql.encode())
     sep = "&" if "?" in base else "?"
     try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+        yield schema, f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
     finally:
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        with psycopg.connect(_libpq(base), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE'.encode())
 
 
 def _upgrade(url: str) -> None:
@@ -106,14 +102,13 @@ def _upgrade(url: str) -> None:
         database.dispose()
 
 
+@functools.cache
 def _sqlite_template() -> Path:
-    if not _SQLITE_TEMPLATE:
-        folder = Path(tempfile.mkdtemp(prefix="anxin-template-"))
-        atexit.register(shutil.rmtree, folder, True)
-        path = folder / "migrated.sqlite3"
-        _upgrade(f"sqlite:///{path}")
-        _SQLITE_TEMPLATE.append(path)
-    return _SQLITE_TEMPLATE[0]
+    folder = Path(tempfile.mkdtemp(prefix="anxin-template-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = folder / "migrated.sqlite3"
+    _upgrade(f"sqlite:///{path}")
+    return path
 
 
 def _libpq(url: str) -> str:
@@ -121,29 +116,20 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+@functools.cache
 def _postgres_dump(base: str) -> str | None:
     """The SQL that rebuilds a freshly migrated schema (its name left as a placeholder), or
     None where pg_dump is missing."""
-    if base not in _POSTGRES_DUMPS:
-        _POSTGRES_DUMPS[base] = None
-        if shutil.which("pg_dump") is not None:
-            schema = f"t_{uuid.uuid4().hex[:12]}"
-            with psycopg.connect(_libpq(base), autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA "{schema}"'.encode())
-            try:
-                sep = "&" if "?" in base else "?"
-                _upgrade(f"{base}{sep}options={quote(f'-csearch_path={schema}')}")
-                made = subprocess.run(
-                    ["pg_dump", "--no-owner", "--no-privileges", "--inserts", "-n", schema]
-                    + [_libpq(base)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-            finally:
-                with psycopg.connect(_libpq(base), autocommit=True) as conn:
-                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE'.encode())
-            # psql's own commands (\restrict …) are not SQL; the schema's name is unique.
-            lines = [line for line in made.stdout.splitlines() if not line.startswith("\\")]
-            _POSTGRES_DUMPS[base] = "\n".join(lines).replace(schema, _PLACEHOLDER)
-    return _POSTGRES_DUMPS[base]
+    if shutil.which("pg_dump") is None:
+        return None
+    with _schema(base) as (schema, url):
+        _upgrade(url)
+        made = subprocess.run(
+            ["pg_dump", "--no-owner", "--no-privileges", "--inserts", "-n", schema, _libpq(base)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    # psql's own commands (\restrict …) are not SQL; the schema's name is unique.
+    lines = [line for line in made.stdout.splitlines() if not line.startswith("\\")]
+    return "\n".join(lines).replace(schema, _PLACEHOLDER)
